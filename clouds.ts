@@ -47,7 +47,11 @@ export function isCloudName(value: string): value is CloudName {
 }
 
 /** The v2.0 token endpoint of `tenantId` in `cloud`, e.g. `https://login.microsoftonline.com/<tid>/oauth2/v2.0/token`. */
-export function tokenEndpoint(cloud: Cloud, tenantId: string, authorityHost: string = cloud.authorityHost): string {
+export function tokenEndpoint(
+  cloud: Cloud,
+  tenantId: string,
+  authorityHost: string = cloud.authorityHost,
+): string {
   return `${authorityHost.replace(/\/+$/, "")}/${tenantId}/oauth2/v2.0/token`;
 }
 

@@ -1,0 +1,107 @@
+/**
+ * The stack outputs of flow-trigger-auth (contract: "Stack outputs"), as the commands that run after
+ * `pulumi up` read them: from a file saved with `pulumi stack output --json`, or from the Pulumi CLI.
+ * No Pulumi SDK here: this module runs outside the engine.
+ */
+import { execFile } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import { promisify } from "node:util";
+import { z } from "zod";
+
+const isoTime = z.string().refine((s) => !Number.isNaN(Date.parse(s)), "must be an ISO 8601 time");
+
+/** One caller's outputs: everything a flow maker or a pipeline needs, no secret value. */
+export const callerOutputsSchema = z.object({
+  displayName: z.string(),
+  clientId: z.string(),
+  applicationObjectId: z.string(),
+  servicePrincipalObjectId: z.string(),
+  keyVaultSecretName: z.string(),
+  keyVaultSecretUri: z.string(),
+  secretExpiresAt: isoTime,
+  nextRotationAt: isoTime,
+});
+
+/** The whole set of stack outputs. Outputs this version does not know are kept, not refused. */
+export const stackOutputsSchema = z.looseObject({
+  tenantId: z.string(),
+  cloud: z.string(),
+  audience: z.string(),
+  scope: z.string(),
+  tokenEndpoint: z.string(),
+  keyVaultName: z.string(),
+  keyVaultUri: z.string(),
+  callers: z.record(z.string(), callerOutputsSchema),
+  allowedUsers: z.array(z.string()),
+});
+
+export type CallerOutputs = z.infer<typeof callerOutputsSchema>;
+export type StackOutputs = z.infer<typeof stackOutputsSchema>;
+
+/** Input that is not flow-trigger-auth stack outputs (a usage error: exit 2). */
+export class StackOutputsError extends Error {
+  override readonly name = "StackOutputsError";
+}
+
+/** Parses already-decoded JSON; `source` names where it came from, for the error message. */
+export function parseStackOutputs(json: unknown, source: string): StackOutputs {
+  const result = stackOutputsSchema.safeParse(json);
+  if (!result.success) {
+    const problems = result.error.issues
+      .slice(0, 5)
+      .map((i) => `${i.path.length ? i.path.join(".") : "(top level)"}: ${i.message}`)
+      .join("; ");
+    throw new StackOutputsError(
+      `${source} is not flow-trigger-auth stack outputs (save them with \`pulumi stack output --json > FILE\`): ${problems}`,
+    );
+  }
+  return result.data;
+}
+
+/** Reads outputs saved by `pulumi stack output --json > FILE`. */
+export async function readStackOutputsFile(file: string): Promise<StackOutputs> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (err) {
+    throw new StackOutputsError(
+      `cannot read --outputs ${file}: ${(err as NodeJS.ErrnoException).code ?? err}`,
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new StackOutputsError(
+      `${file} is not JSON; save the outputs with \`pulumi stack output --json > FILE\``,
+    );
+  }
+  return parseStackOutputs(json, file);
+}
+
+const run = promisify(execFile);
+
+/** Asks the Pulumi CLI (`pulumi stack output --json --stack NAME`) for a stack's outputs. */
+export async function readStackOutputsFromPulumi(stack: string, pulumiBin = "pulumi"): Promise<StackOutputs> {
+  let stdout: string;
+  try {
+    ({ stdout } = await run(pulumiBin, ["stack", "output", "--json", "--stack", stack], {
+      maxBuffer: 16 * 1024 * 1024,
+    }));
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException & { stderr?: string };
+    if (e.code === "ENOENT") {
+      throw new StackOutputsError(
+        `--stack ${stack}: the Pulumi CLI (${pulumiBin}) is not installed; use --outputs FILE instead`,
+      );
+    }
+    throw new StackOutputsError(`--stack ${stack}: pulumi stack output failed: ${(e.stderr ?? "").trim()}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(stdout);
+  } catch {
+    throw new StackOutputsError(`--stack ${stack}: pulumi stack output did not print JSON`);
+  }
+  return parseStackOutputs(json, `stack ${stack}`);
+}
