@@ -13,4 +13,9 @@ export default tseslint.config(
       "no-console": "off",
     },
   },
+  {
+    // Test doubles mirror loosely typed provider payloads.
+    files: ["test/**/*.ts"],
+    rules: { "@typescript-eslint/no-explicit-any": "off" },
+  },
 );

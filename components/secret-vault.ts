@@ -1,0 +1,109 @@
+import * as keyvault from "@pulumi/azure-native/keyvault";
+import * as resources from "@pulumi/azure-native/resources";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { parseVaultId } from "../config";
+import { VAULT_SUFFIX_LENGTH, vaultNameBase } from "../naming";
+
+/** Arguments of {@link SecretVault}. */
+export interface SecretVaultArgs {
+  /** `flow-trigger-auth:namePrefix`, e.g. `flow`; starts the generated vault name. */
+  namePrefix: string;
+  /** `flow-trigger-auth:environment`, e.g. `dev`; follows the prefix in the generated vault name. */
+  environment: string;
+  /** Entra tenant the vault trusts, e.g. `72f988bf-86f1-41af-91ab-2d7cd011db47`. */
+  tenantId: pulumi.Input<string>;
+  /** Azure region of a created vault, e.g. `westeurope` (`azure-native:location`). */
+  location?: string;
+  /** ARM ID of a vault to use instead of creating one; it must use Azure RBAC authorization. */
+  existingVaultId?: string;
+  /** Subscription the stack deploys to; an existing vault must be in it. */
+  subscriptionId: pulumi.Input<string>;
+}
+
+/**
+ * The Key Vault that holds every caller's published client secret: created with RBAC authorization,
+ * soft delete and purge protection and a generated globally unique name, or an existing vault by ID.
+ */
+export class SecretVault extends pulumi.ComponentResource {
+  /** Vault name, e.g. `flow-dev-x7k2pq`. */
+  public readonly vaultName: pulumi.Output<string>;
+  /** Data-plane URI, e.g. `https://flow-dev-x7k2pq.vault.azure.net/`. */
+  public readonly vaultUri: pulumi.Output<string>;
+  /** ARM ID of the vault; scope prefix of every secret. */
+  public readonly vaultId: pulumi.Output<string>;
+  /** Resource group holding the vault. */
+  public readonly resourceGroupName: pulumi.Output<string>;
+  /** Region of the vault, e.g. `westeurope`; Event Grid topics on it must live there too. */
+  public readonly location: pulumi.Output<string>;
+
+  constructor(name: string, args: SecretVaultArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("flow-trigger-auth:keyvault:SecretVault", name, {}, opts);
+
+    if (args.existingVaultId) {
+      const { subscriptionId, resourceGroupName, vaultName } = parseVaultId(args.existingVaultId);
+      const found = pulumi.output(args.subscriptionId).apply((current) => {
+        if (current && current.toLowerCase() !== subscriptionId.toLowerCase()) {
+          throw new Error(
+            `flow-trigger-auth:keyVault.existingVaultId: vault ${vaultName} is in subscription ${subscriptionId}, ` +
+              `but the stack deploys to ${current}; set azure-native:subscriptionId to ${subscriptionId} or use a vault in ${current}`,
+          );
+        }
+        return keyvault.getVaultOutput({ resourceGroupName, vaultName }, { parent: this });
+      });
+      this.vaultName = pulumi.output(vaultName);
+      this.resourceGroupName = pulumi.output(resourceGroupName);
+      this.vaultId = found.id;
+      this.location = found.apply((v) => v.location ?? "");
+      this.vaultUri = found.properties.apply((p) => {
+        if (p?.enableRbacAuthorization === false) {
+          throw new Error(
+            `flow-trigger-auth:keyVault.existingVaultId: vault ${vaultName} uses access policies; ` +
+              "this stack grants readers per secret with Azure RBAC. Switch the vault to the Azure RBAC permission model " +
+              `(az keyvault update --name ${vaultName} --enable-rbac-authorization true) or let the stack create a vault.`,
+          );
+        }
+        return p?.vaultUri ?? "";
+      });
+    } else {
+      if (!args.location) throw new Error("SecretVault: location is required to create a vault");
+      const group = new resources.ResourceGroup(`${name}-rg`, { location: args.location }, { parent: this });
+      const suffix = new random.RandomString(
+        `${name}-suffix`,
+        { length: VAULT_SUFFIX_LENGTH, upper: false, special: false, numeric: true, lower: true },
+        { parent: this },
+      );
+      const vault = new keyvault.Vault(
+        name,
+        {
+          resourceGroupName: group.name,
+          location: args.location,
+          vaultName: pulumi.interpolate`${vaultNameBase(args.namePrefix, args.environment)}-${suffix.result}`,
+          properties: {
+            tenantId: args.tenantId,
+            sku: { family: "A", name: keyvault.SkuName.Standard },
+            enableRbacAuthorization: true,
+            enableSoftDelete: true,
+            softDeleteRetentionInDays: 90,
+            enablePurgeProtection: true,
+          },
+          tags: { "managed-by": "flow-trigger-auth", environment: args.environment },
+        },
+        { parent: this },
+      );
+      this.vaultName = vault.name;
+      this.resourceGroupName = group.name;
+      this.vaultId = vault.id;
+      this.location = pulumi.output(args.location);
+      this.vaultUri = vault.properties.apply((p) => p.vaultUri ?? "");
+    }
+
+    this.registerOutputs({
+      vaultName: this.vaultName,
+      vaultUri: this.vaultUri,
+      vaultId: this.vaultId,
+      resourceGroupName: this.resourceGroupName,
+      location: this.location,
+    });
+  }
+}

@@ -1,0 +1,26 @@
+/** Names derived from config: pure functions, so their limits are tested without Pulumi. */
+
+/** Display name of a caller's app registration and enterprise app, e.g. `flow-dev-erp`. */
+export function callerDisplayName(namePrefix: string, environment: string, caller: string): string {
+  return `${namePrefix}-${environment}-${caller}`;
+}
+
+/** Name of the caller's secret in Key Vault, e.g. `erp-client-secret`. */
+export function vaultSecretName(caller: string): string {
+  return `${caller}-client-secret`;
+}
+
+/** Length of the random suffix that makes a vault name globally unique. */
+export const VAULT_SUFFIX_LENGTH = 6;
+
+/** Longest Key Vault name Azure accepts. */
+export const VAULT_NAME_MAX = 24;
+
+/**
+ * The readable part of a generated vault name: `<prefix>-<env>` with repeated hyphens folded and cut
+ * so that `<base>-<suffix>` fits in 24 characters, starts with a letter and never has `--`.
+ */
+export function vaultNameBase(namePrefix: string, environment: string): string {
+  const room = VAULT_NAME_MAX - 1 - VAULT_SUFFIX_LENGTH;
+  return `${namePrefix}-${environment}`.replace(/-+/g, "-").slice(0, room).replace(/-+$/, "");
+}

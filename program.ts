@@ -1,0 +1,115 @@
+/**
+ * The stack, as a function of validated config and the time of the run: composes the components and
+ * returns the stack outputs. `index.ts` calls it once; tests and `npm run validate` call it under mocks.
+ */
+import * as authorization from "@pulumi/azure-native/authorization";
+import * as azuread from "@pulumi/azuread";
+import * as pulumi from "@pulumi/pulumi";
+import { CLOUDS, tokenEndpoint } from "./clouds";
+import type { SecretReader, StackConfig } from "./config";
+import { FlowCaller } from "./components/flow-caller";
+import { lookupFlowService } from "./components/flow-service";
+import { SecretVault } from "./components/secret-vault";
+import { callerDisplayName, vaultSecretName } from "./naming";
+import { planRotation } from "./rotation";
+
+/** One caller's outputs (contract: "Stack outputs"). No secret values. */
+export interface CallerOutputs {
+  displayName: pulumi.Output<string>;
+  clientId: pulumi.Output<string>;
+  applicationObjectId: pulumi.Output<string>;
+  servicePrincipalObjectId: pulumi.Output<string>;
+  keyVaultSecretName: pulumi.Output<string>;
+  keyVaultSecretUri: pulumi.Output<string>;
+  secretExpiresAt: pulumi.Output<string>;
+  nextRotationAt: pulumi.Output<string>;
+}
+
+/** Every stack output (contract: "Stack outputs"). */
+export interface StackOutputs {
+  tenantId: pulumi.Output<string>;
+  cloud: string;
+  audience: string;
+  scope: string;
+  tokenEndpoint: pulumi.Output<string>;
+  keyVaultName: pulumi.Output<string>;
+  keyVaultUri: pulumi.Output<string>;
+  callers: Record<string, CallerOutputs>;
+  allowedUsers: pulumi.Output<string[]>;
+}
+
+/** Declares every resource of the stack for `config` at `nowMs` (ms since the Unix epoch). */
+export function defineStack(
+  config: StackConfig,
+  nowMs: number,
+  stackName: string = pulumi.getStack(),
+): StackOutputs {
+  const cloud = CLOUDS[config.cloud];
+  const plan = planRotation(config.rotation, nowMs);
+  const entra = azuread.getClientConfigOutput();
+  const arm = authorization.getClientConfigOutput();
+  const flowService = lookupFlowService();
+
+  const vault = new SecretVault("vault", {
+    namePrefix: config.namePrefix,
+    environment: config.environment,
+    tenantId: entra.tenantId,
+    location: config.location,
+    existingVaultId: config.keyVault.existingVaultId,
+    subscriptionId: arm.subscriptionId,
+  });
+
+  const callers = config.callers.map(
+    (caller) =>
+      [
+        caller.name,
+        new FlowCaller(caller.name, {
+          displayName: callerDisplayName(config.namePrefix, config.environment, caller.name),
+          description: caller.description,
+          owners: caller.owners.length ? caller.owners : undefined,
+          flowService,
+          plan,
+          vault: { name: vault.vaultName, resourceGroupName: vault.resourceGroupName },
+          secretName: vaultSecretName(caller.name),
+          secretReaders: mergeReaders(caller.secretReaders, config.keyVault.secretReaders),
+          subscriptionId: arm.subscriptionId,
+          notes: `Managed by Pulumi: project ${pulumi.getProject()}, stack ${stackName}. Changes made by hand are reverted.`,
+        }),
+      ] as const,
+  );
+
+  return {
+    tenantId: entra.tenantId,
+    cloud: cloud.name,
+    audience: cloud.audience,
+    scope: cloud.scope,
+    tokenEndpoint: entra.tenantId.apply((tid) => tokenEndpoint(cloud, tid)),
+    keyVaultName: vault.vaultName,
+    keyVaultUri: vault.vaultUri,
+    callers: Object.fromEntries(
+      callers.map(([name, c]) => [
+        name,
+        {
+          displayName: c.displayName,
+          clientId: c.clientId,
+          applicationObjectId: c.applicationObjectId,
+          servicePrincipalObjectId: c.servicePrincipalObjectId,
+          keyVaultSecretName: c.secret.secretName,
+          keyVaultSecretUri: c.secret.secretUri,
+          secretExpiresAt: c.secret.expiresAt,
+          nextRotationAt: c.secret.nextRotationAt,
+        },
+      ]),
+    ),
+    allowedUsers: pulumi.all(callers.map(([, c]) => c.servicePrincipalObjectId)),
+  };
+}
+
+/** Caller-level readers plus stack-level readers, one per object ID. */
+function mergeReaders(own: SecretReader[], stackWide: SecretReader[]): SecretReader[] {
+  const byId = new Map<string, SecretReader>();
+  for (const r of [...own, ...stackWide]) {
+    if (!byId.has(r.objectId.toLowerCase())) byId.set(r.objectId.toLowerCase(), r);
+  }
+  return [...byId.values()];
+}
