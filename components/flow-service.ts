@@ -21,32 +21,36 @@ export const PROVISION_FLOW_SP_HINT =
   `az ad sp create --id ${FLOW_SERVICE_APP_ID}` +
   ` (or: New-MgServicePrincipal -AppId ${FLOW_SERVICE_APP_ID}), run by an administrator of the tenant`;
 
-/** Finds the Flow service principal and its `User` scope; fails with the provisioning command if absent. */
+/**
+ * Finds the Flow service principal and its `User` scope ID.
+ * @throws an error carrying the provisioning command when the tenant lacks it.
+ */
+export async function findFlowService(
+  opts?: pulumi.InvokeOptions,
+): Promise<{ objectId: string; userScopeId: string }> {
+  let sp: azuread.GetServicePrincipalResult;
+  try {
+    sp = await azuread.getServicePrincipal({ clientId: FLOW_SERVICE_APP_ID }, opts);
+  } catch (err) {
+    const detail = err instanceof Error ? err.message : String(err);
+    throw new Error(
+      `the Microsoft Flow Service service principal (app ID ${FLOW_SERVICE_APP_ID}) was not found in this tenant` +
+        (detail ? ` (${detail})` : "") +
+        `. Provision it once with: ${PROVISION_FLOW_SP_HINT}. Do not add it to this stack.`,
+    );
+  }
+  const userScopeId = sp.oauth2PermissionScopeIds?.[FLOW_USER_SCOPE];
+  if (!userScopeId) {
+    throw new Error(
+      `the Microsoft Flow Service service principal (${FLOW_SERVICE_APP_ID}) has no delegated "${FLOW_USER_SCOPE}" scope in this tenant; ` +
+        "check the tenant's Power Automate licensing, then re-run",
+    );
+  }
+  return { objectId: sp.objectId, userScopeId };
+}
+
+/** The Flow service for the stack; a missing service principal fails the deployment with {@link findFlowService}'s error. */
 export function lookupFlowService(opts?: pulumi.InvokeOptions): FlowService {
-  const found = pulumi.output(
-    azuread.getServicePrincipal({ clientId: FLOW_SERVICE_APP_ID }, opts).then(
-      (sp) => {
-        const userScopeId = sp.oauth2PermissionScopeIds?.[FLOW_USER_SCOPE];
-        if (!userScopeId) {
-          throw new Error(
-            `the Microsoft Flow Service service principal (${FLOW_SERVICE_APP_ID}) has no delegated "${FLOW_USER_SCOPE}" scope in this tenant; ` +
-              "check the tenant's Power Automate licensing, then re-run",
-          );
-        }
-        return { objectId: sp.objectId, userScopeId };
-      },
-      (err: unknown) => {
-        throw new Error(
-          `the Microsoft Flow Service service principal (app ID ${FLOW_SERVICE_APP_ID}) was not found in this tenant ` +
-            `(${err instanceof Error ? err.message : String(err)}). ` +
-            `Provision it once with: ${PROVISION_FLOW_SP_HINT}. Do not add it to this stack.`,
-        );
-      },
-    ),
-  );
-  return {
-    appId: FLOW_SERVICE_APP_ID,
-    objectId: found.objectId,
-    userScopeId: found.userScopeId,
-  };
+  const found = pulumi.output(findFlowService(opts));
+  return { appId: FLOW_SERVICE_APP_ID, objectId: found.objectId, userScopeId: found.userScopeId };
 }

@@ -5,6 +5,32 @@ import * as random from "@pulumi/random";
 import { parseVaultId } from "../config";
 import { VAULT_SUFFIX_LENGTH, vaultNameBase } from "../naming";
 
+/** Why an existing vault in another subscription cannot be used, or undefined when it can. */
+export function vaultSubscriptionProblem(
+  vaultName: string,
+  vaultSubscription: string,
+  current: string,
+): string | undefined {
+  if (!current || current.toLowerCase() === vaultSubscription.toLowerCase()) return undefined;
+  return (
+    `flow-trigger-auth:keyVault.existingVaultId: vault ${vaultName} is in subscription ${vaultSubscription}, ` +
+    `but the stack deploys to ${current}; set azure-native:subscriptionId to ${vaultSubscription} or use a vault in ${current}`
+  );
+}
+
+/** Why an existing vault using access policies cannot be used, or undefined when it uses Azure RBAC. */
+export function vaultPermissionModelProblem(
+  vaultName: string,
+  enableRbacAuthorization?: boolean,
+): string | undefined {
+  if (enableRbacAuthorization !== false) return undefined;
+  return (
+    `flow-trigger-auth:keyVault.existingVaultId: vault ${vaultName} uses access policies; ` +
+    "this stack grants readers per secret with Azure RBAC. Switch the vault to the Azure RBAC permission model " +
+    `(az keyvault update --name ${vaultName} --enable-rbac-authorization true) or let the stack create a vault.`
+  );
+}
+
 /** Arguments of {@link SecretVault}. */
 export interface SecretVaultArgs {
   /** `flow-trigger-auth:namePrefix`, e.g. `flow`; starts the generated vault name. */
@@ -43,12 +69,8 @@ export class SecretVault extends pulumi.ComponentResource {
     if (args.existingVaultId) {
       const { subscriptionId, resourceGroupName, vaultName } = parseVaultId(args.existingVaultId);
       const found = pulumi.output(args.subscriptionId).apply((current) => {
-        if (current && current.toLowerCase() !== subscriptionId.toLowerCase()) {
-          throw new Error(
-            `flow-trigger-auth:keyVault.existingVaultId: vault ${vaultName} is in subscription ${subscriptionId}, ` +
-              `but the stack deploys to ${current}; set azure-native:subscriptionId to ${subscriptionId} or use a vault in ${current}`,
-          );
-        }
+        const problem = vaultSubscriptionProblem(vaultName, subscriptionId, current);
+        if (problem) throw new Error(problem);
         return keyvault.getVaultOutput({ resourceGroupName, vaultName }, { parent: this });
       });
       this.vaultName = pulumi.output(vaultName);
@@ -56,13 +78,8 @@ export class SecretVault extends pulumi.ComponentResource {
       this.vaultId = found.id;
       this.location = found.apply((v) => v.location ?? "");
       this.vaultUri = found.properties.apply((p) => {
-        if (p?.enableRbacAuthorization === false) {
-          throw new Error(
-            `flow-trigger-auth:keyVault.existingVaultId: vault ${vaultName} uses access policies; ` +
-              "this stack grants readers per secret with Azure RBAC. Switch the vault to the Azure RBAC permission model " +
-              `(az keyvault update --name ${vaultName} --enable-rbac-authorization true) or let the stack create a vault.`,
-          );
-        }
+        const problem = vaultPermissionModelProblem(vaultName, p?.enableRbacAuthorization);
+        if (problem) throw new Error(problem);
         return p?.vaultUri ?? "";
       });
     } else {

@@ -10,7 +10,10 @@ export interface Declared {
   type: string;
   name: string;
   custom: boolean;
+  /** Inputs with secret markers removed, for asserting values. */
   inputs: Record<string, any>;
+  /** Inputs as the engine received them: secrets still wrapped, see {@link isSecretInput}. */
+  rawInputs: Record<string, any>;
   id: string;
   state: Record<string, any>;
 }
@@ -37,7 +40,8 @@ export function installMocks(options: MockOptions = {}): Declared[] {
   void pulumi.runtime.setMocks(
     {
       newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, any> } {
-        const inputs = args.inputs as Record<string, any>;
+        const rawInputs = args.inputs as Record<string, any>;
+        const inputs = unwrapSecrets(rawInputs) as Record<string, any>;
         let id = `${args.name}-id`;
         let state: Record<string, any> = { ...inputs };
         switch (args.type) {
@@ -107,7 +111,17 @@ export function installMocks(options: MockOptions = {}): Declared[] {
             id = `${inputs.scope}/providers/Microsoft.Authorization/roleAssignments/${randomUUID()}`;
             break;
         }
-        declared.push({ type: args.type, name: args.name, custom: args.custom ?? true, inputs, id, state });
+        // Providers never answer with undefined properties: drop them as the engine would.
+        state = JSON.parse(JSON.stringify(state));
+        declared.push({
+          type: args.type,
+          name: args.name,
+          custom: args.custom ?? true,
+          inputs,
+          rawInputs,
+          id,
+          state,
+        });
         return { id, state };
       },
       call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
@@ -161,6 +175,31 @@ export function installMocks(options: MockOptions = {}): Declared[] {
     false,
   );
   return declared;
+}
+
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+function isSecretMarker(v: unknown): v is { value: unknown } {
+  return !!v && typeof v === "object" && (v as Record<string, unknown>)[SIG_KEY] === SECRET_SIG;
+}
+
+function unwrapSecrets(v: unknown): unknown {
+  if (isSecretMarker(v)) return unwrapSecrets(v.value);
+  if (Array.isArray(v)) return v.map(unwrapSecrets);
+  if (v && typeof v === "object")
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unwrapSecrets(x)]));
+  return v;
+}
+
+/** True when the engine received the input at `path` (or an object around it) as a Pulumi secret. */
+export function isSecretInput(d: Declared, path: string[]): boolean {
+  let v: unknown = d.rawInputs;
+  for (const key of path) {
+    if (isSecretMarker(v)) return true;
+    v = (v as Record<string, unknown> | undefined)?.[key];
+  }
+  return isSecretMarker(v);
 }
 
 /** The value inside an Output (under mocks, always known). */

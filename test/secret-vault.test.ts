@@ -1,0 +1,36 @@
+import { describe, expect, it } from "vitest";
+import { vaultPermissionModelProblem, vaultSubscriptionProblem } from "../components/secret-vault";
+import { VAULT_NAME_MAX, vaultNameBase, VAULT_SUFFIX_LENGTH } from "../naming";
+
+describe("an existing vault", () => {
+  it("is refused when it uses access policies, with the command that switches it to Azure RBAC", () => {
+    expect(vaultPermissionModelProblem("kv-shared", false)).toContain(
+      "az keyvault update --name kv-shared --enable-rbac-authorization true",
+    );
+    expect(vaultPermissionModelProblem("kv-shared", true)).toBeUndefined();
+  });
+
+  it("is refused when it lives in another subscription than the stack deploys to", () => {
+    const sub = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
+    expect(vaultSubscriptionProblem("kv", sub, "ffffffff-4e5f-4a6b-8c7d-9e0f1a2b3c4d")).toMatch(
+      /flow-trigger-auth:keyVault\.existingVaultId: vault kv is in subscription 0a1b2c3d.*set azure-native:subscriptionId/,
+    );
+    expect(vaultSubscriptionProblem("kv", sub, sub.toUpperCase())).toBeUndefined();
+  });
+});
+
+describe("generated vault names", () => {
+  it.each([
+    ["flow", "dev", "flow-dev"],
+    ["contoso-flow", "production-west", "contoso-flow-prod"],
+    ["a-", "-b", "a-b"],
+    ["abcdefghijkl", "mnopqrstuvwxyz12", "abcdefghijkl-mnop"],
+    ["flow-", "x", "flow-x"],
+  ])("%s + %s gives a base %s that leaves room for the suffix", (prefix, env, base) => {
+    expect(vaultNameBase(prefix, env)).toBe(base);
+    const full = `${base}-${"x".repeat(VAULT_SUFFIX_LENGTH)}`;
+    expect(full.length).toBeLessThanOrEqual(VAULT_NAME_MAX);
+    expect(full).toMatch(/^[a-z][a-z0-9-]{1,22}[a-z0-9]$/);
+    expect(full).not.toContain("--");
+  });
+});
