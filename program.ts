@@ -10,6 +10,7 @@ import type { SecretReader, StackConfig } from "./config";
 import { FlowCaller } from "./components/flow-caller";
 import { lookupFlowService } from "./components/flow-service";
 import { SecretVault } from "./components/secret-vault";
+import { SmokeCheck } from "./components/smoke-check";
 import { callerDisplayName, vaultSecretName } from "./naming";
 import { planRotation } from "./rotation";
 
@@ -77,6 +78,21 @@ export function defineStack(
         }),
       ] as const,
   );
+
+  if (config.smokeTest) {
+    const { triggerUrl, caller: callerName, body, expectStatus } = config.smokeTest;
+    const caller = callers.find(([name]) => name === callerName)![1];
+    new SmokeCheck(`smoke-${callerName}`, {
+      triggerUrl,
+      tenantId: entra.tenantId,
+      clientId: caller.clientId,
+      clientSecret: caller.secret.publishedValue,
+      publishedVersion: caller.secret.secretVersionUri,
+      cloud: config.cloud,
+      body,
+      expectStatus,
+    });
+  }
 
   return {
     tenantId: entra.tenantId,

@@ -406,3 +406,41 @@ describe("stack outputs", () => {
     expect(resolved.tokenEndpoint).toBe(`${authority}/${TENANT_ID}/oauth2/v2.0/token`);
   });
 });
+
+describe("the smoke test inside pulumi up", () => {
+  const smokeTest = {
+    triggerUrl:
+      "https://0f1e2d3c.environment.api.powerplatform.com:443/powerautomate/automations/direct/workflows/abc/triggers/manual/paths/invoke?api-version=1",
+    caller: "crm",
+    body: { ping: true },
+  };
+
+  it("is not declared unless configured", async () => {
+    await deploy(config());
+    expect(byType("command:local:Command")).toHaveLength(0);
+  });
+
+  it("runs the smoke CLI with the caller's published secret in its environment, never on its command line", async () => {
+    await deploy(config({ smokeTest }, [{ name: "erp" }, { name: "crm" }]));
+    const run = one("command:local:Command", "smoke-crm-run");
+    const published = one(T.password, "crm-secret-b").state.value; // slot B is the newer on 2026-11-22
+    expect(run.inputs.environment.FLOW_CLIENT_SECRET).toBe(published);
+    expect(isSecretInput(run, ["environment", "FLOW_CLIENT_SECRET"])).toBe(true);
+    expect(isSecretInput(run, ["environment", "FLOW_TRIGGER_URL"])).toBe(true);
+    expect(run.inputs.environment.FLOW_CLIENT_ID).toBe(one(T.app, "crm").state.clientId);
+    expect(run.inputs.environment.FLOW_TENANT_ID).toBe(TENANT_ID);
+    expect(run.inputs.environment.FLOW_BODY).toBe('{"ping":true}');
+    expect(run.inputs.create).toMatch(/^npm run --silent smoke -- /);
+    expect(run.inputs.create).toContain("--cloud public");
+    expect(run.inputs.create).not.toContain(published);
+    expect(run.inputs.create).not.toContain("powerplatform.com");
+  });
+
+  it("re-runs when the published secret version or the trigger URL changes", async () => {
+    await deploy(config({ smokeTest }, [{ name: "erp" }, { name: "crm" }]));
+    const run = one("command:local:Command", "smoke-crm-run");
+    const secret = one(T.secret, "crm-secret-kv");
+    expect(run.inputs.triggers).toContain(secret.state.properties.secretUriWithVersion);
+    expect(run.inputs.triggers).toContain(smokeTest.triggerUrl);
+  });
+});

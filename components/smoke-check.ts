@@ -1,0 +1,66 @@
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import type { CloudName } from "../clouds";
+
+/** Arguments of {@link SmokeCheck}. */
+export interface SmokeCheckArgs {
+  /** The flow's HTTPS trigger URL (no `sig`); handled as a Pulumi secret. */
+  triggerUrl: pulumi.Input<string>;
+  /** Tenant the caller gets its token from. */
+  tenantId: pulumi.Input<string>;
+  /** The caller's client ID. */
+  clientId: pulumi.Input<string>;
+  /** The published client secret: passed to the check in its environment only, never on a command line. */
+  clientSecret: pulumi.Input<string>;
+  /** Version URI of the published vault secret, e.g. `https://v.vault.azure.net/secrets/erp-client-secret/0f3a...`: the check re-runs when it changes. */
+  publishedVersion: pulumi.Input<string>;
+  /** Cloud whose audience and authority the check uses. */
+  cloud: CloudName;
+  /** JSON body to POST, e.g. `{ "ping": true }`; defaults to `{}`. */
+  body?: unknown;
+  /** Status the flow must answer (a Response action's own status), e.g. `200`; by default any 2xx. */
+  expectStatus?: number;
+  /** Total seconds the check may spend retrying (new secrets take a while to replicate). */
+  maxWaitSeconds?: number;
+}
+
+/**
+ * Runs the smoke test (`npm run smoke`) inside `pulumi up`, after the published secret is stored, and
+ * again whenever the published secret, the URL, the caller, the body or the expected status changes.
+ * A failing check fails the update. Runs on the machine that runs `pulumi up`, from the project root.
+ */
+export class SmokeCheck extends pulumi.ComponentResource {
+  /** What the check printed (`--json`): verdict and per-check results, no secret. */
+  public readonly report: pulumi.Output<string>;
+
+  constructor(name: string, args: SmokeCheckArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("flow-trigger-auth:smoke:SmokeCheck", name, {}, opts);
+
+    const body = JSON.stringify(args.body ?? {});
+    const options = [
+      `--cloud ${args.cloud}`,
+      `--max-wait-s ${args.maxWaitSeconds ?? 300}`,
+      ...(args.expectStatus ? [`--expect-status ${args.expectStatus}`] : []),
+    ].join(" ");
+    const run = new command.local.Command(
+      `${name}-run`,
+      {
+        create:
+          'npm run --silent smoke -- --trigger-url "$FLOW_TRIGGER_URL" --tenant-id "$FLOW_TENANT_ID" ' +
+          `--client-id "$FLOW_CLIENT_ID" --body "$FLOW_BODY" ${options} --json`,
+        environment: {
+          FLOW_CLIENT_SECRET: pulumi.secret(args.clientSecret),
+          FLOW_TRIGGER_URL: pulumi.secret(args.triggerUrl),
+          FLOW_TENANT_ID: args.tenantId,
+          FLOW_CLIENT_ID: args.clientId,
+          FLOW_BODY: body,
+        },
+        triggers: [args.publishedVersion, pulumi.secret(args.triggerUrl), args.clientId, body, options],
+      },
+      { parent: this, additionalSecretOutputs: ["stderr"] },
+    );
+
+    this.report = run.stdout;
+    this.registerOutputs({ report: this.report });
+  }
+}
