@@ -2,7 +2,6 @@
  * The stack, as a function of validated config and the time of the run: composes the components and
  * returns the stack outputs. `index.ts` calls it once; tests and `npm run validate` call it under mocks.
  */
-import * as authorization from "@pulumi/azure-native/authorization";
 import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
 import { CLOUDS, tokenEndpoint } from "./clouds";
@@ -48,7 +47,6 @@ export function defineStack(
   const cloud = CLOUDS[config.cloud];
   const plan = planRotation(config.rotation, nowMs);
   const entra = azuread.getClientConfigOutput();
-  const arm = authorization.getClientConfigOutput();
   const flowService = lookupFlowService();
 
   const vault = new SecretVault("vault", {
@@ -57,7 +55,6 @@ export function defineStack(
     tenantId: entra.tenantId,
     location: config.location,
     existingVaultId: config.keyVault.existingVaultId,
-    subscriptionId: arm.subscriptionId,
   });
 
   const callers = config.callers.map(
@@ -73,7 +70,6 @@ export function defineStack(
           vault: { name: vault.vaultName, resourceGroupName: vault.resourceGroupName },
           secretName: vaultSecretName(caller.name),
           secretReaders: mergeReaders(caller.secretReaders, config.keyVault.secretReaders),
-          subscriptionId: arm.subscriptionId,
           notes: `Managed by Pulumi: project ${pulumi.getProject()}, stack ${stackName}. Changes made by hand are reverted.`,
         }),
       ] as const,

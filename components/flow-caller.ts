@@ -23,8 +23,6 @@ export interface FlowCallerArgs {
   secretName: string;
   /** Principals allowed to read this caller's secret (caller-level plus stack-level readers). */
   secretReaders: SecretReader[];
-  /** Subscription holding the vault. */
-  subscriptionId: pulumi.Input<string>;
   /** Text stored in the app's notes, e.g. which stack manages it. */
   notes?: string;
 }
@@ -94,7 +92,6 @@ export class FlowCaller extends pulumi.ComponentResource {
         vault: args.vault,
         secretName: args.secretName,
         readers: args.secretReaders,
-        subscriptionId: args.subscriptionId,
       },
       { parent: this },
     );

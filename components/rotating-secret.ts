@@ -25,8 +25,12 @@ export interface RotatingClientSecretArgs {
   secretName: string;
   /** Principals granted *Key Vault Secrets User* on this secret only (duplicates by object ID are merged). */
   readers: SecretReader[];
-  /** Subscription holding the vault, for the role definition's full ID. */
-  subscriptionId: pulumi.Input<string>;
+}
+
+/** Full ID of *Key Vault Secrets User* in the subscription of the resource `armId`. */
+export function secretsUserRoleDefinitionId(armId: string): string {
+  const subscription = /^\/subscriptions\/[^/]+/i.exec(armId)?.[0] ?? "";
+  return `${subscription}/providers/Microsoft.Authorization/roleDefinitions/${KEY_VAULT_SECRETS_USER_ROLE_ID}`;
 }
 
 /**
@@ -83,7 +87,7 @@ export class RotatingClientSecret extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    const roleDefinitionId = pulumi.interpolate`/subscriptions/${args.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${KEY_VAULT_SECRETS_USER_ROLE_ID}`;
+    const roleDefinitionId = secret.id.apply(secretsUserRoleDefinitionId);
     const readers = new Map(args.readers.map((r) => [r.objectId.toLowerCase(), r]));
     for (const [objectId, reader] of readers) {
       new authorization.RoleAssignment(

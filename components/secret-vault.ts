@@ -1,3 +1,4 @@
+import * as authorization from "@pulumi/azure-native/authorization";
 import * as keyvault from "@pulumi/azure-native/keyvault";
 import * as resources from "@pulumi/azure-native/resources";
 import * as pulumi from "@pulumi/pulumi";
@@ -43,8 +44,6 @@ export interface SecretVaultArgs {
   location?: string;
   /** ARM ID of a vault to use instead of creating one; it must use Azure RBAC authorization. */
   existingVaultId?: string;
-  /** Subscription the stack deploys to; an existing vault must be in it. */
-  subscriptionId: pulumi.Input<string>;
 }
 
 /**
@@ -68,7 +67,9 @@ export class SecretVault extends pulumi.ComponentResource {
 
     if (args.existingVaultId) {
       const { subscriptionId, resourceGroupName, vaultName } = parseVaultId(args.existingVaultId);
-      const found = pulumi.output(args.subscriptionId).apply((current) => {
+      // The deploying subscription, asked only here: a created vault needs no look-up at all.
+      const deploying = authorization.getClientConfigOutput({ parent: this }).subscriptionId;
+      const found = deploying.apply((current) => {
         const problem = vaultSubscriptionProblem(vaultName, subscriptionId, current);
         if (problem) throw new Error(problem);
         return keyvault.getVaultOutput({ resourceGroupName, vaultName }, { parent: this });

@@ -34,3 +34,14 @@ describe("generated vault names", () => {
     expect(full).not.toContain("--");
   });
 });
+
+describe("the Key Vault Secrets User role definition", () => {
+  it("is taken in the subscription of the secret it is assigned on", async () => {
+    const { secretsUserRoleDefinitionId } = await import("../components/rotating-secret");
+    const secretId =
+      "/subscriptions/0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv/secrets/erp-client-secret";
+    expect(secretsUserRoleDefinitionId(secretId)).toBe(
+      "/subscriptions/0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d/providers/Microsoft.Authorization/roleDefinitions/4633458b-17de-408a-b874-0445c86b69e6",
+    );
+  });
+});
