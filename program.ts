@@ -6,6 +6,7 @@ import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
 import { CLOUDS, tokenEndpoint } from "./clouds";
 import type { SecretReader, StackConfig } from "./config";
+import { ExpiryAlerts } from "./components/expiry-alerts";
 import { FlowCaller } from "./components/flow-caller";
 import { lookupFlowService } from "./components/flow-service";
 import { SecretVault } from "./components/secret-vault";
@@ -74,6 +75,18 @@ export function defineStack(
         }),
       ] as const,
   );
+
+  if (config.alerts) {
+    new ExpiryAlerts("alerts", {
+      vaultId: vault.vaultId,
+      vaultLocation: vault.location,
+      resourceGroupName: vault.resourceGroupName,
+      namePrefix: `${config.namePrefix}-${config.environment}`,
+      emails: config.alerts.emails,
+      webhookUrl:
+        config.alerts.webhookUrl === undefined ? undefined : pulumi.secret(config.alerts.webhookUrl),
+    });
+  }
 
   if (config.smokeTest) {
     const { triggerUrl, caller: callerName, body, expectStatus } = config.smokeTest;

@@ -21,6 +21,22 @@ export const PROVISION_FLOW_SP_HINT =
   `az ad sp create --id ${FLOW_SERVICE_APP_ID}` +
   ` (or: New-MgServicePrincipal -AppId ${FLOW_SERVICE_APP_ID}), run by an administrator of the tenant`;
 
+/** What to tell the operator when the look-up fails: provision it if it is missing, else grant read access. */
+export function flowLookupFailure(detail: string): string {
+  if (/not found|no service principal|could not find|does not exist|no matching/i.test(detail) || !detail) {
+    return (
+      `the Microsoft Flow Service service principal (app ID ${FLOW_SERVICE_APP_ID}) was not found in this tenant` +
+      (detail ? ` (${detail})` : "") +
+      `. Provision it once with: ${PROVISION_FLOW_SP_HINT}. Do not add it to this stack.`
+    );
+  }
+  return (
+    `looking up the Microsoft Flow Service service principal (app ID ${FLOW_SERVICE_APP_ID}) failed: ${detail}. ` +
+    "The deploying identity needs to read service principals (Microsoft Graph Application.Read.All or Directory.Read.All); " +
+    `if the tenant lacks it, provision it with: ${PROVISION_FLOW_SP_HINT}.`
+  );
+}
+
 /**
  * Finds the Flow service principal and its `User` scope ID.
  * @throws an error carrying the provisioning command when the tenant lacks it.
@@ -32,12 +48,7 @@ export async function findFlowService(
   try {
     sp = await azuread.getServicePrincipal({ clientId: FLOW_SERVICE_APP_ID }, opts);
   } catch (err) {
-    const detail = err instanceof Error ? err.message : String(err);
-    throw new Error(
-      `the Microsoft Flow Service service principal (app ID ${FLOW_SERVICE_APP_ID}) was not found in this tenant` +
-        (detail ? ` (${detail})` : "") +
-        `. Provision it once with: ${PROVISION_FLOW_SP_HINT}. Do not add it to this stack.`,
-    );
+    throw new Error(flowLookupFailure(err instanceof Error ? err.message : String(err)));
   }
   const userScopeId = sp.oauth2PermissionScopeIds?.[FLOW_USER_SCOPE];
   if (!userScopeId) {

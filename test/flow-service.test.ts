@@ -19,3 +19,17 @@ describe("looking up the Flow service principal", () => {
     );
   });
 });
+
+describe("a failed look-up", () => {
+  it("tells an administrator to grant read access when the deploying identity may not read service principals", async () => {
+    const { flowLookupFailure } = await import("../components/flow-service");
+    const message = flowLookupFailure(
+      "Authorization_RequestDenied: Insufficient privileges to complete the operation.",
+    );
+    expect(message).toContain("Insufficient privileges");
+    expect(message).toContain("Application.Read.All or Directory.Read.All");
+    expect(flowLookupFailure('No service principal found for application ID "7df0"')).toContain(
+      "was not found in this tenant",
+    );
+  });
+});

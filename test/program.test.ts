@@ -444,3 +444,27 @@ describe("the smoke test inside pulumi up", () => {
     expect(run.inputs.triggers).toContain(smokeTest.triggerUrl);
   });
 });
+
+describe("expiry alerts", () => {
+  it("are not declared unless configured", async () => {
+    await deploy(config());
+    expect(declared.filter((d) => d.type.startsWith("azure-native:eventgrid:"))).toHaveLength(0);
+  });
+
+  it("watch the stack's vault and keep the webhook URL secret", async () => {
+    await deploy(
+      config({ alerts: { emails: ["ops@contoso.com"], webhookUrl: "https://hooks.contoso.com/k=abc" } }),
+    );
+    const vault = one(T.vault, "vault");
+    const topic = one("azure-native:eventgrid:SystemTopic", "alerts-topic").inputs;
+    expect(topic.source).toBe(vault.id);
+    expect(topic.location).toBe("westeurope");
+    expect(topic.resourceGroupName).toBe(one(T.rg, "vault-rg").state.name);
+    const hook = one("azure-native:eventgrid:SystemTopicEventSubscription", "alerts-to-webhook");
+    expect(JSON.stringify(hook.inputs)).toContain("https://hooks.contoso.com/k=abc");
+    expect(isSecretInput(hook, ["destination", "endpointUrl"])).toBe(true);
+    expect(one("azure-native:monitor:ActionGroup", "alerts-action-group").inputs.emailReceivers).toEqual([
+      expect.objectContaining({ emailAddress: "ops@contoso.com" }),
+    ]);
+  });
+});

@@ -1,0 +1,101 @@
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ROOT, runCli } from "./helpers/cli";
+
+async function stackDir(files: Record<string, string>): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "validate-"));
+  for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text, "utf8");
+  return dir;
+}
+
+describe("npm run validate", () => {
+  it("accepts the repository's dev stack and prints the planned resources, offline", async () => {
+    const r = await runCli("validate", ["--stack", "dev", "--now", "2026-11-22T06:00:00Z"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`${join(ROOT, "Pulumi.dev.yaml")} is valid`);
+    expect(r.stdout).toContain("+ azuread:index/application:Application  erp");
+    expect(r.stdout).toContain("displayName = flow-dev-erp");
+    expect(r.stdout).toContain(
+      "+ azuread:index/servicePrincipalDelegatedPermissionGrant:ServicePrincipalDelegatedPermissionGrant  crm-consent",
+    );
+    expect(r.stdout).toContain("endDate = 2027-03-03T00:00:00Z");
+    expect(r.stdout).toContain("properties.enablePurgeProtection = true");
+    expect(r.stdout).toContain("properties.value = [secret]");
+  });
+
+  it("prints the plan as one JSON object with --json", async () => {
+    const r = await runCli("validate", ["--stack", "dev", "--json"]);
+    expect(r.code).toBe(0);
+    const plan = JSON.parse(r.stdout);
+    expect(plan.valid).toBe(true);
+    const names = plan.resources.map((x: { type: string; name: string }) => `${x.type} ${x.name}`);
+    expect(names).toContain("azure-native:keyvault:Secret erp-secret-kv");
+    expect(plan.resources).toHaveLength(15);
+  });
+
+  it("names every bad key and exits 1, declaring nothing", async () => {
+    const dir = await stackDir({
+      "Pulumi.bad.yaml": [
+        "config:",
+        "  flow-trigger-auth:callers:",
+        "    - name: ERP Connector!",
+        "    - name: crm",
+        "      owners: [not-a-guid]",
+        "  flow-trigger-auth:rotation:",
+        "    rotationDays: 400",
+        "  flow-trigger-auth:cloud: mars",
+        "  flow-trigger-auth:colud: public",
+      ].join("\n"),
+    });
+    const r = await runCli("validate", ["--stack", "bad", "--dir", dir]);
+    expect(r.code).toBe(1);
+    for (const key of [
+      "flow-trigger-auth:callers[0].name",
+      "flow-trigger-auth:callers[1].owners[0]",
+      "flow-trigger-auth:rotation.rotationDays",
+      "flow-trigger-auth:cloud",
+      "flow-trigger-auth:colud: unknown key",
+      "azure-native:location",
+    ]) {
+      expect(r.stderr).toContain(key);
+    }
+    expect(r.stdout).not.toContain("+ ");
+  });
+
+  it("treats secure values as opaque and never prints them", async () => {
+    const dir = await stackDir({
+      "Pulumi.sec.yaml": [
+        "config:",
+        "  azure-native:location: westeurope",
+        "  flow-trigger-auth:callers:",
+        "    - name: erp",
+        "  flow-trigger-auth:alerts:",
+        "    webhookUrl:",
+        "      secure: v1:c2VjcmV0LWNpcGhlcnRleHQ=",
+      ].join("\n"),
+    });
+    const r = await runCli("validate", ["--stack", "sec", "--dir", dir]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("alerts-to-webhook");
+    expect(r.stdout + r.stderr).not.toContain("c2VjcmV0LWNpcGhlcnRleHQ=");
+  });
+
+  it("accepts keys without the project namespace, as Pulumi does", async () => {
+    const dir = await stackDir({
+      "Pulumi.short.yaml": "config:\n  azure-native:location: westeurope\n  callers:\n    - name: erp\n",
+    });
+    const r = await runCli("validate", ["--stack", "short", "--dir", dir]);
+    expect(r.code).toBe(0);
+  });
+
+  it("exits 2 when the stack file is missing or --stack is not given", async () => {
+    const missing = await runCli("validate", ["--stack", "nope"]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("Pulumi.nope.yaml not found");
+    const usage = await runCli("validate", []);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain("--stack");
+  });
+});
