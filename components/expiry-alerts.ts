@@ -55,14 +55,15 @@ export class ExpiryAlerts extends pulumi.ComponentResource {
   public readonly eventTypes: readonly string[];
 
   constructor(name: string, args: ExpiryAlertsArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("flow-trigger-auth:monitoring:ExpiryAlerts", name, {}, opts);
-
+    // Checked before anything is registered: a refused component leaves nothing behind.
     const emails = args.emails ?? [];
     if (emails.length === 0 && args.webhookUrl === undefined) {
       throw new Error(
         `ExpiryAlerts ${name}: give emails or webhookUrl (flow-trigger-auth:alerts), or leave alerts off`,
       );
     }
+    super("flow-trigger-auth:monitoring:ExpiryAlerts", name, {}, opts);
+
     const filter = { includedEventTypes: [...SECRET_EXPIRY_EVENT_TYPES] };
 
     const topic = new eventgrid.SystemTopic(

@@ -1,17 +1,21 @@
 import * as pulumi from "@pulumi/pulumi";
-import { randomUUID } from "node:crypto";
-import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { ExpiryAlerts, type ExpiryAlertsArgs } from "../components/expiry-alerts";
+import {
+  type Declared,
+  installMocks,
+  isSecretInput,
+  redacted,
+  settle,
+  SUBSCRIPTION_ID,
+  valueOf,
+} from "./helpers/mocks";
 
-const SUBSCRIPTION_ID = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
 const RG = "flow-dev-rg";
 const ARM_RG = `/subscriptions/${SUBSCRIPTION_ID}/resourceGroups/${RG}`;
 const VAULT_ID = `${ARM_RG}/providers/Microsoft.KeyVault/vaults/flow-dev-k3x9q2`;
 const WEBHOOK =
   "https://contoso.webhook.office.com/webhookb2/3f2d1c0b-9a8f/IncomingWebhook/0a1b2c3d4e5f?sig=Zm9vYmFyYmF6";
-// Pulumi's wire form of a secret value: { [SIG_KEY]: SECRET_SIG, value }.
-const SIG_KEY = "4dabf18193072939515e22adb298388d";
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 
 const T = {
   topic: "azure-native:eventgrid:SystemTopic",
@@ -20,110 +24,11 @@ const T = {
   component: "flow-trigger-auth:monitoring:ExpiryAlerts",
 };
 
-/** One resource the component declared, as the engine received it (secrets still wrapped). */
-interface Declared {
-  type: string;
-  name: string;
-  custom: boolean;
-  inputs: Record<string, any>;
-  id: string;
-  state: Record<string, any>;
-}
-
 let declared: Declared[];
 
-/** The value inside an Output (under mocks, always known). */
-function valueOf<T>(output: pulumi.Input<T>): Promise<T> {
-  return new Promise((resolve) => pulumi.output(output).apply((v) => resolve(v as T)));
-}
-
-/** Waits until no more resources are declared (mocks answer at once, so a short quiet spell suffices). */
-async function settle(): Promise<void> {
-  let last = -1;
-  for (let quiet = 0; quiet < 5;) {
-    await new Promise((r) => setTimeout(r, 10));
-    quiet = declared.length === last ? quiet + 1 : 0;
-    last = declared.length;
-  }
-}
-
-/** Mocks that answer like ARM: resource IDs under the resource group, no write-only webhook URL in state. */
-beforeAll(() => {
-  void pulumi.runtime.setMocks(
-    {
-      newResource(args: pulumi.runtime.MockResourceArgs) {
-        const inputs = args.inputs as Record<string, any>;
-        let id = `${args.name}-id`;
-        let state: Record<string, any> = { ...inputs };
-        switch (args.type) {
-          case T.topic:
-            id = `${ARM_RG}/providers/Microsoft.EventGrid/systemTopics/${inputs.systemTopicName}`;
-            state = {
-              ...inputs,
-              name: inputs.systemTopicName,
-              metricResourceId: randomUUID(),
-              provisioningState: "Succeeded",
-            };
-            break;
-          case T.actionGroup:
-            id = `${ARM_RG}/providers/microsoft.insights/actionGroups/${inputs.actionGroupName}`;
-            state = { ...inputs, name: inputs.actionGroupName };
-            break;
-          case T.subscription: {
-            id = `${ARM_RG}/providers/Microsoft.EventGrid/systemTopics/${inputs.systemTopicName}/eventSubscriptions/${inputs.eventSubscriptionName}`;
-            const destination = unwrapSecret(inputs.destination);
-            const url = unwrapSecret(destination?.endpointUrl);
-            state = {
-              ...inputs,
-              name: inputs.eventSubscriptionName,
-              // ARM never returns a webhook's full URL, only its base.
-              destination: url
-                ? { endpointType: "WebHook", endpointBaseUrl: url.split("?")[0] }
-                : destination,
-              provisioningState: "Succeeded",
-            };
-            break;
-          }
-        }
-        declared.push({ type: args.type, name: args.name, custom: args.custom ?? true, inputs, id, state });
-        return { id, state };
-      },
-      call(args: pulumi.runtime.MockCallArgs) {
-        throw new Error(`unexpected call ${args.token}`);
-      },
-    },
-    "flow-trigger-auth",
-    "dev",
-    false,
-  );
-});
-
 beforeEach(() => {
-  declared = [];
+  declared = installMocks();
 });
-
-function unwrapSecret(v: any): any {
-  return v && typeof v === "object" && v[SIG_KEY] === SECRET_SIG ? v.value : v;
-}
-/** `v` with every secret replaced by a marker: what anyone reading state or logs would see. */
-function redacted(v: any): any {
-  if (isWireSecret(v)) return "[secret]";
-  if (Array.isArray(v)) return v.map(redacted);
-  if (v && typeof v === "object")
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, redacted(x)]));
-  return v;
-}
-/** `v` with every secret unwrapped. */
-function revealed(v: any): any {
-  if (isWireSecret(v)) return revealed(v.value);
-  if (Array.isArray(v)) return v.map(revealed);
-  if (v && typeof v === "object")
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, revealed(x)]));
-  return v;
-}
-function isWireSecret(v: any): boolean {
-  return Boolean(v && typeof v === "object" && v[SIG_KEY] === SECRET_SIG);
-}
 
 async function deploy(extra: Partial<ExpiryAlertsArgs>) {
   const alerts = new ExpiryAlerts("alerts", {
@@ -138,7 +43,7 @@ async function deploy(extra: Partial<ExpiryAlertsArgs>) {
     systemTopicName: await valueOf(alerts.systemTopicName),
     actionGroupId: await valueOf(alerts.actionGroupId),
   };
-  await settle();
+  await settle(declared);
   return { alerts, resolved };
 }
 
@@ -258,12 +163,13 @@ describe("expiry alerts", () => {
 
   it("treats the webhook URL as a secret, given as plain text or as an output", async () => {
     for (const webhookUrl of [WEBHOOK, pulumi.output(WEBHOOK)]) {
-      declared = [];
+      declared.length = 0;
       await deploy({ webhookUrl });
-      const sub = one(T.subscription, "alerts-to-webhook").inputs;
-      expect(sub.eventDeliverySchema).toBe("EventGridSchema");
-      expect(revealed(sub.destination)).toEqual({ endpointType: "WebHook", endpointUrl: WEBHOOK });
-      expect(JSON.stringify(redacted(sub))).not.toContain("webhook.office.com");
+      const sub = one(T.subscription, "alerts-to-webhook");
+      expect(sub.inputs.eventDeliverySchema).toBe("EventGridSchema");
+      expect(sub.inputs.destination).toEqual({ endpointType: "WebHook", endpointUrl: WEBHOOK });
+      expect(isSecretInput(sub, ["destination", "endpointUrl"])).toBe(true);
+      expect(JSON.stringify(redacted(sub.rawInputs))).not.toContain("webhook.office.com");
     }
   });
 

@@ -107,6 +107,33 @@ export function installMocks(options: MockOptions = {}): Declared[] {
             };
             break;
           }
+          case "azure-native:eventgrid:SystemTopic":
+            id = `${armRg(inputs.resourceGroupName)}/providers/Microsoft.EventGrid/systemTopics/${inputs.systemTopicName}`;
+            state = {
+              ...inputs,
+              name: inputs.systemTopicName,
+              metricResourceId: randomUUID(),
+              provisioningState: "Succeeded",
+            };
+            break;
+          case "azure-native:monitor:ActionGroup":
+            id = `${armRg(inputs.resourceGroupName)}/providers/microsoft.insights/actionGroups/${inputs.actionGroupName}`;
+            state = { ...inputs, name: inputs.actionGroupName };
+            break;
+          case "azure-native:eventgrid:SystemTopicEventSubscription": {
+            id = `${armRg(inputs.resourceGroupName)}/providers/Microsoft.EventGrid/systemTopics/${inputs.systemTopicName}/eventSubscriptions/${inputs.eventSubscriptionName}`;
+            const url: string | undefined = inputs.destination?.endpointUrl;
+            state = {
+              ...inputs,
+              name: inputs.eventSubscriptionName,
+              // ARM never returns a webhook's full URL, only its base.
+              destination: url
+                ? { endpointType: "WebHook", endpointBaseUrl: url.split("?")[0] }
+                : inputs.destination,
+              provisioningState: "Succeeded",
+            };
+            break;
+          }
           case "azure-native:authorization:RoleAssignment":
             id = `${inputs.scope}/providers/Microsoft.Authorization/roleAssignments/${randomUUID()}`;
             break;
@@ -189,6 +216,15 @@ function unwrapSecrets(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(unwrapSecrets);
   if (v && typeof v === "object")
     return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unwrapSecrets(x)]));
+  return v;
+}
+
+/** `v` with every secret replaced by `[secret]`: what anyone reading state or logs would see. */
+export function redacted(v: unknown): unknown {
+  if (isSecretMarker(v)) return "[secret]";
+  if (Array.isArray(v)) return v.map(redacted);
+  if (v && typeof v === "object")
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, redacted(x)]));
   return v;
 }
 
