@@ -1,0 +1,271 @@
+/**
+ * The smoke test's pure rules: the URL check, the scope and its audience, the answer table with
+ * its hints, option validation, and redaction of secrets.
+ */
+import { describe, expect, test } from "vitest";
+import { CLOUD_NAMES, CLOUDS } from "../clouds";
+import { audienceOfScope, checkTriggerUrl, scopeForAudience, toJsonReport } from "../smoke/checks";
+import { ANSWER_RULES, classifyAnswer, hintFor } from "../smoke/hints";
+import { secretArguments, validateOptions } from "../smoke/options";
+import { redact } from "../smoke/redact";
+import { parseKeyVaultSecretUri } from "../smoke/secret";
+
+const NEW_URL =
+  "https://0fd3c1e0b5a94e2d8b1f0c9a7e6d5c4b.0f.environment.api.powerplatform.com:443/powerautomate/automations/direct/workflows/2b7c9d1e3f4a5b6c7d8e9f0a1b2c3d4e/triggers/manual/paths/invoke?api-version=1";
+const LEGACY_ANYONE_URL =
+  "https://prod-12.westeurope.logic.azure.com:443/workflows/2b7c9d1e/triggers/manual/paths/invoke?api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=AbC123dEf456";
+
+describe("url check", () => {
+  test("accepts an HTTPS trigger URL without sig", () => {
+    expect(checkTriggerUrl(NEW_URL)).toMatchObject({ outcome: "pass" });
+  });
+
+  test("an 'Anyone' URL carrying sig is insecure, and the message does not repeat the sig", () => {
+    const check = checkTriggerUrl(LEGACY_ANYONE_URL);
+    expect(check).toMatchObject({ outcome: "insecure", code: "sig" });
+    expect(check.message).not.toContain("AbC123dEf456");
+    expect(checkTriggerUrl(`${NEW_URL}&SIG=x`).outcome).toBe("insecure");
+  });
+
+  test("anything but a well-formed https URL is a usage error naming --trigger-url", () => {
+    for (const bad of [NEW_URL.replace("https:", "http:"), "not a url", "", "ftp://example.com/x"]) {
+      const check = checkTriggerUrl(bad);
+      expect(check.outcome).toBe("usage");
+      expect(check.message).toContain("--trigger-url");
+    }
+    expect(checkTriggerUrl("https://user:pw@example.com/x").outcome).toBe("usage");
+  });
+});
+
+describe("scope and audience", () => {
+  test("every cloud's scope is its audience plus /.default, hence the double slash", () => {
+    for (const name of CLOUD_NAMES) {
+      const cloud = CLOUDS[name];
+      expect(scopeForAudience(cloud.audience)).toBe(cloud.scope);
+      expect(cloud.scope).toMatch(/\/\/\.default$/);
+      expect(audienceOfScope(cloud.scope)).toBe(cloud.audience);
+    }
+  });
+
+  test("a single-slash scope makes Entra issue an audience without the trailing slash", () => {
+    expect(audienceOfScope("https://service.flow.microsoft.com/.default")).toBe(
+      "https://service.flow.microsoft.com",
+    );
+    expect(audienceOfScope("https://service.flow.microsoft.com/.default")).not.toBe(CLOUDS.public.audience);
+  });
+});
+
+describe("answer table", () => {
+  test("refusing an anonymous call passes; accepting it is insecure", () => {
+    expect(classifyAnswer("anonymous-rejected", 401, "DirectApiAuthorizationRequired").outcome).toBe("pass");
+    expect(classifyAnswer("anonymous-rejected", 403, undefined).outcome).toBe("pass");
+    expect(classifyAnswer("anonymous-rejected", 202, undefined).outcome).toBe("insecure");
+    expect(classifyAnswer("anonymous-rejected", 200, undefined).outcome).toBe("insecure");
+  });
+
+  test("throttling, server errors and network errors are retried on every check", () => {
+    for (const check of ["anonymous-rejected", "token", "invoke"] as const) {
+      expect(classifyAnswer(check, 429, undefined).outcome).toBe("retry");
+      expect(classifyAnswer(check, 503, undefined).outcome).toBe("retry");
+      expect(classifyAnswer(check, 500, "ServiceUnavailable").outcome).toBe("retry");
+      expect(classifyAnswer(check, undefined, "ECONNRESET").outcome).toBe("retry");
+      expect(classifyAnswer(check, undefined, "TimeoutError").outcome).toBe("retry");
+    }
+  });
+
+  test("an untrusted certificate is final, with a hint about NODE_EXTRA_CA_CERTS", () => {
+    const c = classifyAnswer("anonymous-rejected", undefined, "SELF_SIGNED_CERT_IN_CHAIN");
+    expect(c.outcome).toBe("fail");
+    expect(c.hint).toContain("NODE_EXTRA_CA_CERTS");
+  });
+
+  test("replication delays of a new app or secret are retried; other Entra errors are final", () => {
+    expect(classifyAnswer("token", 400, "AADSTS700016").outcome).toBe("retry");
+    expect(classifyAnswer("token", 401, "AADSTS7000215").outcome).toBe("retry");
+    for (const code of ["AADSTS90002", "AADSTS500011", "AADSTS7000222", "AADSTS650057", "AADSTS7000229"]) {
+      expect(classifyAnswer("token", 400, code).outcome).toBe("fail");
+    }
+  });
+
+  test("each final Entra error comes with what to do", () => {
+    expect(hintFor("token", 401, "AADSTS7000215")).toContain("secret VALUE, not its ID");
+    expect(hintFor("token", 400, "AADSTS700016")).toContain("replicate");
+    expect(hintFor("token", 400, "AADSTS90002")).toContain("--tenant-id");
+    expect(hintFor("token", 400, "AADSTS500011")).toContain(
+      "az ad sp create --id 7df0a125-d3be-4c96-aa54-591f83ff541c",
+    );
+    expect(hintFor("token", 401, "AADSTS7000222")).toContain("pulumi up");
+  });
+
+  test("each final trigger error comes with what to do", () => {
+    const mismatch = hintFor("invoke", 403, "MisMatchingOAuthClaims") ?? "";
+    expect(mismatch).toContain("double slash");
+    expect(mismatch).toContain("ENTERPRISE APPLICATION object ID");
+    expect(mismatch).toContain("tenant");
+    expect(hintFor("invoke", 401, "MisMatchingOAuthClaims")).toBe(mismatch);
+    expect(hintFor("invoke", 401, "DirectApiAuthorizationRequired")).toContain("Specific users in my tenant");
+    expect(hintFor("invoke", 401, "OAuthAccessPolicyNotFound")).toContain("'Anyone'");
+    expect(hintFor("invoke", 404, "WorkflowNotFound")).toContain("flow not found");
+    expect(hintFor("invoke", 404, undefined)).toContain("flow not found");
+  });
+
+  test("an accepted authenticated call passes; an unknown refusal fails with a generic hint", () => {
+    expect(classifyAnswer("invoke", 202, undefined).outcome).toBe("pass");
+    expect(classifyAnswer("invoke", 200, undefined).outcome).toBe("pass");
+    const other = classifyAnswer("invoke", 409, "Conflict");
+    expect(other.outcome).toBe("fail");
+    expect(other.hint).toBeTruthy();
+  });
+
+  test("every final rule has a hint, and the table ends with a catch-all per check", () => {
+    for (const rule of ANSWER_RULES) {
+      if (rule.outcome === "fail" || rule.outcome === "insecure")
+        expect(rule.hint, JSON.stringify(rule)).toBeTruthy();
+    }
+    for (const check of ["anonymous-rejected", "token", "invoke"] as const) {
+      const last = [...ANSWER_RULES].reverse().find((r) => r.check === check);
+      expect(last).toMatchObject({ check, outcome: "fail" });
+      expect(last?.status).toBeUndefined();
+      expect(last?.code).toBeUndefined();
+    }
+  });
+});
+
+describe("options", () => {
+  const base = { triggerUrl: NEW_URL, tenantId: "t", clientId: "c" };
+
+  test("defaults: body {}, budget 300 s, public cloud left to the caller", () => {
+    expect(validateOptions(base)).toEqual({
+      options: { ...base, body: "{}", maxWaitMs: 300_000, json: false },
+      problems: [],
+    });
+  });
+
+  test("reports every problem at once, each naming its option", () => {
+    const { options, problems } = validateOptions({
+      cloud: "azure",
+      body: "{",
+      maxWaitS: "ten",
+      expectStatus: "99",
+      authorityHost: "http://login.example",
+      keyVaultSecretUri: "https://kv.vault.azure.net/keys/k",
+    });
+    expect(options).toBeUndefined();
+    for (const option of [
+      "--trigger-url",
+      "--tenant-id",
+      "--client-id",
+      "--cloud",
+      "--body",
+      "--max-wait-s",
+      "--expect-status",
+      "--authority-host",
+      "--key-vault-secret-uri",
+    ]) {
+      expect(
+        problems.some((p) => p.startsWith(option)),
+        `${option} in ${problems.join("\n")}`,
+      ).toBe(true);
+    }
+  });
+
+  test("stack outputs replace tenant and client ID but need a caller", () => {
+    expect(validateOptions({ triggerUrl: NEW_URL, stack: "dev", caller: "erp" }).problems).toEqual([]);
+    expect(validateOptions({ triggerUrl: NEW_URL, stack: "dev" }).problems).toEqual([
+      expect.stringContaining("--caller is required"),
+    ]);
+    expect(
+      validateOptions({ triggerUrl: NEW_URL, stack: "dev", outputs: "f", caller: "x" }).problems,
+    ).toEqual([expect.stringContaining("alternatives")]);
+  });
+
+  test("spots options that would carry the secret, whatever their spelling", () => {
+    expect(
+      secretArguments([
+        "--client-secret",
+        "x",
+        "--secret=y",
+        "--key-vault-secret-uri",
+        "u",
+        "--password",
+        "--tenant-id",
+      ]),
+    ).toEqual(["--client-secret", "--secret", "--password"]);
+  });
+
+  test("takes any cloud's Key Vault secret URI, with or without a version", () => {
+    expect(parseKeyVaultSecretUri("https://flow-dev.vault.azure.net/secrets/erp-client-secret")).toEqual({
+      vaultUrl: "https://flow-dev.vault.azure.net",
+      name: "erp-client-secret",
+    });
+    expect(
+      parseKeyVaultSecretUri("https://flow-dev.vault.usgovcloudapi.net/secrets/erp/0123abcd"),
+    ).toMatchObject({
+      name: "erp",
+      version: "0123abcd",
+    });
+    expect(parseKeyVaultSecretUri("http://flow-dev.vault.azure.net/secrets/x")).toHaveProperty("error");
+  });
+});
+
+describe("redaction", () => {
+  const secret = "Xy8Q~abcDEF.ghi_jkl-mnoPQRstuVWX0123456";
+  const jwt =
+    "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJhdWQiOiJodHRwczovL3NlcnZpY2UuZmxvdy5taWNyb3NvZnQuY29tLyJ9.c2lnbmF0dXJl";
+
+  test("scrubs the secret, also URL- or JSON-encoded", () => {
+    const text = `client_id=a&client_secret=${encodeURIComponent(secret)} ${JSON.stringify({ s: secret })} ${secret}`;
+    const out = redact(text, [secret]);
+    expect(out).not.toContain(secret);
+    expect(out).not.toContain(encodeURIComponent(secret));
+    expect(out).toContain("client_id=a");
+  });
+
+  test("scrubs anything shaped like a token, and bearer credentials", () => {
+    const out = redact(`token ${jwt} / Authorization: Bearer abc.def`);
+    expect(out).not.toContain("eyJ");
+    expect(out).not.toContain("abc.def");
+    expect(out).toContain("Bearer ***");
+  });
+
+  test("scrubs the sig of a trigger URL but keeps the rest readable", () => {
+    const out = redact(LEGACY_ANYONE_URL);
+    expect(out).not.toContain("AbC123dEf456");
+    expect(out).toContain("sig=***");
+    expect(out).toContain("prod-12.westeurope.logic.azure.com");
+  });
+
+  test("leaves ordinary text alone", () => {
+    const text = "403 MisMatchingOAuthClaims: One or more claims either missing or does not match";
+    expect(redact(text, [secret, "", undefined])).toBe(text);
+  });
+
+  test("the JSON report holds only the contract's fields, hints folded into messages", () => {
+    const report = toJsonReport({
+      verdict: "fail",
+      exitCode: 1,
+      checks: [
+        { name: "url", ok: true, message: "fine", attempts: 0, durationMs: 1 },
+        {
+          name: "invoke",
+          ok: false,
+          status: 403,
+          code: "X",
+          message: "no",
+          hint: "do this",
+          attempts: 2,
+          durationMs: 9,
+        },
+      ],
+      durationMs: 12,
+    });
+    expect(report).toEqual({
+      verdict: "fail",
+      checks: [
+        { name: "url", ok: true, message: "fine" },
+        { name: "invoke", ok: false, status: 403, code: "X", message: "no. Hint: do this" },
+      ],
+      durationMs: 12,
+    });
+  });
+});

@@ -1,0 +1,60 @@
+/**
+ * Ready-made stand-in setups: one tenant, one caller app, one flow, with fresh GUIDs and secret, so
+ * each test (and the benchmark) gets its own isolated world on a shared stand-in.
+ */
+import { randomBytes, randomUUID } from "node:crypto";
+import type { Standin, StandinApp, StandinFlow, StandinTenant } from "./standin";
+
+/** What a test needs to call the smoke CLI against a scenario. */
+export interface Scenario {
+  tenantId: string;
+  clientId: string;
+  /** The caller's client secret value (realistic: 40 characters, as Entra generates). */
+  secret: string;
+  /** Object ID of the caller's enterprise app: the token's `oid`. */
+  servicePrincipalObjectId: string;
+  flowId: string;
+  triggerUrl: string;
+}
+
+/** Tweaks of a scenario; everything else gets a working default. */
+export interface ScenarioOptions {
+  mode?: StandinFlow["mode"];
+  /** Flow settings beyond the defaults (e.g. `allowedOids`, `response`, `acceptAnonymous`). */
+  flow?: Partial<Omit<StandinFlow, "flowId" | "tenantId">>;
+  /** App settings beyond the defaults (e.g. `notReplicatedForRequests`). */
+  app?: Partial<Omit<StandinApp, "clientId" | "secret" | "servicePrincipalObjectId">>;
+  tenant?: Partial<Omit<StandinTenant, "tenantId" | "apps">>;
+}
+
+/** A secret shaped like Entra's: 40 characters of letters, digits and `~._-`. */
+export function entraLikeSecret(): string {
+  return `${randomBytes(30).toString("base64url").slice(0, 37)}~Q.`.slice(0, 40);
+}
+
+/**
+ * Registers a tenant with one caller and one flow on `standin`. In "users" mode the caller is in
+ * Allowed users unless `flow.allowedOids` says otherwise.
+ */
+export function demoScenario(standin: Standin, options: ScenarioOptions = {}): Scenario {
+  const tenantId = randomUUID();
+  const clientId = randomUUID();
+  const servicePrincipalObjectId = randomUUID();
+  const secret = entraLikeSecret();
+  const flowId = randomUUID().replace(/-/g, "");
+  const mode = options.mode ?? "users";
+  standin.addTenant({
+    tenantId,
+    apps: [{ clientId, secret, servicePrincipalObjectId, ...options.app }],
+    ...options.tenant,
+  });
+  const triggerUrl = standin.addFlow({
+    flowId,
+    tenantId,
+    mode,
+    ...(mode === "users" ? { allowedOids: [randomUUID(), servicePrincipalObjectId] } : {}),
+    ...(mode === "anyone" ? { sig: randomBytes(32).toString("base64url") } : {}),
+    ...options.flow,
+  });
+  return { tenantId, clientId, secret, servicePrincipalObjectId, flowId, triggerUrl };
+}
