@@ -5,7 +5,7 @@
 import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
 import { CLOUDS, tokenEndpoint } from "./clouds";
-import type { SecretReader, StackConfig } from "./config";
+import type { StackConfig } from "./config";
 import { ExpiryAlerts } from "./components/expiry-alerts";
 import { FlowCaller } from "./components/flow-caller";
 import { lookupFlowService } from "./components/flow-service";
@@ -70,7 +70,7 @@ export function defineStack(
           plan,
           vault: { name: vault.vaultName, resourceGroupName: vault.resourceGroupName },
           secretName: vaultSecretName(caller.name),
-          secretReaders: mergeReaders(caller.secretReaders, config.keyVault.secretReaders),
+          secretReaders: [...caller.secretReaders, ...config.keyVault.secretReaders],
           notes: `Managed by Pulumi: project ${pulumi.getProject()}, stack ${stackName}. Changes made by hand are reverted.`,
         }),
       ] as const,
@@ -128,13 +128,4 @@ export function defineStack(
     ),
     allowedUsers: pulumi.all(callers.map(([, c]) => c.servicePrincipalObjectId)),
   };
-}
-
-/** Caller-level readers plus stack-level readers, one per object ID. */
-function mergeReaders(own: SecretReader[], stackWide: SecretReader[]): SecretReader[] {
-  const byId = new Map<string, SecretReader>();
-  for (const r of [...own, ...stackWide]) {
-    if (!byId.has(r.objectId.toLowerCase())) byId.set(r.objectId.toLowerCase(), r);
-  }
-  return [...byId.values()];
 }

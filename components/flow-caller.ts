@@ -21,7 +21,7 @@ export interface FlowCallerArgs {
   vault: { name: pulumi.Input<string>; resourceGroupName: pulumi.Input<string> };
   /** Name of the vault secret, e.g. `erp-client-secret`. */
   secretName: string;
-  /** Principals allowed to read this caller's secret (caller-level plus stack-level readers). */
+  /** Principals allowed to read this caller's secret (caller-level, then stack-level readers; repeats are merged). */
   secretReaders: SecretReader[];
   /** Text stored in the app's notes, e.g. which stack manages it. */
   notes?: string;

@@ -88,7 +88,10 @@ export class RotatingClientSecret extends pulumi.ComponentResource {
     );
 
     const roleDefinitionId = secret.id.apply(secretsUserRoleDefinitionId);
-    const readers = new Map(args.readers.map((r) => [r.objectId.toLowerCase(), r]));
+    // One assignment per principal: the first entry for an object ID wins (caller-level before stack-wide).
+    const readers = new Map<string, SecretReader>();
+    for (const r of args.readers)
+      if (!readers.has(r.objectId.toLowerCase())) readers.set(r.objectId.toLowerCase(), r);
     for (const [objectId, reader] of readers) {
       new authorization.RoleAssignment(
         `${name}-reader-${objectId}`,

@@ -270,6 +270,17 @@ describe("the rotating client secret", () => {
     );
   });
 
+  it("assigns the role once to a principal listed both for the caller and stack-wide", async () => {
+    await deploy(
+      config({ keyVault: { secretReaders: [{ objectId: READER.toUpperCase(), type: "Group" }] } }, [
+        { name: "erp", secretReaders: [{ objectId: READER, type: "ServicePrincipal" }] },
+      ]),
+    );
+    const assignments = byType(T.role);
+    expect(assignments).toHaveLength(1);
+    expect(assignments[0].inputs).toMatchObject({ principalId: READER, principalType: "ServicePrincipal" });
+  });
+
   it("changes nothing when re-run later within the same period", async () => {
     const snapshot = () =>
       custom()
