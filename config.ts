@@ -38,12 +38,29 @@ const patterned = (pattern: RegExp, allowed: string) =>
     error: (issue) => `${show(issue.input)} ${allowed}`,
   });
 
-const intIn = (min: number, max: number) =>
-  z
-    .number({ error: (i) => `${show(i.input)} must be a whole number from ${min} to ${max}` })
-    .int({ error: (i) => `${show(i.input)} must be a whole number from ${min} to ${max}` })
-    .min(min, { error: (i) => `${show(i.input)} must be a whole number from ${min} to ${max}` })
-    .max(max, { error: (i) => `${show(i.input)} must be a whole number from ${min} to ${max}` });
+/**
+ * `pulumi config set --path rotation.rotationDays 30` may store the number as text: whole numbers
+ * written as text are taken as numbers; anything else is left for the schema to refuse.
+ */
+function asWholeNumber(v: unknown): unknown {
+  return typeof v === "string" && /^\s*-?\d+\s*$/.test(v) ? Number(v) : v;
+}
+
+const wholeNumber = (message: (input: unknown) => string) =>
+  z.preprocess(
+    asWholeNumber,
+    z.number({ error: (i) => message(i.input) }).int({ error: (i) => message(i.input) }),
+  );
+
+const intIn = (min: number, max: number) => {
+  const message = (input: unknown) => `${show(input)} must be a whole number from ${min} to ${max}`;
+  return wholeNumber(message).pipe(
+    z
+      .number()
+      .min(min, { error: (i) => message(i.input) })
+      .max(max, { error: (i) => message(i.input) }),
+  );
+};
 
 const objectId = patterned(
   GUID,
@@ -88,10 +105,7 @@ const caller = z.strictObject({
 const rotation = z.strictObject({
   rotationDays: intIn(2, 365).default(90),
   maxLifetimeDays: intIn(1, 3650).default(730),
-  offsetDays: z
-    .number({ error: (i) => `${show(i.input)} must be a whole number of days` })
-    .int({ error: (i) => `${show(i.input)} must be a whole number of days` })
-    .default(0),
+  offsetDays: wholeNumber((input) => `${show(input)} must be a whole number of days`).default(0),
 });
 
 const keyVault = z.strictObject({
@@ -141,7 +155,7 @@ const schema = z.strictObject({
   keyVault: keyVault.default({}),
   smokeTest: smokeTest.optional(),
   alerts: alerts.optional(),
-  location: z.string().min(1).optional(),
+  location: z.string().min(1, "must name an Azure region, e.g. westeurope").optional(),
 });
 
 type Parsed = z.infer<typeof schema>;
@@ -204,7 +218,8 @@ const isRecord = (v: unknown): v is Record<string, unknown> =>
 /** A whole number of days from the raw input, its default when absent, undefined when malformed. */
 function days(v: unknown, fallback: number): number | undefined {
   if (v === undefined) return fallback;
-  return Number.isInteger(v) ? (v as number) : undefined;
+  const n = asWholeNumber(v);
+  return Number.isInteger(n) ? (n as number) : undefined;
 }
 
 /**

@@ -83,6 +83,20 @@ describe("a valid config", () => {
     expect(c.alerts).toEqual({ emails: ["ops@contoso.com"], webhookUrl: "https://hooks.contoso.com/x" });
   });
 
+  it("takes whole numbers written as text, as `pulumi config set --path` may store them", () => {
+    const c = parseStackConfig(
+      raw({ [`${NS}:rotation`]: { rotationDays: "30", maxLifetimeDays: "45", offsetDays: "3" } }),
+      "dev",
+    );
+    expect(c.rotation).toEqual({ rotationDays: 30, maxLifetimeDays: 45, offsetDays: 3 });
+    expect(problems({ [`${NS}:rotation`]: { rotationDays: "thirty" } })).toEqual([
+      { path: `${NS}:rotation.rotationDays`, message: '"thirty" must be a whole number from 2 to 365' },
+    ]);
+    expect(problems({ [`${NS}:rotation`]: { rotationDays: "30", maxLifetimeDays: "40" } })[0].path).toBe(
+      `${NS}:rotation.maxLifetimeDays`,
+    );
+  });
+
   it("ignores other namespaces' keys", () => {
     expect(() =>
       parseStackConfig(raw({ "azuread:environment": "global", "azure-native:subscriptionId": GUID }), "dev"),
