@@ -85,7 +85,15 @@ export class SecretVault extends pulumi.ComponentResource {
       });
     } else {
       if (!args.location) throw new Error("SecretVault: location is required to create a vault");
-      const group = new resources.ResourceGroup(`${name}-rg`, { location: args.location }, { parent: this });
+      const group = new resources.ResourceGroup(
+        `${name}-rg`,
+        {
+          resourceGroupName: `${args.namePrefix}-${args.environment}-rg`,
+          location: args.location,
+          tags: { "managed-by": "flow-trigger-auth", environment: args.environment },
+        },
+        { parent: this },
+      );
       const suffix = new random.RandomString(
         `${name}-suffix`,
         { length: VAULT_SUFFIX_LENGTH, upper: false, special: false, numeric: true, lower: true },

@@ -317,6 +317,10 @@ describe("the vault", () => {
     expect(p.tenantId).toBe(TENANT_ID);
     expect(p.accessPolicies).toBeUndefined();
     expect(vault.inputs.location).toBe("westeurope");
+    expect(one(T.rg, "vault-rg").inputs).toMatchObject({
+      resourceGroupName: "contoso-flow-production-west-rg",
+      location: "westeurope",
+    });
     const name: string = vault.inputs.vaultName;
     expect(name.length).toBeLessThanOrEqual(24);
     expect(name).toMatch(/^[a-z][a-z0-9-]{1,22}[a-z0-9]$/);
