@@ -107,8 +107,9 @@ export class RotatingClientSecret extends pulumi.ComponentResource {
     }
 
     this.secretName = secret.name;
-    this.secretUri = secret.properties.apply((p) => p.secretUri);
-    this.secretVersionUri = secret.properties.apply((p) => p.secretUriWithVersion);
+    // `properties` is a secret as a whole because it carries the value; its URIs are not secret.
+    this.secretUri = pulumi.unsecret(secret.properties.apply((p) => p.secretUri));
+    this.secretVersionUri = pulumi.unsecret(secret.properties.apply((p) => p.secretUriWithVersion));
     this.secretId = secret.id;
     this.expiresAt = pulumi.output(isoTime(published.endMs));
     this.nextRotationAt = pulumi.output(isoTime(args.plan.nextRotationMs));

@@ -94,13 +94,14 @@ export function installMocks(options: MockOptions = {}): Declared[] {
           case "azure-native:keyvault:Secret": {
             id = `${armRg(inputs.resourceGroupName)}/providers/Microsoft.KeyVault/vaults/${inputs.vaultName}/secrets/${inputs.secretName}`;
             const uri = `https://${inputs.vaultName}.vault.azure.net/secrets/${inputs.secretName}`;
-            // ARM never returns a secret's value.
-            const { value: _value, ...properties } = inputs.properties ?? {};
+            // ARM never returns the value, but the provider keeps it in state as a secret: so, as in a real
+            // deployment, the whole `properties` output of the resource is a Pulumi secret.
             state = {
               ...inputs,
               name: inputs.secretName,
               properties: {
-                ...properties,
+                ...inputs.properties,
+                value: { [SIG_KEY]: SECRET_SIG, value: inputs.properties?.value },
                 secretUri: uri,
                 secretUriWithVersion: `${uri}/${randomBytes(16).toString("hex")}`,
               },
