@@ -101,7 +101,9 @@ function placeholderMocks(planned: PlannedResource[], clock: { lastMs: number })
         case "azure-native:authorization:getClientConfig":
           return {
             tenantId: "<tenant of the Azure login>",
-            subscriptionId: "<subscription of the Azure login>",
+            // Unknown offline: an empty answer skips the "existing vault in another subscription" check,
+            // which runs at deploy time.
+            subscriptionId: "",
           };
         case "azuread:index/getServicePrincipal:getServicePrincipal":
           return {
@@ -121,6 +123,20 @@ function placeholderMocks(planned: PlannedResource[], clock: { lastMs: number })
   };
 }
 
+/** The program failed while evaluated offline; `message` holds each distinct cause. */
+export class PlanError extends Error {
+  override readonly name = "PlanError";
+  constructor(causes: unknown[]) {
+    super([...new Set(causes.map(innermostMessage))].join("\n"));
+  }
+}
+
+/** The cause without the engine's `error serializing property "x": ` wrappers. */
+function innermostMessage(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  return text.replace(/^(error serializing property "[^"]*": )+/, "");
+}
+
 /**
  * The resources and outputs `config` yields at `nowMs`, with the engine mocked; `evaluationMs` is the
  * time from the start of the program to its last resource declaration.
@@ -134,8 +150,19 @@ export async function planStack(
   const clock = { lastMs: 0 };
   await pulumi.runtime.setMocks(placeholderMocks(planned, clock), "flow-trigger-auth", stackName, false);
   const start = performance.now();
-  const outputs = defineStack(config, nowMs, stackName);
-  await settle(planned);
+  // A failure inside an Output (a look-up answer the program refuses) surfaces as an unhandled
+  // rejection: collect those and report them as the plan's failure.
+  const failures: unknown[] = [];
+  const collect = (err: unknown) => failures.push(err);
+  process.on("unhandledRejection", collect);
+  let outputs: StackOutputs;
+  try {
+    outputs = defineStack(config, nowMs, stackName);
+    await settle(planned);
+  } finally {
+    process.off("unhandledRejection", collect);
+  }
+  if (failures.length) throw new PlanError(failures);
   return { resources: planned, outputs, evaluationMs: clock.lastMs - start };
 }
 

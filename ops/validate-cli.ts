@@ -4,7 +4,7 @@
  * Exit 0: valid; 1: invalid config (every bad key named); 2: usage error or unreadable file.
  */
 import { Command, CommanderError, InvalidArgumentError } from "commander";
-import { planStack, type PlannedResource } from "./offline-engine";
+import { PlanError, planStack, type PlannedResource } from "./offline-engine";
 import { readStackFile, StackFileError, validateStackConfig } from "./validate";
 
 const EXIT = { valid: 0, invalid: 1, usage: 2 } as const;
@@ -100,14 +100,31 @@ async function main(argv: string[]): Promise<number> {
         }),
       );
     } else {
-      console.error(`${input.file}: ${result.problems.length} problem(s); nothing would be created:`);
+      if (result.problems.length) {
+        console.error(`${input.file}: ${result.problems.length} problem(s); nothing would be created:`);
+      } else {
+        console.error(
+          `${input.file} is valid apart from secure values that cannot be checked offline (no plan shown):`,
+        );
+      }
       for (const p of result.problems) console.error(`  ${p.path}: ${p.message}`);
       for (const p of result.unchecked) console.error(`  ${p.path}: secure value, not checked offline`);
     }
     return result.problems.length ? EXIT.invalid : EXIT.valid;
   }
 
-  const { resources } = await planStack(result.config, opts.now ?? Date.now(), opts.stack);
+  let resources: PlannedResource[];
+  try {
+    ({ resources } = await planStack(result.config, opts.now ?? Date.now(), opts.stack));
+  } catch (err) {
+    if (!(err instanceof PlanError)) throw err;
+    if (opts.json) console.log(JSON.stringify({ valid: false, file: input.file, error: err.message }));
+    else
+      console.error(
+        `${input.file} is valid, but the program refused it when evaluated offline:\n  ${err.message}`,
+      );
+    return EXIT.invalid;
+  }
   const custom = resources.filter((r) => r.custom);
   if (opts.json) {
     console.log(JSON.stringify({ valid: true, file: input.file, resources: custom }));

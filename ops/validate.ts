@@ -56,8 +56,11 @@ export function stackFileToConfig(doc: unknown, file: string): StackFileConfig {
   for (const [key, value] of Object.entries(config)) {
     const fullKey = key.includes(":") ? key : `${NAMESPACE}:${key}`;
     const plain = replaceSecure(value, fullKey, securePaths);
-    raw[fullKey] =
-      typeof plain === "string" ? plain : typeof plain === "object" ? JSON.stringify(plain) : String(plain);
+    // A key left empty in YAML (`namePrefix:`) is null: pass it as empty text so the schema names it.
+    if (plain === null) raw[fullKey] = "";
+    else
+      raw[fullKey] =
+        typeof plain === "string" ? plain : typeof plain === "object" ? JSON.stringify(plain) : String(plain);
   }
   return { raw, securePaths };
 }

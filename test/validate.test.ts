@@ -64,6 +64,31 @@ describe("npm run validate", () => {
     expect(r.stdout).not.toContain("+ ");
   });
 
+  it("plans a stack that uses an existing vault, creating no vault", async () => {
+    const vaultId =
+      "/subscriptions/0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d/resourceGroups/rg-shared/providers/Microsoft.KeyVault/vaults/kv-shared-01";
+    const dir = await stackDir({
+      "Pulumi.shared.yaml": [
+        "config:",
+        "  flow-trigger-auth:callers:",
+        "    - name: erp",
+        "  flow-trigger-auth:keyVault:",
+        `    existingVaultId: ${vaultId}`,
+        "  flow-trigger-auth:alerts:",
+        "    emails: [ops@contoso.com]",
+      ].join("\n"),
+    });
+    const r = await runCli("validate", ["--stack", "shared", "--dir", dir, "--json"]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const plan = JSON.parse(r.stdout);
+    const types = plan.resources.map((x: { type: string }) => x.type);
+    expect(types).not.toContain("azure-native:keyvault:Vault");
+    expect(types).not.toContain("azure-native:resources:ResourceGroup");
+    const secret = plan.resources.find((x: { type: string }) => x.type === "azure-native:keyvault:Secret");
+    expect(secret.inputs).toMatchObject({ vaultName: "kv-shared-01", resourceGroupName: "rg-shared" });
+  });
+
   it("treats secure values as opaque and never prints them", async () => {
     const dir = await stackDir({
       "Pulumi.sec.yaml": [
