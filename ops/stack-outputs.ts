@@ -8,32 +8,62 @@ import { readFile } from "node:fs/promises";
 import { promisify } from "node:util";
 import { z } from "zod";
 
-const isoTime = z.string().refine((s) => !Number.isNaN(Date.parse(s)), "must be an ISO 8601 time");
+/**
+ * A plain output value. `pulumi stack output --json` shows a secret output as "[secret]": none of
+ * this stack's outputs should be secret, so that marker means the outputs cannot be used as they are.
+ */
+const text = z
+  .string()
+  .min(1, "is empty")
+  .refine((s) => s !== "[secret]", {
+    error:
+      'is shown as "[secret]": it is a secret output; run `pulumi up` with this version, or add --show-secrets',
+  });
+
+/** An ISO 8601 instant as the stack writes it, e.g. `2027-03-03T00:00:00Z` (offset or `Z` required). */
+const isoTime = text.refine(
+  (s) =>
+    /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(s) &&
+    !Number.isNaN(Date.parse(s)),
+  "must be an ISO 8601 time such as 2027-03-03T00:00:00Z",
+);
 
 /** One caller's outputs: everything a flow maker or a pipeline needs, no secret value. */
 export const callerOutputsSchema = z.object({
-  displayName: z.string(),
-  clientId: z.string(),
-  applicationObjectId: z.string(),
-  servicePrincipalObjectId: z.string(),
-  keyVaultSecretName: z.string(),
-  keyVaultSecretUri: z.string(),
+  displayName: text,
+  clientId: text,
+  applicationObjectId: text,
+  servicePrincipalObjectId: text,
+  keyVaultSecretName: text,
+  keyVaultSecretUri: text,
   secretExpiresAt: isoTime,
   nextRotationAt: isoTime,
 });
 
 /** The whole set of stack outputs. Outputs this version does not know are kept, not refused. */
-export const stackOutputsSchema = z.looseObject({
-  tenantId: z.string(),
-  cloud: z.string(),
-  audience: z.string(),
-  scope: z.string(),
-  tokenEndpoint: z.string(),
-  keyVaultName: z.string(),
-  keyVaultUri: z.string(),
-  callers: z.record(z.string(), callerOutputsSchema),
-  allowedUsers: z.array(z.string()),
-});
+export const stackOutputsSchema = z
+  .looseObject({
+    tenantId: text,
+    cloud: text,
+    audience: text,
+    scope: text,
+    tokenEndpoint: text,
+    keyVaultName: text,
+    keyVaultUri: text,
+    callers: z
+      .record(z.string(), callerOutputsSchema)
+      .refine((c) => Object.keys(c).length > 0, "lists no caller (a stack has 1 to 100)"),
+    allowedUsers: z.array(text),
+  })
+  .refine(
+    (o) =>
+      [...o.allowedUsers].sort().join() ===
+      Object.values(o.callers)
+        .map((c) => c.servicePrincipalObjectId)
+        .sort()
+        .join(),
+    { path: ["allowedUsers"], error: "must list exactly the callers' servicePrincipalObjectId values" },
+  );
 
 export type CallerOutputs = z.infer<typeof callerOutputsSchema>;
 export type StackOutputs = z.infer<typeof stackOutputsSchema>;

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile } from "node:fs/promises";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -145,6 +145,39 @@ describe("npm run handoff: the flow makers' sheet", () => {
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain("cannot read --outputs");
     expect(missing.stderr).toContain("ENOENT");
+  });
+
+  it.each([
+    [
+      "a secret output shown as [secret]",
+      (o: any) => (o.callers.erp.keyVaultSecretUri = "[secret]"),
+      "callers.erp.keyVaultSecretUri",
+      '"[secret]"',
+    ],
+    ["no caller at all", (o: any) => ((o.callers = {}), (o.allowedUsers = [])), "callers", "lists no caller"],
+    [
+      "a time that is not ISO 8601",
+      (o: any) => (o.callers.crm.nextRotationAt = "March 7"),
+      "callers.crm.nextRotationAt",
+      "ISO 8601",
+    ],
+    [
+      "allowedUsers that are not the callers' object IDs",
+      (o: any) => o.allowedUsers.pop(),
+      "allowedUsers",
+      "servicePrincipalObjectId",
+    ],
+  ])("exits 2 on outputs with %s, naming the field", async (_what, spoil, field, message) => {
+    const outputs = structuredClone(dev) as any;
+    spoil(outputs);
+    const dir = await mkdtemp(join(tmpdir(), "handoff-"));
+    const file = join(dir, "spoiled.json");
+    await writeFile(file, JSON.stringify(outputs), "utf8");
+    const r = await runCli("handoff", ["--outputs", file]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toContain(`${field}:`);
+    expect(r.stderr).toContain(message);
   });
 
   it("exits 2 when the Pulumi CLI knows no such stack, passing on its message", async () => {
