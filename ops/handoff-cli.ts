@@ -7,6 +7,7 @@ import { writeFile } from "node:fs/promises";
 import { Command, Option } from "commander";
 import { addOutputsOptions, configureExits, loadOutputs, runMain, UsageError } from "./cli-common";
 import { buildHandoff, renderJson, renderMarkdown } from "./handoff";
+import { userPath } from "./stack-outputs";
 
 async function main(argv: readonly string[]): Promise<number> {
   const program = configureExits(new Command("handoff"))
@@ -26,7 +27,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const text = opts.format === "json" ? renderJson(sheet) : renderMarkdown(sheet);
   if (opts.out) {
     try {
-      await writeFile(opts.out, text, "utf8");
+      await writeFile(userPath(opts.out), text, "utf8");
     } catch (err) {
       throw new UsageError(`cannot write --out ${opts.out}: ${(err as NodeJS.ErrnoException).code ?? err}`);
     }

@@ -5,6 +5,7 @@
  */
 import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
+import path from "node:path";
 import { promisify } from "node:util";
 import { z } from "zod";
 
@@ -68,6 +69,14 @@ export const stackOutputsSchema = z
 export type CallerOutputs = z.infer<typeof callerOutputsSchema>;
 export type StackOutputs = z.infer<typeof stackOutputsSchema>;
 
+/**
+ * A path as the user typed it, resolved where they typed it: `npm run` starts commands in the package
+ * root and keeps the caller's directory in `INIT_CWD`.
+ */
+export function userPath(p: string): string {
+  return path.resolve(process.env.INIT_CWD ?? process.cwd(), p);
+}
+
 /** Input that is not flow-trigger-auth stack outputs (a usage error: exit 2). */
 export class StackOutputsError extends Error {
   override readonly name = "StackOutputsError";
@@ -92,7 +101,7 @@ export function parseStackOutputs(json: unknown, source: string): StackOutputs {
 export async function readStackOutputsFile(file: string): Promise<StackOutputs> {
   let text: string;
   try {
-    text = await readFile(file, "utf8");
+    text = await readFile(userPath(file), "utf8");
   } catch (err) {
     throw new StackOutputsError(
       `cannot read --outputs ${file}: ${(err as NodeJS.ErrnoException).code ?? err}`,

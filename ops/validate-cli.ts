@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { PlanError, planStack, type PlannedResource } from "./offline-engine";
+import { userPath } from "./stack-outputs";
 import { readStackFile, StackFileError, validateStackConfig } from "./validate";
 
 const EXIT = { valid: 0, invalid: 1, usage: 2 } as const;
@@ -64,7 +65,12 @@ async function main(argv: string[]): Promise<number> {
     .name("npm run validate --")
     .description("Validate Pulumi.<stack>.yaml offline and print the resources the program would declare.")
     .requiredOption("--stack <name>", "stack whose Pulumi.<name>.yaml to check")
-    .option("--dir <path>", "project directory holding the stack file", process.cwd())
+    .option(
+      "--dir <path>",
+      "directory holding the stack file (default: the project root)",
+      userPath,
+      process.cwd(),
+    )
     .option("--now <iso>", "evaluate the rotation schedule at this time instead of now", parseNow)
     .option("--json", "print one JSON object instead of text")
     .exitOverride()

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import dev from "./fixtures/outputs/dev.json";
 import prod from "./fixtures/outputs/prod.json";
-import { fakePulumi, fixture, runCli } from "./helpers/cli";
+import { fakePulumi, fixture, ROOT, runCli } from "./helpers/cli";
 
 describe("npm run handoff: the flow makers' sheet", () => {
   it("gives the tenant, cloud, token endpoint and the scope with its double slash, saying to copy it exactly and why", async () => {
@@ -212,5 +212,22 @@ describe("npm run handoff: the flow makers' sheet", () => {
     for (const option of ["--outputs <file>", "--stack <name>", "--format <format>", "--out <file>"]) {
       expect(r.stdout).toContain(option);
     }
+  });
+});
+
+describe("paths given to npm run", () => {
+  it("are resolved from the directory the command was typed in, not the package root", async () => {
+    const { execFile } = await import("node:child_process");
+    const here = join(ROOT, "test", "fixtures");
+    const r = await new Promise<{ code: number | null; stdout: string }>((done) =>
+      execFile(
+        "npm",
+        ["run", "handoff", "--", "--outputs", "outputs/dev.json"],
+        { cwd: here, timeout: 60_000 },
+        (err, stdout) => done({ code: err ? ((err as { code?: number }).code ?? null) : 0, stdout }),
+      ),
+    );
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(dev.allowedUsers.join(","));
   });
 });
