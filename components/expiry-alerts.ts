@@ -31,9 +31,10 @@ export interface ExpiryAlertsArgs {
    */
   emails?: string[];
   /**
-   * HTTPS endpoint that receives the Event Grid events (Event Grid schema), e.g. a Teams or on-call
-   * webhook. Treated as a secret: such URLs often embed a key. The endpoint must answer Event Grid's
-   * subscription validation handshake.
+   * HTTPS endpoint that receives the Event Grid events (Event Grid schema), e.g. an Azure Function
+   * or Logic App `https://alerts-fn.azurewebsites.net/api/keyvault-expiry?code=...`. It must answer Event
+   * Grid's subscription validation handshake (echo `validationCode`), or creating the subscription
+   * fails; a plain chat incoming webhook cannot. Treated as a secret: such URLs often embed a key.
    */
   webhookUrl?: pulumi.Input<string>;
 }
@@ -111,7 +112,7 @@ export class ExpiryAlerts extends pulumi.ComponentResource {
             severity: eventgrid.MonitorAlertSeverity.Sev2,
             description:
               "A flow caller's client secret in Key Vault is near expiry or expired: the scheduled rotation " +
-              "(pulumi up) has stopped or is failing. Run `npm run rotation-status` and see docs/operating.md.",
+              '(pulumi up) has stopped or is failing. Run `npm run rotation-status` and see the README, "Operating it".',
           },
         },
         { parent: this },

@@ -14,8 +14,7 @@ import {
 const RG = "flow-dev-rg";
 const ARM_RG = `/subscriptions/${SUBSCRIPTION_ID}/resourceGroups/${RG}`;
 const VAULT_ID = `${ARM_RG}/providers/Microsoft.KeyVault/vaults/flow-dev-k3x9q2`;
-const WEBHOOK =
-  "https://contoso.webhook.office.com/webhookb2/3f2d1c0b-9a8f/IncomingWebhook/0a1b2c3d4e5f?sig=Zm9vYmFyYmF6";
+const WEBHOOK = "https://contoso-alerts.azurewebsites.net/api/keyvault-expiry?code=Zm9vYmFyYmF6cXV4Cg==";
 
 const T = {
   topic: "azure-native:eventgrid:SystemTopic",
@@ -169,7 +168,7 @@ describe("expiry alerts", () => {
       expect(sub.inputs.eventDeliverySchema).toBe("EventGridSchema");
       expect(sub.inputs.destination).toEqual({ endpointType: "WebHook", endpointUrl: WEBHOOK });
       expect(isSecretInput(sub, ["destination", "endpointUrl"])).toBe(true);
-      expect(JSON.stringify(redacted(sub.rawInputs))).not.toContain("webhook.office.com");
+      expect(JSON.stringify(redacted(sub.rawInputs))).not.toContain("contoso-alerts.azurewebsites.net");
     }
   });
 

@@ -96,7 +96,9 @@ describe("the scheduled rotation workflow", () => {
     const cli = steps.findIndex((s) => /^pulumi\/actions@/.test(s.uses ?? ""));
     const up = stepIndex(/^pulumi up --yes --stack "\$STACK"/);
     const smoke = stepIndex(/^npm run smoke -- --stack "\$STACK" --caller "\$SMOKE_CALLER" .*--json$/);
-    const status = stepIndex(/^npm run rotation-status -- --stack "\$STACK"$/);
+    const status = stepIndex(
+      /^npm run rotation-status -- --stack "\$STACK" --warn-days "\$\{WARN_DAYS:-30\}"$/,
+    );
     expect(ci).toBeLessThan(up);
     expect(login).toBeLessThan(up);
     expect(cli).toBeLessThan(up);
