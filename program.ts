@@ -47,6 +47,14 @@ export function defineStack(
 ): StackOutputs {
   const cloud = CLOUDS[config.cloud];
   const plan = planRotation(config.rotation, nowMs);
+  const { rotationDays } = config.rotation;
+  if (rotationDays <= 30) {
+    void pulumi.log.warn(
+      `rotationDays ${rotationDays} ≤ 30: a published secret always expires within 30 days, so run ` +
+        `rotation-status with --warn-days below ${rotationDays}` +
+        (config.alerts ? ", and expect a Key Vault near-expiry alert at every rotation" : ""),
+    );
+  }
   const entra = azuread.getClientConfigOutput();
   const flowService = lookupFlowService();
 
@@ -57,6 +65,19 @@ export function defineStack(
     location: config.location,
     existingVaultId: config.keyVault.existingVaultId,
   });
+
+  // Key Vault raises expiry events only for versions written after the subscriptions exist.
+  const alerts =
+    config.alerts &&
+    new ExpiryAlerts("alerts", {
+      vaultId: vault.vaultId,
+      vaultLocation: vault.location,
+      resourceGroupName: vault.resourceGroupName,
+      namePrefix: `${config.namePrefix}-${config.environment}`,
+      emails: config.alerts.emails,
+      webhookUrl:
+        config.alerts.webhookUrl === undefined ? undefined : pulumi.secret(config.alerts.webhookUrl),
+    });
 
   const callers = config.callers.map(
     (caller) =>
@@ -71,22 +92,11 @@ export function defineStack(
           vault: { name: vault.vaultName, resourceGroupName: vault.resourceGroupName },
           secretName: vaultSecretName(caller.name),
           secretReaders: [...caller.secretReaders, ...config.keyVault.secretReaders],
+          publishAfter: alerts ? [alerts] : [],
           notes: `Managed by Pulumi: project ${pulumi.getProject()}, stack ${stackName}. Changes made by hand are reverted.`,
         }),
       ] as const,
   );
-
-  if (config.alerts) {
-    new ExpiryAlerts("alerts", {
-      vaultId: vault.vaultId,
-      vaultLocation: vault.location,
-      resourceGroupName: vault.resourceGroupName,
-      namePrefix: `${config.namePrefix}-${config.environment}`,
-      emails: config.alerts.emails,
-      webhookUrl:
-        config.alerts.webhookUrl === undefined ? undefined : pulumi.secret(config.alerts.webhookUrl),
-    });
-  }
 
   if (config.smokeTest) {
     const { triggerUrl, caller: callerName, body, expectStatus } = config.smokeTest;

@@ -23,6 +23,8 @@ export interface FlowCallerArgs {
   secretName: string;
   /** Principals allowed to read this caller's secret (caller-level, then stack-level readers; repeats are merged). */
   secretReaders: SecretReader[];
+  /** Resources that must exist before the vault secret is written, e.g. its expiry alerts. */
+  publishAfter?: pulumi.Resource[];
   /** Text stored in the app's notes, e.g. which stack manages it. */
   notes?: string;
 }
@@ -92,6 +94,7 @@ export class FlowCaller extends pulumi.ComponentResource {
         vault: args.vault,
         secretName: args.secretName,
         readers: args.secretReaders,
+        publishAfter: args.publishAfter,
       },
       { parent: this },
     );

@@ -25,6 +25,8 @@ export interface RotatingClientSecretArgs {
   secretName: string;
   /** Principals granted *Key Vault Secrets User* on this secret only (duplicates by object ID are merged). */
   readers: SecretReader[];
+  /** Resources that must exist before the vault secret is written, e.g. the Event Grid subscriptions of its expiry alerts. */
+  publishAfter?: pulumi.Resource[];
 }
 
 /** Full ID of *Key Vault Secrets User* in the subscription of the resource `armId`. */
@@ -84,7 +86,7 @@ export class RotatingClientSecret extends pulumi.ComponentResource {
           "managed-by": "flow-trigger-auth",
         },
       },
-      { parent: this },
+      { parent: this, dependsOn: args.publishAfter },
     );
 
     const roleDefinitionId = secret.id.apply(secretsUserRoleDefinitionId);

@@ -483,3 +483,23 @@ describe("expiry alerts", () => {
     ]);
   });
 });
+
+describe("short rotation periods", () => {
+  it("warn that the published secret is always within 30 days of expiry", async () => {
+    const { vi } = await import("vitest");
+    const warn = vi.spyOn(pulumi.log, "warn").mockResolvedValue();
+    await deploy(
+      config({
+        rotation: { rotationDays: 20, maxLifetimeDays: 30 },
+        alerts: { emails: ["ops@contoso.com"] },
+      }),
+    );
+    expect(warn).toHaveBeenCalledWith(
+      expect.stringMatching(/rotationDays 20 ≤ 30.*--warn-days below 20.*near-expiry alert/),
+    );
+    warn.mockClear();
+    await deploy(config({ rotation: { rotationDays: 31 } }));
+    expect(warn).not.toHaveBeenCalled();
+    warn.mockRestore();
+  });
+});
