@@ -24,3 +24,14 @@ export function vaultNameBase(namePrefix: string, environment: string): string {
   const room = VAULT_NAME_MAX - 1 - VAULT_SUFFIX_LENGTH;
   return `${namePrefix}-${environment}`.replace(/-+/g, "-").slice(0, room).replace(/-+$/, "");
 }
+
+/**
+ * Short name of the alerts' action group (at most 12 characters, shown in alert e-mails):
+ * `<prefix>-<env>`, the prefix shortened first so that environments never look alike
+ * (`contoso-flow` + `test` gives `contoso-test`).
+ */
+export function actionGroupShortName(namePrefix: string, environment: string): string {
+  const room = 12 - environment.length - 1;
+  if (room < 1) return environment.slice(0, 12);
+  return `${namePrefix.slice(0, room).replace(/-+$/, "")}-${environment}`;
+}

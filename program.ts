@@ -11,7 +11,7 @@ import { FlowCaller } from "./components/flow-caller";
 import { lookupFlowService } from "./components/flow-service";
 import { SecretVault } from "./components/secret-vault";
 import { SmokeCheck } from "./components/smoke-check";
-import { callerDisplayName, vaultSecretName } from "./naming";
+import { actionGroupShortName, callerDisplayName, vaultSecretName } from "./naming";
 import { planRotation } from "./rotation";
 
 /** One caller's outputs (contract: "Stack outputs"). No secret values. */
@@ -74,6 +74,7 @@ export function defineStack(
       vaultLocation: vault.location,
       resourceGroupName: vault.resourceGroupName,
       namePrefix: `${config.namePrefix}-${config.environment}`,
+      shortName: actionGroupShortName(config.namePrefix, config.environment),
       emails: config.alerts.emails,
       webhookUrl:
         config.alerts.webhookUrl === undefined ? undefined : pulumi.secret(config.alerts.webhookUrl),

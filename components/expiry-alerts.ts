@@ -22,9 +22,11 @@ export interface ExpiryAlertsArgs {
   resourceGroupName: pulumi.Input<string>;
   /**
    * Start of every Azure name made here, e.g. `flow-dev`: the topic is `flow-dev-secret-expiry`, the
-   * action group's short name (shown in SMS and e-mails, at most 12 characters) is its first 12 characters.
+   * action group's short name defaults to its first 12 characters.
    */
   namePrefix: string;
+  /** The action group's short name, at most 12 characters, shown in alert e-mails, e.g. `flow-prod`. */
+  shortName?: string;
   /**
    * E-mail addresses told when a secret nears expiry or expires, e.g. `["platform-team@contoso.com"]`;
    * delivered through an Azure Monitor action group as alerts (common alert schema).
@@ -87,7 +89,7 @@ export class ExpiryAlerts extends pulumi.ComponentResource {
           resourceGroupName: args.resourceGroupName,
           actionGroupName: `${args.namePrefix}-secret-expiry`,
           location: "Global",
-          groupShortName: args.namePrefix.slice(0, 12),
+          groupShortName: args.shortName ?? args.namePrefix.slice(0, 12),
           enabled: true,
           emailReceivers: emails.map((emailAddress, i) => ({
             name: `email-${i + 1}`,

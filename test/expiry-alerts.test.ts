@@ -155,8 +155,15 @@ describe("expiry alerts", () => {
     expect(sub.destination.description).toContain("rotation-status");
   });
 
-  it("keeps the action group's short name within Azure's 12 characters", async () => {
-    await deploy({ namePrefix: "contoso-flows-prod", emails: ["platform-team@contoso.com"] });
+  it("uses the given short name for the action group, else the first 12 characters of the prefix", async () => {
+    await deploy({
+      namePrefix: "contoso-flows-prod",
+      shortName: "contoso-prod",
+      emails: ["ops@contoso.com"],
+    });
+    expect(one(T.actionGroup, "alerts-action-group").inputs.groupShortName).toBe("contoso-prod");
+    declared.length = 0;
+    await deploy({ namePrefix: "contoso-flows-prod", emails: ["ops@contoso.com"] });
     expect(one(T.actionGroup, "alerts-action-group").inputs.groupShortName).toBe("contoso-flow");
   });
 

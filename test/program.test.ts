@@ -478,6 +478,9 @@ describe("expiry alerts", () => {
     const hook = one("azure-native:eventgrid:SystemTopicEventSubscription", "alerts-to-webhook");
     expect(JSON.stringify(hook.inputs)).toContain("https://hooks.contoso.com/k=abc");
     expect(isSecretInput(hook, ["destination", "endpointUrl"])).toBe(true);
+    expect(one("azure-native:monitor:ActionGroup", "alerts-action-group").inputs.groupShortName).toBe(
+      "flow-dev",
+    );
     expect(one("azure-native:monitor:ActionGroup", "alerts-action-group").inputs.emailReceivers).toEqual([
       expect.objectContaining({ emailAddress: "ops@contoso.com" }),
     ]);

@@ -45,3 +45,20 @@ describe("the Key Vault Secrets User role definition", () => {
     );
   });
 });
+
+describe("the alerts' action group short name", () => {
+  it.each([
+    ["flow", "dev", "flow-dev"],
+    ["contoso-flow", "test", "contoso-test"],
+    ["contoso", "production", "c-production"],
+    ["a", "production-west", "production-w"],
+    ["flow-", "prod", "flow-prod"],
+  ])(
+    "%s + %s gives %s: at most 12 characters, environment kept whole when it fits",
+    async (prefix, env, short) => {
+      const { actionGroupShortName } = await import("../naming");
+      expect(actionGroupShortName(prefix, env)).toBe(short);
+      expect(short.length).toBeLessThanOrEqual(12);
+    },
+  );
+});
