@@ -60,3 +60,15 @@ export const FLOW_SERVICE_APP_ID = "7df0a125-d3be-4c96-aa54-591f83ff541c";
 
 /** Name of the Flow service's delegated scope that callers are granted. */
 export const FLOW_USER_SCOPE = "User";
+
+/**
+ * The Entra authority host that issues tokens for a Key Vault, from the vault's DNS suffix, e.g.
+ * `https://login.microsoftonline.us` for `https://kv.vault.usgovcloudapi.net/`; undefined for the
+ * public cloud (the SDK default, or `AZURE_AUTHORITY_HOST`).
+ */
+export function authorityHostForVault(vaultUri: string): string | undefined {
+  const host = URL.canParse(vaultUri) ? new URL(vaultUri).hostname.toLowerCase() : "";
+  if (host.endsWith(".vault.usgovcloudapi.net")) return AUTHORITY.usGov;
+  if (host.endsWith(".vault.azure.cn")) return AUTHORITY.china;
+  return undefined;
+}

@@ -93,11 +93,17 @@ export function nonNegativeInteger(value: string): number {
   return Number(value.trim());
 }
 
-/** Parses `--now`: an ISO 8601 time, e.g. `2026-11-22T09:30:00Z`. */
+/**
+ * Parses `--now`: an ISO 8601 date (midnight UTC) or time with `Z` or an offset, e.g.
+ * `2026-11-22T09:30:00Z`; a time without a zone would depend on the machine's time zone.
+ */
 export function isoInstant(value: string): number {
   const ms = Date.parse(value);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(ms)) {
-    throw new InvalidArgumentError("must be an ISO 8601 time, e.g. 2026-11-22T09:30:00Z");
+  if (
+    !/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/.test(value) ||
+    Number.isNaN(ms)
+  ) {
+    throw new InvalidArgumentError("must be an ISO 8601 time with Z or an offset, e.g. 2026-11-22T09:30:00Z");
   }
   return ms;
 }

@@ -6,6 +6,7 @@
  */
 import { DefaultAzureCredential, type TokenCredential } from "@azure/identity";
 import { SecretClient, type SecretProperties } from "@azure/keyvault-secrets";
+import { authorityHostForVault } from "../clouds";
 import { isoTime } from "../rotation";
 import type { LiveSecretReader } from "./rotation-status";
 
@@ -15,12 +16,17 @@ export class LiveReadError extends Error {
 }
 
 /** A {@link LiveSecretReader} backed by Key Vault; one client per vault. */
-export function keyVaultReader(credential: TokenCredential = new DefaultAzureCredential()): LiveSecretReader {
+export function keyVaultReader(credential?: TokenCredential): LiveSecretReader {
   const clients = new Map<string, SecretClient>();
   return async ({ vaultUri, secretName }) => {
     let client = clients.get(vaultUri);
     if (!client) {
-      client = new SecretClient(vaultUri, credential);
+      // A sovereign-cloud vault needs a token from that cloud's authority.
+      const authorityHost = authorityHostForVault(vaultUri);
+      client = new SecretClient(
+        vaultUri,
+        credential ?? new DefaultAzureCredential(authorityHost ? { authorityHost } : {}),
+      );
       clients.set(vaultUri, client);
     }
     // The current version is the newest one; listing versions returns attributes without values.

@@ -3,18 +3,13 @@
  * it with the program's schema, evaluates the program with the engine mocked and prints the plan.
  * Exit 0: valid; 1: invalid config (every bad key named); 2: usage error or unreadable file.
  */
-import { Command, CommanderError, InvalidArgumentError } from "commander";
+import { Command, CommanderError } from "commander";
+import { isoInstant } from "./cli-common";
 import { PlanError, planStack, type PlannedResource } from "./offline-engine";
 import { userPath } from "./stack-outputs";
 import { readStackFile, StackFileError, validateStackConfig } from "./validate";
 
 const EXIT = { valid: 0, invalid: 1, usage: 2 } as const;
-
-function parseNow(value: string): number {
-  const ms = Date.parse(value);
-  if (Number.isNaN(ms)) throw new InvalidArgumentError("must be an ISO 8601 time, e.g. 2026-11-22T06:00:00Z");
-  return ms;
-}
 
 /** Inputs that matter to a reviewer, per resource type; other types show every input. */
 const SHOWN: Record<string, string[]> = {
@@ -71,7 +66,7 @@ async function main(argv: string[]): Promise<number> {
       userPath,
       process.cwd(),
     )
-    .option("--now <iso>", "evaluate the rotation schedule at this time instead of now", parseNow)
+    .option("--now <iso>", "evaluate the rotation schedule at this time instead of now", isoInstant)
     .option("--json", "print one JSON object instead of text")
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });

@@ -4,6 +4,7 @@
  * up in process lists, shell history and CI logs.
  */
 import { DefaultAzureCredential } from "@azure/identity";
+import { authorityHostForVault } from "../clouds";
 import { parseKeyVaultSecretIdentifier, SecretClient } from "@azure/keyvault-secrets";
 
 /** The environment variable holding the client secret. */
@@ -61,7 +62,12 @@ export class SecretSourceError extends Error {
  * Azure CLI login...). The identity needs "Key Vault Secrets User" on the secret.
  */
 export async function readKeyVaultSecret(ref: KeyVaultSecretRef): Promise<string> {
-  const client = new SecretClient(ref.vaultUrl, new DefaultAzureCredential());
+  // A sovereign-cloud vault needs a token from that cloud's authority.
+  const authorityHost = authorityHostForVault(ref.vaultUrl);
+  const client = new SecretClient(
+    ref.vaultUrl,
+    new DefaultAzureCredential(authorityHost ? { authorityHost } : {}),
+  );
   let value: string | undefined;
   try {
     const secret = await client.getSecret(ref.name, ref.version ? { version: ref.version } : {});
