@@ -5,7 +5,13 @@
  * No Pulumi here; the CLI (smoke/cli.ts) and the stack's post-deploy check both call {@link runSmoke}.
  */
 import { CLOUDS, tokenEndpoint, type CloudName } from "../clouds";
-import { classifyAnswer, type CheckName, type Classification, type NetworkCheck } from "./hints";
+import {
+  classifyAnswer,
+  FLOW_RUN_FAILED_HINT,
+  type CheckName,
+  type Classification,
+  type NetworkCheck,
+} from "./hints";
 import { redact } from "./redact";
 import { DEFAULT_BACKOFF, parseRetryAfter, planRetry, type BackoffPolicy } from "./retry";
 import { acquireTokenWithIdentity, type AcquireToken } from "./token";
@@ -101,8 +107,11 @@ const defaultDeps: SmokeDeps = {
 export const DEFAULT_MAX_WAIT_MS = 300_000;
 /** Default timeout of one request: 30 s. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
-/** A request always gets at least this long, even when the budget is (nearly) spent. */
-const MIN_REQUEST_TIMEOUT_MS = 5_000;
+/**
+ * A request gets at least this long when the budget is (nearly) spent, so a check that starts at the
+ * very end still gets one short chance: a run overruns --max-wait-s by at most this much per request.
+ */
+export const MIN_REQUEST_TIMEOUT_MS = 1_000;
 
 /**
  * The client-credentials scope of an audience: audience + `/.default`. The flow audiences end with a
@@ -264,7 +273,9 @@ export async function runSmoke(options: SmokeOptions, deps: Partial<SmokeDeps> =
     if (runId !== undefined) result.runId = runId;
     return result;
   };
-  const timeoutMs = () => Math.min(requestTimeoutMs, Math.max(deadline - d.now(), MIN_REQUEST_TIMEOUT_MS));
+  /** One request's timeout: never past the budget's end, but for the small floor. */
+  const timeoutMs = () =>
+    Math.max(1, Math.min(requestTimeoutMs, Math.max(deadline - d.now(), MIN_REQUEST_TIMEOUT_MS)));
 
   // 1. url: no network at all.
   const urlStart = d.now();
@@ -324,13 +335,14 @@ export async function runSmoke(options: SmokeOptions, deps: Partial<SmokeDeps> =
   const post = async (token: string | undefined): Promise<Answer> => {
     const headers: Record<string, string> = { "content-type": "application/json" };
     if (token !== undefined) headers.authorization = `Bearer ${token}`;
+    const timeoutOfThisMs = timeoutMs();
     try {
       const response = await d.fetch(options.triggerUrl, {
         method: "POST",
         headers,
         body,
         redirect: "manual",
-        signal: AbortSignal.timeout(timeoutMs()),
+        signal: AbortSignal.timeout(timeoutOfThisMs),
       });
       const text = await response.text();
       const described = describeBody(text);
@@ -347,7 +359,7 @@ export async function runSmoke(options: SmokeOptions, deps: Partial<SmokeDeps> =
     } catch (err) {
       const e = err as { name?: string; message?: string; cause?: { code?: unknown; message?: unknown } };
       if (e.name === "TimeoutError" || e.name === "AbortError") {
-        return { code: "TimeoutError", message: `no answer within ${timeoutMs()} ms` };
+        return { code: "TimeoutError", message: `no answer within ${timeoutOfThisMs} ms` };
       }
       const code = typeof e.cause?.code === "string" ? e.cause.code : undefined;
       const causeMessage = typeof e.cause?.message === "string" ? e.cause.message : e.message;
@@ -406,7 +418,8 @@ export async function runSmoke(options: SmokeOptions, deps: Partial<SmokeDeps> =
 
   // 3. token: client credentials for audience + /.default.
   const tokenStart = d.now();
-  const endpoint = tokenEndpoint(cloud, options.tenantId, authorityHost);
+  // The computed endpoint, until MSAL says which one it used (from the tenant's OpenID metadata).
+  let endpoint = tokenEndpoint(cloud, options.tenantId, authorityHost);
   let token: string | undefined;
   const tokenOutcome = await untilFinal(
     async () => {
@@ -419,12 +432,13 @@ export async function runSmoke(options: SmokeOptions, deps: Partial<SmokeDeps> =
         disableInstanceDiscovery: options.authorityHost !== undefined,
         timeoutMs: timeoutMs(),
       });
+      if (answer.endpoint !== undefined) endpoint = answer.endpoint;
       if (answer.ok) {
         token = answer.token;
         secrets.push(answer.token);
         return { message: "token issued" };
       }
-      const { ok: _ok, ...rest } = answer;
+      const { ok: _ok, endpoint: _endpoint, ...rest } = answer;
       return rest;
     },
     (a) => (token !== undefined ? { outcome: "pass" } : classifyAnswer("token", a.status, a.code)),
@@ -456,8 +470,13 @@ export async function runSmoke(options: SmokeOptions, deps: Partial<SmokeDeps> =
   const invoke = await untilFinal(
     () => post(token),
     (a) => {
+      if (options.expectStatus !== undefined && a.status === options.expectStatus) return { outcome: "pass" };
+      // A 5xx with a run ID: the flow ran and its Response action answered 5xx. Final: a retry would
+      // run the flow again.
+      if (a.status !== undefined && a.status >= 500 && a.runId !== undefined) {
+        return { outcome: "fail", hint: FLOW_RUN_FAILED_HINT };
+      }
       if (options.expectStatus === undefined) return classifyAnswer("invoke", a.status, a.code);
-      if (a.status === options.expectStatus) return { outcome: "pass" };
       const c = classifyAnswer("invoke", a.status, a.code);
       if (c.outcome !== "pass") return c;
       return {

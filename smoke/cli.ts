@@ -20,11 +20,12 @@ import {
   runSmoke,
   toJsonReport,
   type CheckResult,
+  type JsonReport,
   type SmokeResult,
   type Verdict,
 } from "./checks";
 import { secretArgumentMessage, secretArguments, validateOptions, type RawOptions } from "./options";
-import { guardProcessOutput, redact } from "./redact";
+import { guardProcessOutput, redact, writeUnguarded } from "./redact";
 import { SECRET_ENV, parseKeyVaultSecretUri, readKeyVaultSecret } from "./secret";
 
 /** Secrets known so far; every byte written to stdout/stderr is scrubbed of them. */
@@ -50,9 +51,27 @@ function usage(
   return report("usage", [...extra, { name, ok: false, message, attempts: 0, durationMs: 0 }]);
 }
 
+/**
+ * The `--json` report with every free-text value (message, code, run ID) scrubbed of the known
+ * secrets and of anything token-shaped. Keys, verdict and check names are fixed words, left as they are.
+ */
+function redactedJsonReport(result: SmokeResult): JsonReport {
+  const json = toJsonReport(result);
+  return {
+    ...json,
+    checks: json.checks.map((c) => ({
+      ...c,
+      message: redact(c.message, knownSecrets),
+      ...(c.code !== undefined ? { code: redact(c.code, knownSecrets) } : {}),
+    })),
+    ...(json.runId !== undefined ? { runId: redact(json.runId, knownSecrets) } : {}),
+  };
+}
+
 function print(result: SmokeResult): void {
   if (jsonMode) {
-    process.stdout.write(`${JSON.stringify(toJsonReport(result))}\n`);
+    // Redacted structurally above: the text guard would mangle keys and names for a short secret.
+    writeUnguarded(process.stdout, `${JSON.stringify(redactedJsonReport(result))}\n`);
     return;
   }
   const text = formatText(result);

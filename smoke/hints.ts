@@ -97,6 +97,13 @@ const network = (check: NetworkCheck): AnswerRule[] => [
   { check, status: "5xx", outcome: "retry", hint: HINT.throttled },
 ];
 
+/**
+ * The hint of a 5xx from the authenticated call that carries `x-ms-workflow-run-id`: the flow ran and
+ * its own Response action answered 5xx. Final, not retried: a retry would run the flow again.
+ */
+export const FLOW_RUN_FAILED_HINT =
+  "the flow itself failed: the trigger accepted the call and started the run, whose Response action answered 5xx; see the run (its ID is in the report) in the flow's run history. Not retried, so the flow does not run twice";
+
 /** The table: which answer of which check passes, is retried, fails or means "insecure". */
 export const ANSWER_RULES: readonly AnswerRule[] = [
   // 2. A POST without a token must be refused.
@@ -123,8 +130,10 @@ export const ANSWER_RULES: readonly AnswerRule[] = [
   { check: "token", code: "AADSTS7000229", outcome: "fail", hint: HINT.callerSpMissing },
   { check: "token", code: "AADSTS70011", outcome: "fail", hint: HINT.invalidScope },
   { check: "token", code: "AADSTS1002012", outcome: "fail", hint: HINT.invalidScope },
-  { check: "token", code: "endpoints_resolution_error", outcome: "fail", hint: HINT.endpoints },
+  // 429, 5xx and network errors come before MSAL's endpoints_resolution_error: MSAL reports a 429 or
+  // 5xx from the OIDC metadata endpoint with that code, and those are transient like any other.
   ...network("token"),
+  { check: "token", code: "endpoints_resolution_error", outcome: "fail", hint: HINT.endpoints },
   {
     check: "token",
     outcome: "fail",

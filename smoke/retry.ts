@@ -75,22 +75,28 @@ function seconds(ms: number): string {
 }
 
 /**
- * Decides the next retry: the server's Retry-After when given (honoured as is), else backoff with
- * jitter; never a wait that would end past the budget (then: no retry, and the last answer is final).
+ * Decides the next retry. The wait is the longer of the server's Retry-After (when given) and the
+ * backoff with jitter, so a `Retry-After: 0` or a date in the past cannot make the caller hammer the
+ * server. No retry when the budget is spent, nor when the wait would reach or pass its end (then the
+ * last answer is final).
  */
 export function planRetry(input: RetryPlanInput): RetryPlan {
-  const remaining = Math.max(0, input.remainingMs);
-  if (input.retryAfterMs !== undefined) {
-    if (input.retryAfterMs > remaining) {
-      return {
-        retry: false,
-        reason: `the server asked to wait ${seconds(input.retryAfterMs)} (Retry-After), more than the ${seconds(remaining)} left of --max-wait-s`,
-      };
-    }
-    return { retry: true, delayMs: input.retryAfterMs };
+  const remaining = input.remainingMs;
+  if (!(remaining > 0)) {
+    return {
+      retry: false,
+      reason: `the retry budget (--max-wait-s) is spent after ${input.retry} attempt(s)`,
+    };
   }
-  const delayMs = backoffDelayMs(input.retry, input.random, input.policy);
-  if (delayMs > remaining) {
+  const backoff = backoffDelayMs(input.retry, input.random, input.policy);
+  if (input.retryAfterMs !== undefined && input.retryAfterMs >= remaining) {
+    return {
+      retry: false,
+      reason: `the server asked to wait ${seconds(input.retryAfterMs)} (Retry-After), more than the ${seconds(remaining)} left of --max-wait-s`,
+    };
+  }
+  const delayMs = Math.max(input.retryAfterMs ?? 0, backoff);
+  if (delayMs >= remaining) {
     return {
       retry: false,
       reason: `the retry budget (--max-wait-s) is spent after ${input.retry} attempt(s)`,

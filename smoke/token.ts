@@ -23,7 +23,12 @@ export interface TokenRequest {
 
 /** The answer to one token request. */
 export type TokenAnswer =
-  | { ok: true; token: string }
+  | {
+      ok: true;
+      token: string;
+      /** The token endpoint MSAL posted to (from the tenant's OpenID metadata), without query. */
+      endpoint?: string;
+    }
   | {
       ok: false;
       /** HTTP status of the last answer from the authority, if one came back. */
@@ -34,31 +39,62 @@ export type TokenAnswer =
       message: string;
       /** The Retry-After header of the last answer, if any. */
       retryAfter?: string;
+      /** The token endpoint MSAL posted to, if it got that far. */
+      endpoint?: string;
     };
 
 /** Gets one token; the smoke test injects a different one in unit tests. */
 export type AcquireToken = (request: TokenRequest) => Promise<TokenAnswer>;
 
+/** What the last request to the authority got; reset before each request, so nothing is stale. */
 interface Observed {
   status?: number;
   retryAfter?: string;
   aadsts?: string;
   networkCode?: string;
+  /** The URL (without query) of the last POST: the token endpoint from the metadata. */
+  tokenEndpoint?: string;
 }
 
 const AADSTS = /AADSTS\d+/;
 
-/** Records status, Retry-After and the AADSTS code of error answers; never keeps a body. */
+/**
+ * The AADSTS code of an error body: from its text (`AADSTS7000215: ...` in `error_description`), else
+ * from Entra's JSON `error_codes` (`[7000215]`), which some answers carry without the prefixed text.
+ */
+export function aadstsCodeOfBody(text: string): string | undefined {
+  const inText = AADSTS.exec(text)?.[0];
+  if (inText) return inText;
+  try {
+    const json = JSON.parse(text) as { error_codes?: unknown };
+    const first = Array.isArray(json.error_codes) ? (json.error_codes[0] as unknown) : undefined;
+    if (typeof first === "number" && Number.isInteger(first) && first > 0) return `AADSTS${first}`;
+    if (typeof first === "string" && /^\d+$/.test(first)) return `AADSTS${first}`;
+  } catch {
+    // not JSON: no code
+  }
+  return undefined;
+}
+
+/**
+ * Records status, Retry-After and the AADSTS code of error answers of the LAST request (metadata GET
+ * or token POST; each request starts from a clean slate); never keeps a body.
+ */
 function observer(observed: Observed): PipelinePolicy {
   return {
     name: "flowSmokeObserver",
     async sendRequest(request, next) {
+      delete observed.status;
+      delete observed.retryAfter;
+      delete observed.aadsts;
+      delete observed.networkCode;
+      if (request.method === "POST") observed.tokenEndpoint = request.url.replace(/[?#].*$/, "");
       try {
         const response = await next(request);
         observed.status = response.status;
         observed.retryAfter = response.headers.get("retry-after") ?? undefined;
         if (response.status >= 400) {
-          observed.aadsts = AADSTS.exec(response.bodyAsText ?? "")?.[0] ?? observed.aadsts;
+          observed.aadsts = aadstsCodeOfBody(response.bodyAsText ?? "");
         }
         return response;
       } catch (err) {
@@ -100,15 +136,25 @@ export const acquireTokenWithIdentity: AcquireToken = async (request) => {
     additionalPolicies: [{ policy: observer(observed), position: "perRetry" }],
   });
   try {
-    const result = await withTimeout(credential.getToken(request.scope), request.timeoutMs);
+    const abort = new AbortController();
+    const result = await withTimeout(
+      credential.getToken(request.scope, { abortSignal: abort.signal }),
+      request.timeoutMs,
+    );
     if (result === "timeout") {
+      abort.abort();
       return {
         ok: false,
         code: "TimeoutError",
         message: `no answer from the authority within ${request.timeoutMs} ms`,
+        ...(observed.tokenEndpoint ? { endpoint: observed.tokenEndpoint } : {}),
       };
     }
-    return { ok: true, token: result.token };
+    return {
+      ok: true,
+      token: result.token,
+      ...(observed.tokenEndpoint ? { endpoint: observed.tokenEndpoint } : {}),
+    };
   } catch (err) {
     const e = err as { message?: unknown; errorCode?: unknown };
     const message = typeof e.message === "string" ? e.message : "token request failed";
@@ -124,6 +170,7 @@ export const acquireTokenWithIdentity: AcquireToken = async (request) => {
     if (observed.status !== undefined) answer.status = observed.status;
     if (code !== undefined) answer.code = code;
     if (observed.retryAfter !== undefined) answer.retryAfter = observed.retryAfter;
+    if (observed.tokenEndpoint !== undefined) answer.endpoint = observed.tokenEndpoint;
     return answer;
   }
 };

@@ -467,6 +467,180 @@ describe.concurrent("smoke CLI against the stand-in", () => {
   });
 });
 
+describe.concurrent("smoke CLI: transient failures, budgets and output (review findings)", () => {
+  const tokenCalls = (s: Scenario) =>
+    standin.callsFor({ tenantId: s.tenantId }).filter((c) => c.kind === "token");
+  const metadataCalls = (s: Scenario) =>
+    standin.callsFor({ tenantId: s.tenantId }).filter((c) => c.kind === "metadata");
+
+  test("Retry-After: 0 (or a past date) answered forever ends within --max-wait-s with few calls", async ({
+    expect,
+  }) => {
+    const zero = scenario({ mode: "users" });
+    standin.failNext({ flowId: zero.flowId }, 1000, { status: 429, retryAfter: "0" });
+    const past = scenario({ mode: "users" });
+    standin.failNext({ tenantId: past.tenantId }, 1000, {
+      status: 429,
+      retryAfter: "Thu, 01 Jan 1970 00:00:00 GMT",
+    });
+    const [zeroRun, pastRun] = await Promise.all([
+      runSmokeCli(args(zero, "--json", "--max-wait-s", "2"), env(zero), 20_000),
+      runSmokeCli(args(past, "--json", "--max-wait-s", "2"), env(past), 20_000),
+    ]);
+    for (const [run, check, calls] of [
+      [zeroRun, "anonymous-rejected", standin.callsFor({ flowId: zero.flowId })],
+      [pastRun, "token", tokenCalls(past)],
+    ] as const) {
+      expect(run.code, run.stdout + run.stderr).toBe(1);
+      const r = report(run);
+      expect(r.verdict).toBe("fail");
+      expect(r.checks.find((c) => c.name === check)).toMatchObject({ ok: false, status: 429 });
+      expect(r.durationMs).toBeLessThan(3500);
+      expect(calls.length).toBeGreaterThanOrEqual(2);
+      expect(calls.length).toBeLessThanOrEqual(6);
+    }
+  });
+
+  test("a 503, then a 429 with Retry-After, from the OIDC metadata endpoint are retried, then pass", async ({
+    expect,
+  }) => {
+    const unavailable = scenario({ mode: "users" });
+    standin.failNext({ metadataTenantId: unavailable.tenantId }, 1, { status: 503 });
+    const throttled = scenario({ mode: "users" });
+    standin.failNext({ metadataTenantId: throttled.tenantId }, 1, { status: 429, retryAfter: "1" });
+    const [unavailableRun, throttledRun] = await Promise.all([
+      runSmokeCli(args(unavailable, "--json", "--max-wait-s", "30"), env(unavailable)),
+      runSmokeCli(args(throttled, "--json", "--max-wait-s", "30"), env(throttled)),
+    ]);
+    expect(unavailableRun.code, unavailableRun.stdout).toBe(0);
+    expect(check(report(unavailableRun), "token").message).toContain("[2 attempts]");
+    expect(metadataCalls(unavailable).map((c) => c.status)).toEqual([503, 200]);
+    expect(throttledRun.code, throttledRun.stdout).toBe(0);
+    const calls = metadataCalls(throttled);
+    expect(calls.map((c) => c.status)).toEqual([429, 200]);
+    expect(calls[1].at - calls[0].at).toBeGreaterThanOrEqual(1000);
+  });
+
+  test("a connection dropped by the token endpoint is retried, then passes", async ({ expect }) => {
+    const s = scenario({ mode: "users" });
+    standin.failNext({ tenantId: s.tenantId }, 1, { network: "drop" });
+    const run = await runSmokeCli(args(s, "--json", "--max-wait-s", "30"), env(s));
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(check(report(run), "token").message).toContain("[2 attempts]");
+    expect(tokenCalls(s).map((c) => c.status)).toEqual([0, 200]);
+    expectNothingSecret(run, s.secret);
+  });
+
+  test("a dropped token request that stays dropped fails without the metadata's stale 200", async ({
+    expect,
+  }) => {
+    const s = scenario({ mode: "users" });
+    standin.failNext({ tenantId: s.tenantId }, 1000, { network: "drop" });
+    const run = await runSmokeCli(args(s, "--json", "--max-wait-s", "2"), env(s), 20_000);
+    expect(run.code).toBe(1);
+    const token = check(report(run), "token");
+    expect(token.ok).toBe(false);
+    expect(token.status).toBeUndefined();
+    expect(token.message).toContain("gave up");
+  });
+
+  test("AADSTS7000215 given only in error_codes (no AADSTS prefix in the text) is retried, then passes", async ({
+    expect,
+  }) => {
+    const s = scenario({ mode: "users" });
+    standin.failNext({ tenantId: s.tenantId }, 1, {
+      status: 401,
+      body: {
+        error: "invalid_client",
+        error_description: "Invalid client secret provided.",
+        error_codes: [7000215],
+      },
+    });
+    const run = await runSmokeCli(args(s, "--json", "--max-wait-s", "30"), env(s));
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(tokenCalls(s).map((c) => c.status)).toEqual([401, 200]);
+    // The same answer for good: reported with the code from error_codes and the invalid-secret hint.
+    const stays = scenario({ mode: "users" });
+    standin.failNext({ tenantId: stays.tenantId }, 1000, {
+      status: 401,
+      body: {
+        error: "invalid_client",
+        error_description: "Invalid client secret provided.",
+        error_codes: [7000215],
+      },
+    });
+    const failing = await runSmokeCli(args(stays, "--json", "--max-wait-s", "2"), env(stays), 20_000);
+    expect(failing.code).toBe(1);
+    const token = check(report(failing), "token");
+    expect(token).toMatchObject({ ok: false, status: 401, code: "AADSTS7000215" });
+    expect(token.message).toContain("secret VALUE, not its ID");
+  });
+
+  test("a short or numeric secret does not corrupt the --json report's keys and check names", async ({
+    expect,
+  }) => {
+    for (const secret of ["ok", "12345678"]) {
+      const s = scenario({ mode: "users", secret });
+      const run = await runSmokeCli(args(s, "--json"), env(s));
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      const r = report(run);
+      expect(Object.keys(r).sort()).toEqual(["checks", "durationMs", "runId", "verdict"]);
+      expect(r.verdict).toBe("pass");
+      expect(r.checks.map((c) => [c.name, c.ok])).toEqual([
+        ["url", true],
+        ["anonymous-rejected", true],
+        ["token", true],
+        ["invoke", true],
+      ]);
+      for (const c of r.checks) expect(Object.keys(c)).toContain("message");
+      // Free text is still scrubbed of the secret.
+      for (const c of r.checks) expect(c.message).not.toContain(secret);
+    }
+  });
+
+  test("a trigger that never answers ends the run at --max-wait-s, not a request timeout later", async ({
+    expect,
+  }) => {
+    const s = scenario({ mode: "users" });
+    standin.failNext({ flowId: s.flowId }, 1000, { network: "hang" });
+    const run = await runSmokeCli(args(s, "--json", "--max-wait-s", "2"), env(s), 20_000);
+    expect(run.code, run.stdout + run.stderr).toBe(1);
+    const r = report(run);
+    expect(check(r, "anonymous-rejected")).toMatchObject({ ok: false, code: "TimeoutError" });
+    expect(r.durationMs).toBeLessThan(3000);
+  });
+
+  test("the token check names the token endpoint MSAL used (from the metadata), not a computed one", async ({
+    expect,
+  }) => {
+    const s = scenario({ mode: "users", tenant: { regionalTokenEndpoint: true } });
+    const run = await runSmokeCli(args(s, "--json"), env(s));
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    const used = `${standin.baseUrl}/${s.tenantId}/regional/oauth2/v2.0/token`;
+    expect(check(report(run), "token").message).toContain(`from ${used} `);
+    expect(tokenCalls(s).map((c) => c.path.split("?")[0])).toEqual([
+      `/${s.tenantId}/regional/oauth2/v2.0/token`,
+    ]);
+  });
+
+  test("a flow that ran and answered 500 (run ID present) is not run again, with a flow-failed hint", async ({
+    expect,
+  }) => {
+    const s = scenario({
+      mode: "users",
+      flow: { response: { status: 500, body: { error: { code: "ActionFailed", message: "boom" } } } },
+    });
+    const run = await runSmokeCli(args(s, "--json", "--max-wait-s", "30"), env(s));
+    expect(run.code, run.stdout + run.stderr).toBe(1);
+    const r = report(run);
+    expect(r.runId).toMatch(/^0858\d+CU\d\d$/);
+    const invoke = check(r, "invoke");
+    expect(invoke).toMatchObject({ ok: false, status: 500 });
+    expect(invoke.message).toContain("the flow itself failed");
+    expect(standin.callsFor({ flowId: s.flowId }).filter((c) => c.authorization)).toHaveLength(1);
+  });
+});
+
 describe.concurrent("smoke CLI usage errors (exit 2, one JSON object, no call made)", () => {
   const cases: [string, (s: Scenario) => string[], RegExp][] = [
     [
@@ -546,7 +720,10 @@ describe.concurrent("smoke CLI usage errors (exit 2, one JSON object, no call ma
       expect(Object.keys(r).every((k) => ["verdict", "checks", "runId", "durationMs"].includes(k))).toBe(
         true,
       );
+      for (const required of ["verdict", "checks", "durationMs"]) expect(r).toHaveProperty(required);
       expect(["pass", "fail", "insecure", "usage"]).toContain(r.verdict);
+      expect(Array.isArray(r.checks)).toBe(true);
+      expect(r.checks.length).toBeGreaterThan(0);
       expect(typeof r.durationMs).toBe("number");
       for (const c of r.checks) {
         expect(Object.keys(c).every((k) => ["name", "ok", "status", "code", "message"].includes(k))).toBe(

@@ -191,4 +191,52 @@ describe("runSmoke", () => {
     expect(result).toMatchObject({ verdict: "usage", exitCode: 2 });
     expect(w.triggerCalls).toHaveLength(0);
   });
+
+  test("a 5xx carrying a run ID is final after one call (the flow ran); a 5xx without one is retried", async () => {
+    const w = world(
+      refuseAnonymous({ status: 502, headers: { "x-ms-workflow-run-id": "08584FAILED" } }),
+      issued,
+    );
+    const result = await runSmoke(OPTIONS, w.deps);
+    expect(result.verdict).toBe("fail");
+    expect(result.runId).toBe("08584FAILED");
+    expect(result.checks[3]).toMatchObject({ name: "invoke", ok: false, status: 502, attempts: 1 });
+    expect(result.checks[3].hint).toContain("the flow itself failed");
+    expect(w.triggerCalls.filter((c) => c.authenticated)).toHaveLength(1);
+    expect(w.sleeps).toEqual([]);
+    // --expect-status naming that very status still passes.
+    const pinned = await runSmoke({ ...OPTIONS, expectStatus: 502 }, w.deps);
+    expect(pinned.verdict).toBe("pass");
+  });
+
+  test("no request is given more time than the budget has left, but for a 1 s floor", async () => {
+    const w = world(refuseAnonymous({ status: 202 }), issued);
+    const timeouts: number[] = [];
+    const acquire = w.deps.acquireToken;
+    w.deps.acquireToken = async (request) => {
+      timeouts.push(request.timeoutMs);
+      return acquire(request);
+    };
+    await runSmoke({ ...OPTIONS, maxWaitMs: 2000 }, w.deps);
+    await runSmoke({ ...OPTIONS, maxWaitMs: 0 }, w.deps);
+    await runSmoke({ ...OPTIONS, maxWaitMs: 60_000, requestTimeoutMs: 5000 }, w.deps);
+    // 2000 ms budget, 10 ms spent on the anonymous call; a spent budget gets the floor; else the cap.
+    expect(timeouts).toEqual([1990, 1000, 5000]);
+  });
+
+  test("the token check names the endpoint MSAL used, when the token request reports it", async () => {
+    const endpoint = "https://login.example.test/tenant/regional/oauth2/v2.0/token";
+    const w = world(refuseAnonymous({ status: 202 }), () => ({ ok: true, token: TOKEN, endpoint }));
+    const result = await runSmoke(OPTIONS, w.deps);
+    expect(result.checks[2].message).toContain(`from ${endpoint}`);
+    const failing = world(refuseAnonymous({ status: 202 }), () => ({
+      ok: false,
+      status: 400,
+      code: "AADSTS90002",
+      message: "AADSTS90002: Tenant not found.",
+      endpoint,
+    }));
+    const failed = await runSmoke(OPTIONS, failing.deps);
+    expect(failed.checks[2].message.startsWith(`${endpoint}: `)).toBe(true);
+  });
 });

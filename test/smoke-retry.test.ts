@@ -44,7 +44,7 @@ describe("Retry-After", () => {
 });
 
 describe("planRetry", () => {
-  test("honours Retry-After as is when it fits in the budget", () => {
+  test("honours a Retry-After longer than the backoff as is when it fits in the budget", () => {
     expect(planRetry({ retry: 1, retryAfterMs: 7000, remainingMs: 10_000, random: 0.9 })).toEqual({
       retry: true,
       delayMs: 7000,
@@ -81,6 +81,60 @@ describe("planRetry", () => {
       }
       expect(elapsed).toBeLessThanOrEqual(budget);
       if (budget >= 30_000) expect(retries).toBeGreaterThan(3);
+    }
+  });
+
+  test("Retry-After: 0 with a spent budget means no retry", () => {
+    const plan = planRetry({ retry: 1, retryAfterMs: 0, remainingMs: 0, random: 0 });
+    expect(plan.retry).toBe(false);
+    expect(plan.retry === false && plan.reason).toContain("--max-wait-s");
+  });
+
+  test("Retry-After: 0 or a past HTTP date still waits the backoff, never 0 ms", () => {
+    const past = parseRetryAfter("Thu, 01 Jan 1970 00:00:00 GMT", NOW);
+    expect(past).toBe(0);
+    for (const retryAfterMs of [0, past]) {
+      expect(planRetry({ retry: 1, retryAfterMs, remainingMs: 10_000, random: 0 })).toEqual({
+        retry: true,
+        delayMs: 500,
+      });
+      expect(planRetry({ retry: 3, retryAfterMs, remainingMs: 10_000, random: 0 })).toEqual({
+        retry: true,
+        delayMs: 2000,
+      });
+      expect(planRetry({ retry: 1, retryAfterMs, remainingMs: 0, random: 0 }).retry).toBe(false);
+      expect(planRetry({ retry: 1, retryAfterMs, remainingMs: -1, random: 0 }).retry).toBe(false);
+    }
+  });
+
+  test("a longer backoff wins over a shorter Retry-After; a wait reaching the budget is refused", () => {
+    expect(planRetry({ retry: 4, retryAfterMs: 1000, remainingMs: 60_000, random: 0 })).toEqual({
+      retry: true,
+      delayMs: 4000,
+    });
+    expect(planRetry({ retry: 1, retryAfterMs: 5000, remainingMs: 5000, random: 0 }).retry).toBe(false);
+    expect(planRetry({ retry: 3, remainingMs: 2000, random: 0 }).retry).toBe(false);
+  });
+
+  test("a server answering Retry-After: 0 forever ends within the budget", () => {
+    for (const budget of [0, 2000, 30_000]) {
+      let elapsed = 0;
+      let retries = 0;
+      let ended = false;
+      for (let retry = 1; retry <= 1000; retry++) {
+        elapsed += 10; // the request itself
+        const plan = planRetry({ retry, retryAfterMs: 0, remainingMs: budget - elapsed, random: 0.5 });
+        if (!plan.retry) {
+          ended = true;
+          break;
+        }
+        expect(plan.delayMs).toBeGreaterThan(0);
+        elapsed += plan.delayMs;
+        retries++;
+      }
+      expect(ended, `budget ${budget}`).toBe(true);
+      expect(retries).toBeLessThan(20);
+      expect(elapsed).toBeLessThanOrEqual(Math.max(budget, 10));
     }
   });
 });

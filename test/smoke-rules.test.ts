@@ -7,6 +7,7 @@ import { CLOUD_NAMES, CLOUDS } from "../clouds";
 import { audienceOfScope, checkTriggerUrl, scopeForAudience, toJsonReport } from "../smoke/checks";
 import { ANSWER_RULES, classifyAnswer, hintFor } from "../smoke/hints";
 import { secretArguments, validateOptions } from "../smoke/options";
+import { aadstsCodeOfBody } from "../smoke/token";
 import { redact } from "../smoke/redact";
 import { parseKeyVaultSecretUri } from "../smoke/secret";
 
@@ -70,6 +71,38 @@ describe("answer table", () => {
       expect(classifyAnswer(check, 500, "ServiceUnavailable").outcome).toBe("retry");
       expect(classifyAnswer(check, undefined, "ECONNRESET").outcome).toBe("retry");
       expect(classifyAnswer(check, undefined, "TimeoutError").outcome).toBe("retry");
+    }
+  });
+
+  test("a 429 or 5xx from the OIDC metadata (MSAL's endpoints_resolution_error) is retried; other answers are final", () => {
+    expect(classifyAnswer("token", 429, "endpoints_resolution_error").outcome).toBe("retry");
+    expect(classifyAnswer("token", 503, "endpoints_resolution_error").outcome).toBe("retry");
+    expect(classifyAnswer("token", 500, "endpoints_resolution_error").outcome).toBe("retry");
+    for (const status of [200, 400, 404]) {
+      const c = classifyAnswer("token", status, "endpoints_resolution_error");
+      expect(c.outcome).toBe("fail");
+      expect(c.hint).toContain("OpenID configuration");
+    }
+  });
+
+  test("an AADSTS code is read from error_codes when the text does not carry it", () => {
+    expect(aadstsCodeOfBody('{"error_description":"AADSTS7000215: Invalid client secret provided."}')).toBe(
+      "AADSTS7000215",
+    );
+    expect(
+      aadstsCodeOfBody(
+        '{"error":"invalid_client","error_description":"Invalid client secret provided.","error_codes":[7000215]}',
+      ),
+    ).toBe("AADSTS7000215");
+    expect(aadstsCodeOfBody('{"error":"x","error_codes":["700016"]}')).toBe("AADSTS700016");
+    for (const body of [
+      "",
+      "Service Unavailable",
+      '{"error":"x"}',
+      '{"error_codes":[]}',
+      '{"error_codes":["x"]}',
+    ]) {
+      expect(aadstsCodeOfBody(body)).toBeUndefined();
     }
   });
 

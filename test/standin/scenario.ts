@@ -25,6 +25,8 @@ export interface ScenarioOptions {
   /** App settings beyond the defaults (e.g. `notReplicatedForRequests`). */
   app?: Partial<Omit<StandinApp, "clientId" | "secret" | "servicePrincipalObjectId">>;
   tenant?: Partial<Omit<StandinTenant, "tenantId" | "apps">>;
+  /** The caller's client secret; default {@link entraLikeSecret}. */
+  secret?: string;
 }
 
 /** A secret shaped like Entra's: 40 characters of letters, digits and `~._-`. */
@@ -40,7 +42,7 @@ export function demoScenario(standin: Standin, options: ScenarioOptions = {}): S
   const tenantId = randomUUID();
   const clientId = randomUUID();
   const servicePrincipalObjectId = randomUUID();
-  const secret = entraLikeSecret();
+  const secret = options.secret ?? entraLikeSecret();
   const flowId = randomUUID().replace(/-/g, "");
   const mode = options.mode ?? "users";
   standin.addTenant({

@@ -40,6 +40,11 @@ export interface StandinTenant {
   apps: StandinApp[];
   /** False simulates a tenant where the Flow service principal was never provisioned (AADSTS500011). */
   flowServicePrincipal?: boolean;
+  /**
+   * True: the OIDC metadata advertises `/<tenant>/regional/oauth2/v2.0/token` instead of the usual
+   * `/<tenant>/oauth2/v2.0/token` (both are served), to tell which one a client really used.
+   */
+  regionalTokenEndpoint?: boolean;
 }
 
 /** "Who can trigger the flow". */
@@ -77,7 +82,7 @@ export interface StandinCall {
   path: string;
   /** True when the request carried an Authorization header (its value is not kept). */
   authorization: boolean;
-  /** The status the stand-in answered. */
+  /** The status the stand-in answered; 0 when it answered nothing (connection dropped or left hanging). */
   status: number;
   /** Token calls: the client ID and scope asked for. */
   clientId?: string;
@@ -87,13 +92,29 @@ export interface StandinCall {
 }
 
 /** A canned failure answered instead of the normal answer. */
-export interface InjectedFailure {
-  status: 429 | 500 | 502 | 503 | 504;
-  /** Value of the Retry-After header (seconds or an HTTP date), if any. */
-  retryAfter?: string;
-  /** Trigger only: fail only calls with (`authenticated`) or without (`anonymous`) a token. Default: any. */
-  only?: "anonymous" | "authenticated";
-}
+export type InjectedFailure =
+  | {
+      /** An HTTP error answer. */
+      status: 400 | 401 | 429 | 500 | 502 | 503 | 504;
+      /** Value of the Retry-After header (seconds or an HTTP date), if any. */
+      retryAfter?: string;
+      /**
+       * JSON body to answer instead of the canned one (token endpoint: Entra's error shape with an
+       * AADSTS code in `error_description`; metadata: a plain-text error page without any code;
+       * trigger: `{"error":{"code","message"}}`).
+       */
+      body?: unknown;
+      /** Trigger only: fail only calls with (`authenticated`) or without (`anonymous`) a token. Default: any. */
+      only?: "anonymous" | "authenticated";
+    }
+  | {
+      /** `drop`: the connection is destroyed without an answer; `hang`: no answer until the stand-in closes. */
+      network: "drop" | "hang";
+      only?: "anonymous" | "authenticated";
+    };
+
+/** Where {@link Standin.failNext} injects: a flow's trigger, a tenant's token endpoint or its OIDC metadata. */
+export type FailureTarget = { flowId: string } | { tenantId: string } | { metadataTenantId: string };
 
 /** A running stand-in. */
 export interface Standin {
@@ -106,9 +127,10 @@ export interface Standin {
   addFlow(flow: StandinFlow): string;
   /**
    * The next `count` calls to the trigger of flow `flowId` (or to the token endpoint of tenant
-   * `tenantId`) get `failure` instead of their normal answer.
+   * `tenantId`, or to the OIDC metadata `/<tenant>/v2.0/.well-known/openid-configuration` of tenant
+   * `metadataTenantId`) get `failure` instead of their normal answer.
    */
-  failNext(target: { flowId: string } | { tenantId: string }, count: number, failure: InjectedFailure): void;
+  failNext(target: FailureTarget, count: number, failure: InjectedFailure): void;
   /** The calls that concern one tenant's Entra endpoints or one flow's trigger. */
   callsFor(scope: { tenantId?: string; flowId?: string }): StandinCall[];
   /** Every call received so far, in order. */
@@ -207,8 +229,11 @@ export async function startStandin(): Promise<Standin> {
   const calls: StandinCall[] = [];
   let baseUrl = "";
 
+  /** Sockets left without an answer by a `hang` failure; destroyed on close. */
+  const hanging = new Set<ServerResponse>();
+
   function takeInjected(
-    target: "token" | "trigger",
+    target: "token" | "trigger" | "metadata",
     id: string,
     res: ServerResponse,
     authenticated = false,
@@ -219,8 +244,15 @@ export async function startStandin(): Promise<Standin> {
     );
     if (index < 0) return undefined;
     const [failure] = queue.splice(index, 1);
+    if ("network" in failure) {
+      if (failure.network === "drop") res.socket?.destroy();
+      else hanging.add(res);
+      return { status: 0 };
+    }
     const headers: Record<string, string> = failure.retryAfter ? { "retry-after": failure.retryAfter } : {};
-    if (target === "token") {
+    if (failure.body !== undefined) {
+      sendJson(res, failure.status, failure.body, headers);
+    } else if (target === "token") {
       const code = failure.status === 429 ? 50196 : 90033;
       sendJson(
         res,
@@ -232,6 +264,15 @@ export async function startStandin(): Promise<Standin> {
         },
         headers,
       );
+    } else if (target === "metadata") {
+      // What a front door answers when the service behind it is unavailable: no JSON, no AADSTS code.
+      const text = `Service Unavailable (stand-in injected ${failure.status})`;
+      res.writeHead(failure.status, {
+        "content-type": "text/plain; charset=utf-8",
+        "content-length": Buffer.byteLength(text),
+        ...headers,
+      });
+      res.end(text);
     } else {
       const code = failure.status === 429 ? "WorkflowRequestsThrottled" : "ServiceUnavailable";
       sendJson(
@@ -245,6 +286,8 @@ export async function startStandin(): Promise<Standin> {
   }
 
   function metadata(tenantId: string, res: ServerResponse): { status: number } {
+    const injectedAnswer = takeInjected("metadata", tenantId, res);
+    if (injectedAnswer) return injectedAnswer;
     if (!tenants.has(tenantId)) {
       return aadstsError(
         res,
@@ -255,8 +298,9 @@ export async function startStandin(): Promise<Standin> {
       );
     }
     const t = `${baseUrl}/${tenantId}`;
+    const regional = tenants.get(tenantId)?.regionalTokenEndpoint === true;
     sendJson(res, 200, {
-      token_endpoint: `${t}/oauth2/v2.0/token`,
+      token_endpoint: `${t}${regional ? "/regional" : ""}/oauth2/v2.0/token`,
       token_endpoint_auth_methods_supported: ["client_secret_post", "private_key_jwt", "client_secret_basic"],
       jwks_uri: `${t}/discovery/v2.0/keys`,
       response_modes_supported: ["query", "fragment", "form_post"],
@@ -492,7 +536,10 @@ export async function startStandin(): Promise<Standin> {
       call.kind = "keys";
       sendJson(res, 200, { keys: [jwk] });
       answer = { status: 200 };
-    } else if ((m = url.pathname.match(/^\/([^/]+)\/oauth2\/v2\.0\/token$/)) && req.method === "POST") {
+    } else if (
+      (m = url.pathname.match(/^\/([^/]+)(?:\/regional)?\/oauth2\/v2\.0\/token$/)) &&
+      req.method === "POST"
+    ) {
       call.kind = "token";
       answer = await token(m[1], new URLSearchParams(body), res, call);
     } else if ((m = url.pathname.match(TRIGGER_PATH))) {
@@ -527,7 +574,12 @@ export async function startStandin(): Promise<Standin> {
         : url;
     },
     failNext(target, count, failure) {
-      const key = "flowId" in target ? `trigger:${target.flowId}` : `token:${target.tenantId}`;
+      const key =
+        "flowId" in target
+          ? `trigger:${target.flowId}`
+          : "metadataTenantId" in target
+            ? `metadata:${target.metadataTenantId}`
+            : `token:${target.tenantId}`;
       const queue = injected.get(key) ?? [];
       for (let i = 0; i < count; i++) queue.push(failure);
       injected.set(key, queue);
@@ -543,6 +595,7 @@ export async function startStandin(): Promise<Standin> {
     close() {
       return new Promise<void>((resolve) => {
         server.close(() => resolve());
+        for (const res of hanging) res.socket?.destroy();
         server.closeAllConnections();
       });
     },
