@@ -6,7 +6,9 @@
  */
 import { CLOUDS, tokenEndpoint, type CloudName } from "../clouds";
 import {
+  ANONYMOUS_ACCEPTED_HINT,
   classifyAnswer,
+  flowAnsweredHint,
   FLOW_RUN_FAILED_HINT,
   type CheckName,
   type Classification,
@@ -202,7 +204,8 @@ export function toJsonReport(result: SmokeResult): JsonReport {
 
 /** A check's message followed by its hint, if any. */
 export function messageWithHint(check: CheckResult): string {
-  return check.hint ? `${check.message}. Hint: ${check.hint}` : check.message;
+  // One period between them: a message's own final period is dropped (an ellipsis is kept).
+  return check.hint ? `${check.message.replace(/(?<!\.)\.$/, "")}. Hint: ${check.hint}` : check.message;
 }
 
 /** One answer of a server, reduced to what the checks need. */
@@ -396,7 +399,12 @@ export async function runSmoke(options: SmokeOptions, deps: Partial<SmokeDeps> =
   const anonStart = d.now();
   const anon = await untilFinal(
     () => post(undefined),
-    (a) => classifyAnswer("anonymous-rejected", a.status, a.code),
+    // A run ID means the trigger started a run for the anonymous caller, whatever status the flow's
+    // own Response action chose (even 401/403). Insecure, and final: a retry would run it again.
+    (a) =>
+      a.runId !== undefined
+        ? { outcome: "insecure", hint: ANONYMOUS_ACCEPTED_HINT }
+        : classifyAnswer("anonymous-rejected", a.status, a.code),
   );
   const anonOk = anon.classification.outcome === "pass";
   checks.push(
@@ -410,7 +418,8 @@ export async function runSmoke(options: SmokeOptions, deps: Partial<SmokeDeps> =
   );
   if (anon.classification.outcome === "insecure") {
     const last = checks[checks.length - 1];
-    last.message = `accepted without a token (${anon.answer.status}): the flow ran for an anonymous caller`;
+    const ran = anon.answer.runId ? `, run ${anon.answer.runId}` : "";
+    last.message = `accepted without a token (${anon.answer.status}${ran}): the flow ran for an anonymous caller`;
     if (anon.answer.runId) runId = anon.answer.runId;
     return finish("insecure");
   }
@@ -471,10 +480,10 @@ export async function runSmoke(options: SmokeOptions, deps: Partial<SmokeDeps> =
     () => post(token),
     (a) => {
       if (options.expectStatus !== undefined && a.status === options.expectStatus) return { outcome: "pass" };
-      // A 5xx with a run ID: the flow ran and its Response action answered 5xx. Final: a retry would
-      // run the flow again.
-      if (a.status !== undefined && a.status >= 500 && a.runId !== undefined) {
-        return { outcome: "fail", hint: FLOW_RUN_FAILED_HINT };
+      // A non-2xx with a run ID: the flow ran and its Response action answered it. Final: a retry
+      // would run the flow again.
+      if (a.status !== undefined && (a.status < 200 || a.status > 299) && a.runId !== undefined) {
+        return { outcome: "fail", hint: a.status >= 500 ? FLOW_RUN_FAILED_HINT : flowAnsweredHint(a.status) };
       }
       if (options.expectStatus === undefined) return classifyAnswer("invoke", a.status, a.code);
       const c = classifyAnswer("invoke", a.status, a.code);

@@ -30,6 +30,10 @@ import { SECRET_ENV, parseKeyVaultSecretUri, readKeyVaultSecret } from "./secret
 
 /** Secrets known so far; every byte written to stdout/stderr is scrubbed of them. */
 const knownSecrets: string[] = [];
+/** Environment variables of the ambient Azure credential (`EnvironmentCredential`) that hold secrets. */
+const AMBIENT_SECRET_ENVS = ["AZURE_CLIENT_SECRET", "AZURE_CLIENT_CERTIFICATE_PASSWORD", "AZURE_PASSWORD"];
+/** Set once the report is printed: `--json` prints exactly one object, even if something fails later. */
+let printed = false;
 const startedAt = Date.now();
 let jsonMode = process.argv.includes("--json");
 
@@ -69,6 +73,8 @@ function redactedJsonReport(result: SmokeResult): JsonReport {
 }
 
 function print(result: SmokeResult): void {
+  if (printed) return;
+  printed = true;
   if (jsonMode) {
     // Redacted structurally above: the text guard would mangle keys and names for a short secret.
     writeUnguarded(process.stdout, `${JSON.stringify(redactedJsonReport(result))}\n`);
@@ -140,6 +146,11 @@ interface Identity {
 async function main(argv: string[]): Promise<SmokeResult | "help"> {
   const envSecret = process.env[SECRET_ENV];
   if (envSecret) knownSecrets.push(envSecret);
+  // The ambient Azure credential's own secrets (Key Vault reads): never printed either.
+  for (const name of AMBIENT_SECRET_ENVS) {
+    const value = process.env[name];
+    if (value) knownSecrets.push(value);
+  }
 
   const secretArgs = secretArguments(argv);
   if (secretArgs.length > 0) return usage(secretArgs.map(secretArgumentMessage).join("; "));

@@ -48,18 +48,24 @@ const CERTIFICATE_ERRORS = [
   "ERR_TLS_CERT_ALTNAME_INVALID",
 ];
 
+/**
+ * The hint when a call without any token was accepted: a 2xx, or any answer carrying
+ * `x-ms-workflow-run-id` (the trigger started a run; a Response action may answer even 401 or 403).
+ */
+export const ANONYMOUS_ACCEPTED_HINT =
+  "the trigger ran the flow for a caller without any credential: set 'Who can trigger the flow' to 'Specific users in my tenant' (Allowed users = the callers' enterprise application object IDs) and use the new URL";
+
 const HINT = {
   certificate:
     "the server's TLS certificate is not trusted: if a proxy or a private CA is in the way, point NODE_EXTRA_CA_CERTS at its CA certificate (PEM)",
   hostNotFound: "the host name does not resolve: check the URL (--trigger-url, --authority-host)",
   flowNotFound:
     "flow not found: it is turned off or deleted, or the URL is wrong or outdated (saving the trigger with another 'Who can trigger the flow' gives it a new URL): copy the URL again from the trigger",
-  anonymousAccepted:
-    "the trigger ran the flow for a caller without any credential: set 'Who can trigger the flow' to 'Specific users in my tenant' (Allowed users = the callers' enterprise application object IDs) and use the new URL",
+  anonymousAccepted: ANONYMOUS_ACCEPTED_HINT,
   mismatchingClaims:
     "the token does not match the trigger's policy; check in this order: (1) the scope needs the double slash, e.g. `https://service.flow.microsoft.com//.default`, so the token's aud keeps its trailing slash; (2) in 'Specific users' mode, Allowed users must contain the caller's ENTERPRISE APPLICATION object ID (stack output callers.<name>.servicePrincipalObjectId), not its client ID nor its application object ID; (3) the token must come from the flow's tenant and cloud (--tenant-id, --cloud)",
   directApiAuthorizationRequired:
-    "the trigger did not take the bearer token as its authentication: if it is set to 'Anyone' it only accepts its URL with sig (insecure); set 'Who can trigger the flow' to 'Specific users in my tenant' and use the new URL; make sure no proxy strips the Authorization header",
+    "the trigger did not take the access token (Authorization header) as its authentication: if it is set to 'Anyone' it only accepts its URL with sig (insecure); set 'Who can trigger the flow' to 'Specific users in my tenant' and use the new URL; make sure no proxy strips the Authorization header",
   oauthPolicyNotFound:
     "the trigger is set to 'Anyone' and refuses tokens: set 'Who can trigger the flow' to 'Specific users in my tenant' (or 'Any user in my tenant'), save, and use the new URL",
   badRequest:
@@ -103,6 +109,14 @@ const network = (check: NetworkCheck): AnswerRule[] => [
  */
 export const FLOW_RUN_FAILED_HINT =
   "the flow itself failed: the trigger accepted the call and started the run, whose Response action answered 5xx; see the run (its ID is in the report) in the flow's run history. Not retried, so the flow does not run twice";
+
+/**
+ * The hint of a non-2xx, non-5xx answer to the authenticated call that carries `x-ms-workflow-run-id`:
+ * the trigger accepted the caller and the flow's own Response action answered `status`. Final.
+ */
+export function flowAnsweredHint(status: number): string {
+  return `the trigger accepted the caller and started the run, whose Response action answered ${status}: see the run (its ID is in the report) in the flow's run history, or pass --expect-status ${status} if that is the flow's intended answer. Not retried, so the flow does not run twice`;
+}
 
 /** The table: which answer of which check passes, is retried, fails or means "insecure". */
 export const ANSWER_RULES: readonly AnswerRule[] = [

@@ -171,6 +171,27 @@ describe.concurrent("smoke CLI against the stand-in", () => {
     expect(standin.callsFor({ tenantId: s.tenantId })).toHaveLength(0);
   });
 
+  test("a trigger that runs the flow without any token is insecure even when the flow answers 401", async ({
+    expect,
+  }) => {
+    const s = scenario({
+      mode: "tenant",
+      flow: {
+        acceptAnonymous: true,
+        response: { status: 401, body: { error: { code: "NotYou", message: "the flow says no" } } },
+      },
+    });
+    const run = await runSmokeCli(args(s, "--json"), env(s));
+    const r = report(run);
+    expect(run.code).toBe(3);
+    expect(r.verdict).toBe("insecure");
+    expect(check(r, "anonymous-rejected")).toMatchObject({ ok: false, status: 401 });
+    expect(r.runId).toMatch(/^0858\d+CU\d\d$/);
+    // The flow ran once; it is not run again, and no token is asked for.
+    expect(standin.callsFor({ flowId: s.flowId })).toHaveLength(1);
+    expect(standin.callsFor({ tenantId: s.tenantId })).toHaveLength(0);
+  });
+
   test("a URL with sig is an 'Anyone' trigger: insecure (exit 3) without a single call", async ({
     expect,
   }) => {

@@ -3,7 +3,7 @@
  * token endpoint and a fake clock, so budgets and retries are checked to the millisecond.
  */
 import { describe, expect, test } from "vitest";
-import { runSmoke, type SmokeDeps, type SmokeOptions } from "../smoke/checks";
+import { runSmoke, toJsonReport, type SmokeDeps, type SmokeOptions } from "../smoke/checks";
 import type { TokenAnswer, TokenRequest } from "../smoke/token";
 
 const URL_OK =
@@ -22,6 +22,8 @@ const OPTIONS: SmokeOptions = {
 interface TriggerAnswer {
   status: number;
   code?: string;
+  /** The error's message; default `<code> happened`. */
+  message?: string;
   headers?: Record<string, string>;
 }
 
@@ -48,7 +50,9 @@ function world(trigger: (authenticated: boolean) => TriggerAnswer, token: (n: nu
       });
       now += 10;
       const a = trigger(authenticated);
-      const body = a.code ? JSON.stringify({ error: { code: a.code, message: `${a.code} happened` } }) : "";
+      const body = a.code
+        ? JSON.stringify({ error: { code: a.code, message: a.message ?? `${a.code} happened` } })
+        : "";
       return new Response(a.status === 202 || body === "" ? null : body, {
         status: a.status,
         headers: a.headers,
@@ -207,6 +211,56 @@ describe("runSmoke", () => {
     // --expect-status naming that very status still passes.
     const pinned = await runSmoke({ ...OPTIONS, expectStatus: 502 }, w.deps);
     expect(pinned.verdict).toBe("pass");
+  });
+
+  test("an anonymous call that started a run is insecure whatever status the flow answered, and is not repeated", async () => {
+    for (const status of [401, 403, 400, 503]) {
+      const w = world(
+        (authenticated) =>
+          authenticated
+            ? { status: 202 }
+            : { status, code: "Custom", headers: { "x-ms-workflow-run-id": "08584ANON" } },
+        issued,
+      );
+      const result = await runSmoke(OPTIONS, w.deps);
+      expect(result).toMatchObject({ verdict: "insecure", exitCode: 3, runId: "08584ANON" });
+      expect(result.checks[1]).toMatchObject({ name: "anonymous-rejected", ok: false, status });
+      expect(result.checks[1].message).toContain("accepted without a token");
+      expect(result.checks[1].hint).toContain("Specific users in my tenant");
+      expect(w.triggerCalls).toHaveLength(1);
+      expect(w.tokenRequests).toHaveLength(0);
+    }
+  });
+
+  test("a 4xx carrying a run ID is the flow's own answer: fail, with a hint that the caller was accepted", async () => {
+    const w = world(
+      refuseAnonymous({ status: 409, code: "Conflict", headers: { "x-ms-workflow-run-id": "08584RAN" } }),
+      issued,
+    );
+    const result = await runSmoke(OPTIONS, w.deps);
+    expect(result).toMatchObject({ verdict: "fail", runId: "08584RAN" });
+    expect(result.checks[3]).toMatchObject({ name: "invoke", ok: false, status: 409, attempts: 1 });
+    expect(result.checks[3].hint).toContain("accepted the caller and started the run");
+    expect(result.checks[3].hint).toContain("--expect-status 409");
+  });
+
+  test("the hint for DirectApiAuthorizationRequired on the authenticated call reads intact after redaction", async () => {
+    const w = world(
+      refuseAnonymous({
+        status: 401,
+        code: "DirectApiAuthorizationRequired",
+        message: "The OAuth authorization scheme is required.",
+      }),
+      issued,
+    );
+    const result = await runSmoke(OPTIONS, w.deps);
+    expect(result.verdict).toBe("fail");
+    expect(result.checks[3].hint).toContain("did not take the access token");
+    expect(result.checks[3].hint).not.toContain("***");
+    // The server's sentence ends with a period; the hint follows it once, not after "..".
+    const message = toJsonReport(result).checks[3].message;
+    expect(message).toContain("scheme is required. Hint: the trigger did not take");
+    expect(message).not.toContain("..");
   });
 
   test("no request is given more time than the budget has left, but for a 1 s floor", async () => {
