@@ -63,7 +63,8 @@ function placeholderMocks(planned: PlannedResource[], clock: { lastMs: number })
           Object.assign(extra, { result: "<random>" });
           break;
         case "azure-native:resources:ResourceGroup":
-          Object.assign(extra, { name: `${args.name}<random>` });
+          // Azure's name is `resourceGroupName` when given, else the resource name with a random suffix.
+          Object.assign(extra, { name: inputs.resourceGroupName ?? `${args.name}<random>` });
           break;
         case "azure-native:keyvault:Vault":
           Object.assign(extra, {

@@ -5,7 +5,7 @@
  * role on the vault (or Key Vault Secrets User on each secret) is enough.
  */
 import { DefaultAzureCredential, type TokenCredential } from "@azure/identity";
-import { SecretClient, type SecretProperties } from "@azure/keyvault-secrets";
+import { SecretClient, type SecretClientOptions, type SecretProperties } from "@azure/keyvault-secrets";
 import { authorityHostForVault } from "../clouds";
 import { isoTime } from "../rotation";
 import type { LiveSecretReader } from "./rotation-status";
@@ -15,8 +15,14 @@ export class LiveReadError extends Error {
   override readonly name = "LiveReadError";
 }
 
-/** A {@link LiveSecretReader} backed by Key Vault; one client per vault. */
-export function keyVaultReader(credential?: TokenCredential): LiveSecretReader {
+/**
+ * A {@link LiveSecretReader} backed by Key Vault; one client per vault. `credential` defaults to the
+ * ambient one; `clientOptions` are passed to each `SecretClient` (tests give an `httpClient`).
+ */
+export function keyVaultReader(
+  credential?: TokenCredential,
+  clientOptions: SecretClientOptions = {},
+): LiveSecretReader {
   const clients = new Map<string, SecretClient>();
   return async ({ vaultUri, secretName }) => {
     let client = clients.get(vaultUri);
@@ -26,6 +32,7 @@ export function keyVaultReader(credential?: TokenCredential): LiveSecretReader {
       client = new SecretClient(
         vaultUri,
         credential ?? new DefaultAzureCredential(authorityHost ? { authorityHost } : {}),
+        clientOptions,
       );
       clients.set(vaultUri, client);
     }

@@ -9,6 +9,11 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { z } from "zod";
 
+/** How `pulumi stack output --json` shows a secret output (without `--show-secrets`). */
+const SECRET_MARKER = "[secret]";
+const SECRET_MESSAGE =
+  'is shown as "[secret]": it is a secret output; run `pulumi up` with this version, or add --show-secrets';
+
 /**
  * A plain output value. `pulumi stack output --json` shows a secret output as "[secret]": none of
  * this stack's outputs should be secret, so that marker means the outputs cannot be used as they are.
@@ -16,10 +21,7 @@ import { z } from "zod";
 const text = z
   .string()
   .min(1, "is empty")
-  .refine((s) => s !== "[secret]", {
-    error:
-      'is shown as "[secret]": it is a secret output; run `pulumi up` with this version, or add --show-secrets',
-  });
+  .refine((s) => s !== SECRET_MARKER, { error: SECRET_MESSAGE });
 
 /** An ISO 8601 instant as the stack writes it, e.g. `2027-03-03T00:00:00Z` (offset or `Z` required). */
 const isoTime = text.refine(
@@ -82,17 +84,41 @@ export class StackOutputsError extends Error {
   override readonly name = "StackOutputsError";
 }
 
-/** Parses already-decoded JSON; `source` names where it came from, for the error message. */
-export function parseStackOutputs(json: unknown, source: string): StackOutputs {
+/** How to get outputs into a file, for messages about `--outputs FILE`. */
+const SAVE_HINT = "save them with `pulumi stack output --json > FILE`";
+
+/** The value at `path` in decoded JSON, or undefined. */
+function valueAt(json: unknown, path: readonly PropertyKey[]): unknown {
+  let value = json;
+  for (const key of path) {
+    if (value === null || typeof value !== "object") return undefined;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value;
+}
+
+/**
+ * Parses already-decoded JSON; `source` names where it came from and `hint` what to do, for the
+ * error message.
+ */
+export function parseStackOutputs(json: unknown, source: string, hint: string = SAVE_HINT): StackOutputs {
+  // `pulumi stack output --json` prints `{}` for a stack that has never been deployed.
+  if (json !== null && typeof json === "object" && !Array.isArray(json) && Object.keys(json).length === 0) {
+    throw new StackOutputsError(
+      `${source} holds no stack outputs: the stack has not been deployed yet (run \`pulumi up\` first)`,
+    );
+  }
   const result = stackOutputsSchema.safeParse(json);
   if (!result.success) {
     const problems = result.error.issues
       .slice(0, 5)
-      .map((i) => `${i.path.length ? i.path.join(".") : "(top level)"}: ${i.message}`)
+      .map((i) => {
+        // A whole object output shown as "[secret]" fails as "expected record": say why instead.
+        const message = valueAt(json, i.path) === SECRET_MARKER ? SECRET_MESSAGE : i.message;
+        return `${i.path.length ? i.path.join(".") : "(top level)"}: ${message}`;
+      })
       .join("; ");
-    throw new StackOutputsError(
-      `${source} is not flow-trigger-auth stack outputs (save them with \`pulumi stack output --json > FILE\`): ${problems}`,
-    );
+    throw new StackOutputsError(`${source} is not flow-trigger-auth stack outputs (${hint}): ${problems}`);
   }
   return result.data;
 }
@@ -134,7 +160,8 @@ export async function readStackOutputsFromPulumi(stack: string, pulumiBin = "pul
         `--stack ${stack}: the Pulumi CLI (${pulumiBin}) is not installed; use --outputs FILE instead`,
       );
     }
-    throw new StackOutputsError(`--stack ${stack}: pulumi stack output failed: ${(e.stderr ?? "").trim()}`);
+    const said = (e.stderr ?? "").trim() || `exit code ${String(e.code)}, no message`;
+    throw new StackOutputsError(`--stack ${stack}: pulumi stack output failed: ${said}`);
   }
   let json: unknown;
   try {
@@ -142,5 +169,9 @@ export async function readStackOutputsFromPulumi(stack: string, pulumiBin = "pul
   } catch {
     throw new StackOutputsError(`--stack ${stack}: pulumi stack output did not print JSON`);
   }
-  return parseStackOutputs(json, `stack ${stack}`);
+  return parseStackOutputs(
+    json,
+    `stack ${stack}`,
+    "is it a flow-trigger-auth stack, deployed with `pulumi up`?",
+  );
 }

@@ -154,6 +154,12 @@ describe("npm run handoff: the flow makers' sheet", () => {
       "callers.erp.keyVaultSecretUri",
       '"[secret]"',
     ],
+    [
+      "the whole callers output shown as [secret]",
+      (o: any) => (o.callers = "[secret]"),
+      "callers",
+      'is shown as "[secret]": it is a secret output',
+    ],
     ["no caller at all", (o: any) => ((o.callers = {}), (o.allowedUsers = [])), "callers", "lists no caller"],
     [
       "a time that is not ISO 8601",
@@ -178,6 +184,24 @@ describe("npm run handoff: the flow makers' sheet", () => {
     expect(r.stdout).toBe("");
     expect(r.stderr).toContain(`${field}:`);
     expect(r.stderr).toContain(message);
+  });
+
+  it("exits 2 saying the stack was never deployed when it has no outputs at all", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "handoff-"));
+    const empty = join(dir, "empty.json");
+    await writeFile(empty, "{}\n", "utf8");
+    const pulumi = await fakePulumi({ fresh: empty });
+    for (const args of [
+      ["--outputs", empty],
+      ["--stack", "fresh"],
+    ]) {
+      const r = await runCli("handoff", args, { pathPrepend: pulumi.dir });
+      expect(r.code, args.join(" ")).toBe(2);
+      expect(r.stdout).toBe("");
+      expect(r.stderr).toContain(
+        "holds no stack outputs: the stack has not been deployed yet (run `pulumi up` first)",
+      );
+    }
   });
 
   it("exits 2 when the Pulumi CLI knows no such stack, passing on its message", async () => {

@@ -1,6 +1,19 @@
+import {
+  createHttpHeaders,
+  type HttpClient,
+  type PipelineRequest,
+  type PipelineResponse,
+} from "@azure/core-rest-pipeline";
+import {
+  type AccessToken,
+  CredentialUnavailableError,
+  type GetTokenOptions,
+  type TokenCredential,
+} from "@azure/identity";
 import { describe, expect, it } from "vitest";
 import type { LoadedOutputs } from "../ops/cli-common";
 import { assessRotation, classifyCaller, type LiveSecret, type SecretRef } from "../ops/rotation-status";
+import { keyVaultReader, LiveReadError } from "../ops/rotation-status-live";
 import { parseStackOutputs } from "../ops/stack-outputs";
 import { DAY_MS, planRotation } from "../rotation";
 import dev from "./fixtures/outputs/dev.json";
@@ -210,5 +223,193 @@ describe("--live: Key Vault as the source of truth (reader injected, no network)
     expect(report.live).toBe(false);
     expect(report.callers[0]).not.toHaveProperty("liveExpiresAt");
     expect(report.callers.every((c) => c.expirySource === "outputs")).toBe(true);
+  });
+});
+
+/**
+ * Key Vault's data-plane REST API as `@azure/keyvault-secrets` sees it, answered in-process (no
+ * network): the challenge (401 with WWW-Authenticate), then the secret's version list, paged.
+ */
+function fakeKeyVault(routes: Record<string, { status: number; body: unknown }[]>) {
+  const requests: { method: string; url: string; authorization?: string }[] = [];
+  const httpClient: HttpClient = {
+    async sendRequest(request: PipelineRequest): Promise<PipelineResponse> {
+      const url = new URL(request.url);
+      const authorization = request.headers.get("authorization");
+      requests.push({ method: request.method, url: request.url, authorization });
+      const respond = (status: number, body: unknown, headers: Record<string, string> = {}) => ({
+        request,
+        status,
+        headers: createHttpHeaders({ "content-type": "application/json", ...headers }),
+        bodyAsText: JSON.stringify(body),
+      });
+      if (!authorization) {
+        const resource = `https://${url.hostname.split(".").slice(1).join(".")}`;
+        return respond(
+          401,
+          { error: { code: "Unauthorized", message: "AKV10000: Request is missing a Bearer token." } },
+          {
+            "www-authenticate": `Bearer authorization="https://login.microsoftonline.com/${TENANT}", resource="${resource}"`,
+          },
+        );
+      }
+      const pages = routes[url.pathname] ?? [{ status: 404, body: NOT_FOUND }];
+      const page = Number(url.searchParams.get("page") ?? "0");
+      return respond(pages[page].status, pages[page].body);
+    },
+  };
+  return { httpClient, requests };
+}
+
+const TENANT = "eb4abb67-170c-4ad7-977a-78b7180211ed";
+const NOT_FOUND = {
+  error: { code: "SecretNotFound", message: "A secret with (name/id) x was not found in this key vault." },
+};
+const VAULT = "https://flow-dev-k3x9q2.vault.azure.net/";
+const secs = (iso: string) => Date.parse(iso) / 1000;
+const version = (id: string, created: string, attributes: Record<string, unknown> = {}) => ({
+  id: `${VAULT}secrets/erp-client-secret/${id}`,
+  attributes: {
+    enabled: true,
+    created: secs(created),
+    updated: secs(created),
+    recoveryLevel: "Recoverable",
+    ...attributes,
+  },
+  contentType: "text/plain; client secret of flow-dev-erp",
+  tags: { slot: "b" },
+});
+
+/** A credential that hands out a fixed token and records the scopes asked for. */
+function fakeCredential(fail?: Error): TokenCredential & { scopes: string[] } {
+  const scopes: string[] = [];
+  return {
+    scopes,
+    async getToken(scope: string | string[], _options?: GetTokenOptions): Promise<AccessToken> {
+      scopes.push(...[scope].flat());
+      if (fail) throw fail;
+      return { token: "fake-access-token", expiresOnTimestamp: Date.now() + 3_600_000 };
+    },
+  };
+}
+
+describe("--live reads Key Vault through @azure/keyvault-secrets (in-process HTTP client, no network)", () => {
+  const ref = { vaultUri: VAULT, secretName: "erp-client-secret" };
+  const noRetry = { retryOptions: { maxRetries: 0 } };
+
+  it("takes the newest version across pages as the current one, reading attributes only, never the value", async () => {
+    const vault = fakeKeyVault({
+      "/secrets/erp-client-secret/versions": [
+        {
+          status: 200,
+          body: {
+            value: [
+              version("0aa", "2026-07-20T00:00:00Z", { exp: secs("2026-12-03T00:00:00Z") }),
+              version("2cc", "2026-10-18T00:00:00Z", { exp: secs("2027-03-03T00:00:00Z") }),
+            ],
+            nextLink: `${VAULT}secrets/erp-client-secret/versions?api-version=7.6&page=1`,
+          },
+        },
+        {
+          status: 200,
+          body: {
+            value: [version("1bb", "2026-09-03T00:00:00Z", { exp: secs("2027-01-17T00:00:00Z") })],
+            nextLink: null,
+          },
+        },
+      ],
+    });
+    const credential = fakeCredential();
+    const read = keyVaultReader(credential, { httpClient: vault.httpClient, ...noRetry });
+    expect(await read(ref)).toEqual({ expiresAt: "2027-03-03T00:00:00Z", enabled: true, version: "2cc" });
+    expect(credential.scopes).toEqual(["https://vault.azure.net/.default"]);
+    const paths = vault.requests.filter((r) => r.authorization).map((r) => new URL(r.url).pathname);
+    expect(paths).toEqual(["/secrets/erp-client-secret/versions", "/secrets/erp-client-secret/versions"]);
+    expect(vault.requests.every((r) => r.method === "GET")).toBe(true);
+  });
+
+  it("reports a disabled current version and one without an expiry as Key Vault has them", async () => {
+    const vault = fakeKeyVault({
+      "/secrets/erp-client-secret/versions": [
+        {
+          status: 200,
+          body: {
+            value: [
+              version("0aa", "2026-07-20T00:00:00Z", { exp: secs("2026-12-03T00:00:00Z") }),
+              version("3dd", "2026-11-01T00:00:00Z", { enabled: false }),
+            ],
+          },
+        },
+      ],
+    });
+    const read = keyVaultReader(fakeCredential(), { httpClient: vault.httpClient, ...noRetry });
+    expect(await read(ref)).toEqual({ expiresAt: undefined, enabled: false, version: "3dd" });
+  });
+
+  it("a secret that does not exist, or has no version, is missing rather than an error", async () => {
+    const vault = fakeKeyVault({
+      "/secrets/empty-client-secret/versions": [{ status: 200, body: { value: [] } }],
+    });
+    const read = keyVaultReader(fakeCredential(), { httpClient: vault.httpClient, ...noRetry });
+    expect(await read(ref)).toBeUndefined();
+    expect(await read({ vaultUri: VAULT, secretName: "empty-client-secret" })).toBeUndefined();
+  });
+
+  it("access denied fails with the role to grant, naming the secret and the vault", async () => {
+    const vault = fakeKeyVault({
+      "/secrets/erp-client-secret/versions": [
+        {
+          status: 403,
+          body: {
+            error: {
+              code: "Forbidden",
+              message: "Caller is not authorized to perform action on resource.",
+              innererror: { code: "ForbiddenByRbac" },
+            },
+          },
+        },
+      ],
+    });
+    const read = keyVaultReader(fakeCredential(), { httpClient: vault.httpClient, ...noRetry });
+    const err = await read(ref).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LiveReadError);
+    expect((err as Error).message).toBe(
+      `cannot read secret erp-client-secret in ${VAULT}: access denied (403). The signed-in identity needs the ` +
+        "Key Vault Reader role on the vault (or Key Vault Secrets User on the secret), and the vault's firewall must let it in.",
+    );
+  });
+
+  it("no Azure credential fails with what to run, and never shows a token", async () => {
+    const vault = fakeKeyVault({});
+    const read = keyVaultReader(
+      fakeCredential(new CredentialUnavailableError("Azure CLI could not be found.")),
+      {
+        httpClient: vault.httpClient,
+        ...noRetry,
+      },
+    );
+    const err = await read(ref).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LiveReadError);
+    expect((err as Error).message).toBe(
+      `cannot read secret erp-client-secret in ${VAULT}: no Azure credential found; run \`az login\` (or set up workload identity) and retry`,
+    );
+  });
+
+  it("asks a sovereign-cloud vault's own audience for the token", async () => {
+    const gov = "https://flow-gov-zz99yy.vault.usgovcloudapi.net/";
+    const vault = fakeKeyVault({
+      "/secrets/erp-client-secret/versions": [
+        {
+          status: 200,
+          body: { value: [version("0aa", "2026-07-20T00:00:00Z", { exp: secs("2027-03-03T00:00:00Z") })] },
+        },
+      ],
+    });
+    const credential = fakeCredential();
+    const read = keyVaultReader(credential, { httpClient: vault.httpClient, ...noRetry });
+    expect((await read({ vaultUri: gov, secretName: "erp-client-secret" }))?.expiresAt).toBe(
+      "2027-03-03T00:00:00Z",
+    );
+    expect(credential.scopes).toEqual(["https://vault.usgovcloudapi.net/.default"]);
   });
 });

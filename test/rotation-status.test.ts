@@ -1,3 +1,7 @@
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { fakePulumi, fixture, runCli } from "./helpers/cli";
 
@@ -134,6 +138,29 @@ describe("npm run rotation-status", () => {
     const none = await runCli("rotation-status", ["--now", "2026-11-22T09:30:00Z"]);
     expect(none.code).toBe(2);
     expect(none.stderr).toContain("give --outputs FILE");
+  });
+
+  it("--live exits 2 naming the secret and the vault when Key Vault cannot be read, never guessing from the outputs", async () => {
+    // A loopback port nobody listens on: the read fails at once, nothing leaves this machine.
+    const port = await new Promise<number>((done) => {
+      const server = createServer().listen(0, "127.0.0.1", () => {
+        const { port } = server.address() as { port: number };
+        server.close(() => done(port));
+      });
+    });
+    const outputs = JSON.parse(await readFile(DEV, "utf8"));
+    outputs.keyVaultUri = `https://127.0.0.1:${port}/`;
+    const file = join(await mkdtemp(join(tmpdir(), "rotation-status-")), "dev.json");
+    await writeFile(file, JSON.stringify(outputs), "utf8");
+    const r = await runCli("rotation-status", ["--outputs", file, "--live", "--now", "2026-11-22T09:30:00Z"]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `^rotation-status: --live: cannot read secret [a-z-]+-client-secret in https://127\\.0\\.0\\.1:${port}/: .*ECONNREFUSED`,
+      ),
+    );
+    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
   });
 
   it("uses the system clock without --now", async () => {

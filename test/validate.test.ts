@@ -107,6 +107,41 @@ describe("npm run validate", () => {
     expect(r.stdout + r.stderr).not.toContain("c2VjcmV0LWNpcGhlcnRleHQ=");
   });
 
+  it("plans the expiry alerts in the stack's resource group, on the vault, in its region", async () => {
+    const dir = await stackDir({
+      "Pulumi.prod.yaml": [
+        "config:",
+        "  azure-native:location: northeurope",
+        "  flow-trigger-auth:callers:",
+        "    - name: erp",
+        "  flow-trigger-auth:alerts:",
+        "    emails: [platform-team@contoso.com]",
+      ].join("\n"),
+    });
+    const r = await runCli("validate", ["--stack", "prod", "--dir", dir, "--json"]);
+    expect(r.code).toBe(0);
+    const plan = JSON.parse(r.stdout);
+    const find = (type: string) => plan.resources.find((x: { type: string }) => x.type === type);
+    expect(find("azure-native:resources:ResourceGroup").inputs.resourceGroupName).toBe("flow-prod-rg");
+    expect(find("azure-native:eventgrid:SystemTopic").inputs).toEqual({
+      resourceGroupName: "flow-prod-rg",
+      systemTopicName: "flow-prod-secret-expiry",
+      location: "northeurope",
+      source: "<id of vault>",
+      topicType: "Microsoft.KeyVault.vaults",
+    });
+    expect(find("azure-native:monitor:ActionGroup").inputs).toMatchObject({
+      resourceGroupName: "flow-prod-rg",
+      location: "Global",
+      "emailReceivers[0].emailAddress": "platform-team@contoso.com",
+    });
+    expect(find("azure-native:eventgrid:SystemTopicEventSubscription").inputs).toMatchObject({
+      resourceGroupName: "flow-prod-rg",
+      "destination.endpointType": "MonitorAlert",
+      "destination.actionGroups[0]": "<id of alerts-action-group>",
+    });
+  });
+
   it("accepts keys without the project namespace, as Pulumi does", async () => {
     const dir = await stackDir({
       "Pulumi.short.yaml": "config:\n  azure-native:location: westeurope\n  callers:\n    - name: erp\n",

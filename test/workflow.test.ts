@@ -73,6 +73,26 @@ describe("the scheduled rotation workflow", () => {
     expect(job.environment).toBe("${{ matrix.stack }}");
   });
 
+  it("documents every secret it reads, in its header and in the README", () => {
+    const used = [...new Set([...text.matchAll(/secrets\.([A-Z0-9_]+)/g)].map((m) => m[1]))].sort();
+    expect(used).toEqual([
+      "AZURE_CLIENT_ID",
+      "AZURE_SUBSCRIPTION_ID",
+      "AZURE_TENANT_ID",
+      "PULUMI_BACKEND_URL",
+      "ROTATION_WARN_DAYS",
+      "SMOKE_CALLER",
+      "SMOKE_TRIGGER_URL",
+    ]);
+    const header = text.slice(0, text.search(/^name:/m));
+    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    const pipelineSection = readme.slice(readme.indexOf("### The rotation pipeline"));
+    for (const name of used) {
+      expect(header, `${name} in the workflow's header`).toMatch(new RegExp(`^#.*\\b${name}\\b`, "m"));
+      expect(pipelineSection, `${name} in README "The rotation pipeline"`).toContain(`\`${name}\``);
+    }
+  });
+
   it("runs one update per stack at a time and never cancels one in progress", () => {
     expect(job.concurrency).toEqual({
       group: "pulumi-stack-${{ matrix.stack }}",
