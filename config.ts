@@ -147,7 +147,8 @@ const schema = z.strictObject({
   ).default("flow"),
   callers: z
     .array(caller, {
-      error: "is required: a list of 1 to 100 callers, each { name, description?, owners?, secretReaders? }",
+      error: (i) =>
+        `${i.input === undefined ? "is required:" : "must be"} a list of 1 to 100 callers, each { name, description?, owners?, secretReaders? }`,
     })
     .min(1, "must list at least 1 caller")
     .max(100, "must list at most 100 callers"),
@@ -285,7 +286,8 @@ function crossChecks(input: Record<string, unknown>, problems: ConfigProblem[]):
     });
   }
   const existingVaultId = isRecord(input.keyVault) ? input.keyVault.existingVaultId : undefined;
-  if (existingVaultId === undefined && !input.location) {
+  // An empty location is refused by the schema already.
+  if (existingVaultId === undefined && input.location === undefined) {
     problems.push({
       path: LOCATION_KEY,
       message:
@@ -337,6 +339,11 @@ export function parseStackConfig(raw: Record<string, string>, stackName: string)
             message: `unknown key; allowed keys: ${allowedKeysAt(issue.path).join(", ")}`,
           });
         }
+      } else if (issue.code === "invalid_type" && issue.expected === "object") {
+        problems.push({
+          path: keyPath(issue.path),
+          message: `must be an object { ${allowedKeysAt(issue.path).join(", ")} }`,
+        });
       } else {
         problems.push({ path: keyPath(issue.path), message: issue.message });
       }

@@ -247,6 +247,24 @@ describe("bad input is refused with its key path", () => {
       /unknown key; allowed keys: name, description, owners, secretReaders/,
     ],
     [
+      "callers given as one object instead of a list",
+      { [`${NS}:callers`]: { name: "erp" } },
+      `${NS}:callers`,
+      /must be a list of 1 to 100 callers/,
+    ],
+    [
+      "a caller that is not an object",
+      { [`${NS}:callers`]: [{ name: "erp" }, "crm"] },
+      `${NS}:callers[1]`,
+      /must be an object \{ name, description, owners, secretReaders \}/,
+    ],
+    [
+      "rotation that is not an object",
+      { [`${NS}:rotation`]: 90 },
+      `${NS}:rotation`,
+      /must be an object \{ rotationDays, maxLifetimeDays, offsetDays \}/,
+    ],
+    [
       "plain string where a list is expected",
       { [`${NS}:callers`]: "erp,crm" },
       `${NS}:callers`,
@@ -303,6 +321,12 @@ describe("bad input is refused with its key path", () => {
     const hit = found.find((p) => p.path === path);
     expect(hit, JSON.stringify(found)).toBeDefined();
     expect(hit!.message).toMatch(message);
+  });
+
+  it("reports an empty location once, as not naming a region", () => {
+    expect(problems({ "azure-native:location": "" })).toEqual([
+      { path: "azure-native:location", message: "must name an Azure region, e.g. westeurope" },
+    ]);
   });
 
   it("reports every problem at once, each on its own line of the error", () => {

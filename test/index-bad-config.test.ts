@@ -1,25 +1,120 @@
 import * as pulumi from "@pulumi/pulumi";
-import { expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { installMocks, settle } from "./helpers/mocks";
 
-it("refuses a bad config before declaring any resource, naming every bad key", async () => {
-  process.env.PULUMI_CONFIG = JSON.stringify({
-    "flow-trigger-auth:callers": JSON.stringify([{ name: "ERP!" }, { name: "crm", owners: ["not-a-guid"] }]),
-    "flow-trigger-auth:rotation": JSON.stringify({ rotationDays: 1 }),
-  });
+const NS = "flow-trigger-auth";
+const GUID = "0f1e2d3c-4b5a-4968-8776-655443322110";
+
+/** A valid stack config with `changes` applied (undefined removes a key): full keys, string values. */
+function stackConfig(changes: Record<string, unknown>): Record<string, string> {
+  const merged: Record<string, unknown> = {
+    "azure-native:location": "westeurope",
+    [`${NS}:callers`]: [{ name: "erp" }, { name: "crm" }],
+    ...changes,
+  };
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(merged)) {
+    if (v !== undefined) out[k] = typeof v === "string" ? v : JSON.stringify(v);
+  }
+  return out;
+}
+
+/** Runs the entry point as `pulumi up` does; returns its error and what it declared. */
+async function up(changes: Record<string, unknown>) {
   const declared = installMocks();
+  // What the engine hands the program through PULUMI_CONFIG, read once per process: set it per case.
+  pulumi.runtime.setAllConfig(stackConfig(changes));
+  vi.resetModules();
   let error: unknown;
   try {
     await import("../index");
   } catch (err) {
     error = err;
   }
-  expect(error).toBeInstanceOf(pulumi.RunError);
-  const message = (error as Error).message;
-  expect(message).toContain("flow-trigger-auth:callers[0].name");
-  expect(message).toContain("flow-trigger-auth:callers[1].owners[0]");
-  expect(message).toContain("flow-trigger-auth:rotation.rotationDays");
-  expect(message).toContain("azure-native:location");
   await settle(declared);
-  expect(declared).toEqual([]);
+  return { error, declared };
+}
+
+describe("pulumi up with a bad config", () => {
+  const cases: [string, Record<string, unknown>, string[]][] = [
+    ["missing callers", { [`${NS}:callers`]: undefined }, [`${NS}:callers`]],
+    ["empty callers", { [`${NS}:callers`]: [] }, [`${NS}:callers`]],
+    [
+      "more than 100 callers",
+      { [`${NS}:callers`]: Array.from({ length: 101 }, (_, i) => ({ name: `c${i}` })) },
+      [`${NS}:callers`],
+    ],
+    ["duplicate name", { [`${NS}:callers`]: [{ name: "erp" }, { name: "erp" }] }, [`${NS}:callers[1].name`]],
+    ["malformed name", { [`${NS}:callers`]: [{ name: "erp" }, { name: "CRM!" }] }, [`${NS}:callers[1].name`]],
+    [
+      "non-GUID owner",
+      { [`${NS}:callers`]: [{ name: "erp", owners: ["alice@contoso.com"] }] },
+      [`${NS}:callers[0].owners[0]`],
+    ],
+    [
+      "non-GUID reader and unknown reader type",
+      { [`${NS}:keyVault`]: { secretReaders: [{ objectId: "42", type: "App" }] } },
+      [`${NS}:keyVault.secretReaders[0].objectId`, `${NS}:keyVault.secretReaders[0].type`],
+    ],
+    ["rotationDays 1", { [`${NS}:rotation`]: { rotationDays: 1 } }, [`${NS}:rotation.rotationDays`]],
+    ["rotationDays 366", { [`${NS}:rotation`]: { rotationDays: 366 } }, [`${NS}:rotation.rotationDays`]],
+    ["rotationDays 45.5", { [`${NS}:rotation`]: { rotationDays: 45.5 } }, [`${NS}:rotation.rotationDays`]],
+    [
+      "1.5 × rotationDays above maxLifetimeDays",
+      { [`${NS}:rotation`]: { rotationDays: 100, maxLifetimeDays: 149 } },
+      [`${NS}:rotation.maxLifetimeDays`],
+    ],
+    ["negative offsetDays", { [`${NS}:rotation`]: { offsetDays: -1 } }, [`${NS}:rotation.offsetDays`]],
+    [
+      "offsetDays not below rotationDays",
+      { [`${NS}:rotation`]: { rotationDays: 30, offsetDays: 30 } },
+      [`${NS}:rotation.offsetDays`],
+    ],
+    ["unknown cloud", { [`${NS}:cloud`]: "azure-germany" }, [`${NS}:cloud`]],
+    [
+      "malformed existingVaultId",
+      { [`${NS}:keyVault`]: { existingVaultId: `/subscriptions/${GUID}/resourceGroups/rg` } },
+      [`${NS}:keyVault.existingVaultId`],
+    ],
+    ["no location for a created vault", { "azure-native:location": undefined }, ["azure-native:location"]],
+    ["unknown top-level key", { [`${NS}:rotationDays`]: "30" }, [`${NS}:rotationDays`]],
+    [
+      "unknown nested key",
+      { [`${NS}:callers`]: [{ name: "erp", secretReader: [] }] },
+      [`${NS}:callers[0].secretReader`],
+    ],
+    [
+      "several problems at once",
+      {
+        [`${NS}:callers`]: [{ name: "ERP!" }, { name: "crm", owners: ["not-a-guid"] }],
+        [`${NS}:rotation`]: { rotationDays: 1 },
+        "azure-native:location": undefined,
+      },
+      [
+        `${NS}:callers[0].name`,
+        `${NS}:callers[1].owners[0]`,
+        `${NS}:rotation.rotationDays`,
+        "azure-native:location",
+      ],
+    ],
+  ];
+
+  it.each(cases)(
+    "%s: refused naming the key, before any resource is declared",
+    async (_name, changes, paths) => {
+      const { error, declared } = await up(changes);
+      // RunError: Pulumi prints the message alone, without a stack trace.
+      expect(error).toBeInstanceOf(pulumi.RunError);
+      const lines = (error as Error).message.split("\n").slice(1);
+      expect(lines).toHaveLength(paths.length);
+      for (const path of paths) expect(lines.some((l) => l.trim().startsWith(`${path}: `))).toBe(true);
+      expect(declared).toEqual([]);
+    },
+  );
+
+  it("a good config, run the same way, declares resources (so the empty lists above mean something)", async () => {
+    const { error, declared } = await up({});
+    expect(error).toBeUndefined();
+    expect(declared.length).toBeGreaterThan(0);
+  });
 });
