@@ -64,6 +64,8 @@ export function defineStack(
     tenantId: entra.tenantId,
     location: config.location,
     existingVaultId: config.keyVault.existingVaultId,
+    // A tenant without the Flow service principal gets its error and no vault.
+    createAfter: flowService.userScopeId,
   });
 
   // Key Vault raises expiry events only for versions written after the subscriptions exist.
@@ -90,7 +92,7 @@ export function defineStack(
           owners: caller.owners.length ? caller.owners : undefined,
           flowService,
           plan,
-          vault: { name: vault.vaultName, resourceGroupName: vault.resourceGroupName },
+          vault: { name: vault.vaultName, resourceGroupName: vault.resourceGroupName, uri: vault.vaultUri },
           secretName: vaultSecretName(caller.name),
           secretReaders: [...caller.secretReaders, ...config.keyVault.secretReaders],
           publishAfter: alerts ? [alerts] : [],

@@ -19,8 +19,8 @@ export interface RotatingClientSecretArgs {
   clientId: pulumi.Input<string>;
   /** Both slots' periods and lifetimes at the time of this run, from `planRotation`. */
   plan: RotationPlan;
-  /** Vault that receives the newest slot's value. */
-  vault: { name: pulumi.Input<string>; resourceGroupName: pulumi.Input<string> };
+  /** Vault that receives the newest slot's value; `uri` is its data-plane URI, e.g. `https://flow-dev-x7k2pq.vault.azure.net/`. */
+  vault: { name: pulumi.Input<string>; resourceGroupName: pulumi.Input<string>; uri?: pulumi.Input<string> };
   /** Name of the vault secret, e.g. `erp-client-secret`. */
   secretName: string;
   /** Principals granted *Key Vault Secrets User* on this secret only (duplicates by object ID are merged). */
@@ -33,6 +33,11 @@ export interface RotatingClientSecretArgs {
 export function secretsUserRoleDefinitionId(armId: string): string {
   const subscription = /^\/subscriptions\/[^/]+/i.exec(armId)?.[0] ?? "";
   return `${subscription}/providers/Microsoft.Authorization/roleDefinitions/${KEY_VAULT_SECRETS_USER_ROLE_ID}`;
+}
+
+/** URI of the secret `name` in the vault at `vaultUri` (without version), or undefined without a vault URI. */
+export function secretUriIn(vaultUri: string | undefined, name: string): string | undefined {
+  return vaultUri ? `${vaultUri.replace(/\/*$/, "/")}secrets/${name}` : undefined;
 }
 
 /**
@@ -108,9 +113,16 @@ export class RotatingClientSecret extends pulumi.ComponentResource {
       );
     }
 
-    this.secretName = secret.name;
+    // The name given above, once the secret exists (Azure echoes it back unchanged).
+    this.secretName = pulumi.all([secret.id, args.secretName]).apply(([, n]) => n);
     // `properties` is a secret as a whole because it carries the value; its URIs are not secret.
-    this.secretUri = pulumi.unsecret(secret.properties.apply((p) => p.secretUri));
+    // The URI is the vault's plus `secrets/<name>`, which is also what ARM answers with.
+    this.secretUri = pulumi.unsecret(
+      secret.properties.apply(
+        (p) =>
+          p?.secretUri ?? pulumi.output(args.vault.uri).apply((uri) => secretUriIn(uri, args.secretName)),
+      ),
+    );
     this.secretVersionUri = pulumi.unsecret(secret.properties.apply((p) => p.secretUriWithVersion));
     this.secretId = secret.id;
     this.expiresAt = pulumi.output(isoTime(published.endMs));

@@ -32,6 +32,11 @@ export function vaultPermissionModelProblem(
   );
 }
 
+/** `name`, the name a resource was created with, once `resource` exists (an input to it waits for it). */
+function givenName(resource: pulumi.CustomResource, name: pulumi.Input<string>): pulumi.Output<string> {
+  return pulumi.all([resource.id, name]).apply(([, n]) => n);
+}
+
 /** Arguments of {@link SecretVault}. */
 export interface SecretVaultArgs {
   /** `flow-trigger-auth:namePrefix`, e.g. `flow`; starts the generated vault name. */
@@ -44,6 +49,11 @@ export interface SecretVaultArgs {
   location?: string;
   /** ARM ID of a vault to use instead of creating one; it must use Azure RBAC authorization. */
   existingVaultId?: string;
+  /**
+   * Settles when the stack may create anything, e.g. once the Flow service principal was found; when
+   * it fails, nothing is created (no purge-protected vault is left behind by a stack that cannot work).
+   */
+  createAfter?: pulumi.Output<unknown>;
 }
 
 /**
@@ -85,40 +95,48 @@ export class SecretVault extends pulumi.ComponentResource {
       });
     } else {
       if (!args.location) throw new Error("SecretVault: location is required to create a vault");
+      // An Output as dependsOn: each resource below is registered only once `createAfter` settles.
+      const after = (args.createAfter ?? pulumi.output(undefined)).apply((): pulumi.Resource[] => []);
+      const groupName = `${args.namePrefix}-${args.environment}-rg`;
       const group = new resources.ResourceGroup(
         `${name}-rg`,
         {
-          resourceGroupName: `${args.namePrefix}-${args.environment}-rg`,
+          resourceGroupName: groupName,
           location: args.location,
           tags: { "managed-by": "flow-trigger-auth", environment: args.environment },
         },
-        { parent: this },
+        { parent: this, dependsOn: after },
       );
       const suffix = new random.RandomString(
         `${name}-suffix`,
         { length: VAULT_SUFFIX_LENGTH, upper: false, special: false, numeric: true, lower: true },
-        { parent: this },
+        { parent: this, dependsOn: after },
       );
+      const vaultName = pulumi.interpolate`${vaultNameBase(args.namePrefix, args.environment)}-${suffix.result}`;
       const vault = new keyvault.Vault(
         name,
         {
-          resourceGroupName: group.name,
+          resourceGroupName: givenName(group, groupName),
           location: args.location,
-          vaultName: pulumi.interpolate`${vaultNameBase(args.namePrefix, args.environment)}-${suffix.result}`,
+          vaultName,
           properties: {
             tenantId: args.tenantId,
             sku: { family: "A", name: keyvault.SkuName.Standard },
             enableRbacAuthorization: true,
+            // Ignored under RBAC, but ARM's create contract expects the list: send it empty, never a policy.
+            accessPolicies: [],
             enableSoftDelete: true,
             softDeleteRetentionInDays: 90,
             enablePurgeProtection: true,
           },
           tags: { "managed-by": "flow-trigger-auth", environment: args.environment },
         },
-        { parent: this },
+        { parent: this, dependsOn: after },
       );
-      this.vaultName = vault.name;
-      this.resourceGroupName = group.name;
+      // The names given above, once the resources exist (Azure echoes them back unchanged): known
+      // without relying on the provider's `name` output, and carrying the dependency on the resource.
+      this.vaultName = givenName(vault, vaultName);
+      this.resourceGroupName = givenName(group, groupName);
       this.vaultId = vault.id;
       this.location = pulumi.output(args.location);
       this.vaultUri = vault.properties.apply((p) => p.vaultUri ?? "");

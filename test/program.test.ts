@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import { FLOW_SERVICE_APP_ID } from "../clouds";
 import { parseStackConfig, type StackConfig } from "../config";
 import { defineStack } from "../program";
@@ -118,6 +118,25 @@ describe("resources a stack declares", () => {
         .map((s) => s.inputs.secretName)
         .sort(),
     ).toEqual(["crm-client-secret", "erp-client-secret", "hr-sync-client-secret"]);
+    expect(
+      custom()
+        .map((d) => `${d.type} ${d.name}`)
+        .sort(),
+    ).toEqual(
+      [
+        `${T.rg} vault-rg`,
+        `${T.random} vault-suffix`,
+        `${T.vault} vault`,
+        ...["erp", "crm", "hr-sync"].flatMap((n) => [
+          `${T.app} ${n}`,
+          `${T.sp} ${n}-sp`,
+          `${T.grant} ${n}-consent`,
+          `${T.password} ${n}-secret-a`,
+          `${T.password} ${n}-secret-b`,
+          `${T.secret} ${n}-secret-kv`,
+        ]),
+      ].sort(),
+    );
   });
 });
 
@@ -155,6 +174,27 @@ describe("a caller's app registration and consent", () => {
       expect(grant.claimValues).toEqual(["User"]);
       expect(grant.userObjectId).toBeUndefined();
     }
+  });
+
+  it("creates nothing in a tenant without the Flow service principal, not even the vault", async () => {
+    declared = installMocks({ flowServiceMissing: true });
+    // Pulumi reports each refused registration as an unhandled rejection; collect them for this test.
+    const failures: unknown[] = [];
+    const others = process.listeners("unhandledRejection");
+    process.removeAllListeners("unhandledRejection");
+    const collect = (reason: unknown) => failures.push(reason);
+    process.on("unhandledRejection", collect);
+    try {
+      defineStack(config({}, [{ name: "erp" }, { name: "crm" }]), NOW, "dev");
+      await settle(declared);
+      await vi.waitFor(() => expect(failures.length).toBeGreaterThan(0));
+    } finally {
+      process.off("unhandledRejection", collect);
+      for (const listener of others) process.on("unhandledRejection", listener);
+    }
+    expect(custom().map((d) => `${d.type} ${d.name}`)).toEqual([]);
+    expect(failures.length).toBeGreaterThan(0);
+    for (const f of failures) expect(String(f)).toContain(`az ad sp create --id ${FLOW_SERVICE_APP_ID}`);
   });
 
   it("never declares the Flow service principal itself", async () => {
@@ -315,7 +355,7 @@ describe("the vault", () => {
     expect(p.enablePurgeProtection).toBe(true);
     expect(p.enableSoftDelete).toBe(true);
     expect(p.tenantId).toBe(TENANT_ID);
-    expect(p.accessPolicies).toBeUndefined();
+    expect(p.accessPolicies).toEqual([]);
     expect(vault.inputs.location).toBe("westeurope");
     expect(one(T.rg, "vault-rg").inputs).toMatchObject({
       resourceGroupName: "contoso-flow-production-west-rg",
@@ -346,6 +386,23 @@ describe("the vault", () => {
     expect([secret.vaultName, secret.resourceGroupName]).toEqual(["kv-shared-01", "rg-shared"]);
     expect(resolved.keyVaultName).toBe("kv-shared-01");
     expect(resolved.keyVaultUri).toBe("https://kv-shared-01.vault.azure.net/");
+  });
+});
+
+describe("names the stack chooses", () => {
+  it("wire the vault secret and fill the outputs without relying on the provider echoing them", async () => {
+    declared = installMocks({ minimalAzureState: true });
+    const { resolved } = await deploy(config());
+    const vault = one(T.vault, "vault").inputs;
+    const secret = one(T.secret, "erp-secret-kv").inputs;
+    expect(secret.vaultName).toBe(vault.vaultName);
+    expect(secret.resourceGroupName).toBe("flow-dev-rg");
+    expect(vault.resourceGroupName).toBe("flow-dev-rg");
+    expect(resolved.keyVaultName).toBe(vault.vaultName);
+    expect(resolved.callers.erp.keyVaultSecretName).toBe("erp-client-secret");
+    expect(resolved.callers.erp.keyVaultSecretUri).toBe(
+      `https://${vault.vaultName}.vault.azure.net/secrets/erp-client-secret`,
+    );
   });
 });
 

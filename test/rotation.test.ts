@@ -68,6 +68,60 @@ describe("rotation schedule at period boundaries", () => {
       published: "b",
       next: "2026-12-18T00:00:00Z",
     },
+    {
+      name: "R=30 with a 7-day offset, one millisecond before slot B's boundary: slot A still published",
+      policy: { rotationDays: 30, offsetDays: 7 },
+      now: "2026-11-24T23:59:59.999Z",
+      a: [692, "2026-11-10T00:00:00Z", "2026-12-25T00:00:00Z"],
+      b: [692, "2026-10-26T00:00:00Z", "2026-12-10T00:00:00Z"],
+      published: "a",
+      next: "2026-11-25T00:00:00Z",
+    },
+    {
+      name: "R=30 with a 7-day offset, exactly at slot B's boundary: B is renewed and published, A untouched",
+      policy: { rotationDays: 30, offsetDays: 7 },
+      now: "2026-11-25T00:00:00Z",
+      a: [692, "2026-11-10T00:00:00Z", "2026-12-25T00:00:00Z"],
+      b: [693, "2026-11-25T00:00:00Z", "2027-01-09T00:00:00Z"],
+      published: "b",
+      next: "2026-12-10T00:00:00Z",
+    },
+    {
+      name: "R=30 with a 7-day offset, exactly at slot A's boundary: A is renewed and published, B untouched",
+      policy: { rotationDays: 30, offsetDays: 7 },
+      now: "2026-12-10T00:00:00Z",
+      a: [693, "2026-12-10T00:00:00Z", "2027-01-24T00:00:00Z"],
+      b: [693, "2026-11-25T00:00:00Z", "2027-01-09T00:00:00Z"],
+      published: "a",
+      next: "2026-12-25T00:00:00Z",
+    },
+    {
+      name: "R=365 with a 100-day offset, one millisecond before slot B's half-day boundary",
+      policy: { rotationDays: 365, offsetDays: 100 },
+      now: "2027-09-26T11:59:59.999Z",
+      a: [57, "2027-03-28T00:00:00Z", "2028-09-25T12:00:00Z"],
+      b: [57, "2026-09-26T12:00:00Z", "2028-03-27T00:00:00Z"],
+      published: "a",
+      next: "2027-09-26T12:00:00Z",
+    },
+    {
+      name: "R=365 with a 100-day offset, exactly at slot B's half-day boundary (R/2 = 182.5 days)",
+      policy: { rotationDays: 365, offsetDays: 100 },
+      now: "2027-09-26T12:00:00Z",
+      a: [57, "2027-03-28T00:00:00Z", "2028-09-25T12:00:00Z"],
+      b: [58, "2027-09-26T12:00:00Z", "2029-03-27T00:00:00Z"],
+      published: "b",
+      next: "2028-03-27T00:00:00Z",
+    },
+    {
+      name: "R=365 with the largest offset, 364 days",
+      policy: { rotationDays: 365, offsetDays: 364 },
+      now: "2026-11-22T00:00:00Z",
+      a: [55, "2025-12-17T00:00:00Z", "2027-06-17T12:00:00Z"],
+      b: [56, "2026-06-17T12:00:00Z", "2027-12-17T00:00:00Z"],
+      published: "b",
+      next: "2026-12-17T00:00:00Z",
+    },
   ];
 
   it.each(cases)("$name", ({ policy, now, a, b, published, next }) => {
@@ -83,9 +137,14 @@ describe("rotation schedule at period boundaries", () => {
 interface Live {
   slot: "a" | "b";
   period: number;
+  /** Start of its period on the schedule. */
+  startMs: number;
   endMs: number;
   createdMs: number;
+  /** Run that put a newer password in the vault. */
   unpublishedMs?: number;
+  /** Scheduled start of that newer password: the instant this one stopped being the newest. */
+  supersededAtMs?: number;
   deletedMs?: number;
 }
 
@@ -106,14 +165,23 @@ function simulateDailyRuns(policy: RotationPolicy, startMs: number, days: number
       const current = live[slot];
       if (!current || current.period !== plan[slot].period) {
         if (current) current.deletedMs = t;
-        const fresh: Live = { slot, period: plan[slot].period, endMs: plan[slot].endMs, createdMs: t };
+        const fresh: Live = {
+          slot,
+          period: plan[slot].period,
+          startMs: plan[slot].startMs,
+          endMs: plan[slot].endMs,
+          createdMs: t,
+        };
         live[slot] = fresh;
         history.push(fresh);
         if (current) changed.push(slot);
       }
     }
     const now = live[plan.published.slot]!;
-    if (published && published !== now) published.unpublishedMs = t;
+    if (published && published !== now) {
+      published.unpublishedMs = t;
+      published.supersededAtMs = now.startMs;
+    }
     published = now;
     runs.push({ t, plan, changed, published: now });
   }
@@ -140,7 +208,11 @@ describe.each([2, 30, 90, 365])("three years of daily runs with rotationDays = %
     const wholeDaysOfHalfR = Math.floor(rotationDays / 2) * DAY_MS;
     const retired = history.filter((p) => p.deletedMs !== undefined && p.unpublishedMs !== undefined);
     expect(retired.length).toBeGreaterThan(0);
-    for (const p of retired) expect(p.deletedMs! - p.unpublishedMs!).toBeGreaterThanOrEqual(wholeDaysOfHalfR);
+    for (const p of retired) {
+      // Between daily runs, in whole days; on the schedule, exactly R/2 (182.5 days for R = 365).
+      expect(p.deletedMs! - p.unpublishedMs!).toBeGreaterThanOrEqual(wholeDaysOfHalfR);
+      expect(p.deletedMs! - p.supersededAtMs!).toBeGreaterThanOrEqual(R / 2);
+    }
   });
 
   it("never deletes the password the vault holds", () => {

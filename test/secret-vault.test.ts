@@ -46,6 +46,19 @@ describe("the Key Vault Secrets User role definition", () => {
   });
 });
 
+describe("a vault secret's URI", () => {
+  it("is the vault's URI plus secrets/<name>, whether or not the vault URI ends with a slash", async () => {
+    const { secretUriIn } = await import("../components/rotating-secret");
+    expect(secretUriIn("https://kv.vault.azure.net/", "erp-client-secret")).toBe(
+      "https://kv.vault.azure.net/secrets/erp-client-secret",
+    );
+    expect(secretUriIn("https://kv.vault.usgovcloudapi.net", "erp-client-secret")).toBe(
+      "https://kv.vault.usgovcloudapi.net/secrets/erp-client-secret",
+    );
+    expect(secretUriIn(undefined, "erp-client-secret")).toBeUndefined();
+  });
+});
+
 describe("the alerts' action group short name", () => {
   it.each([
     ["flow", "dev", "flow-dev"],

@@ -31,6 +31,11 @@ export interface MockOptions {
   /** What `getVault` answers for an existing vault. */
   existingVault?: { location: string; enableRbacAuthorization?: boolean };
   stack?: string;
+  /**
+   * Leave out what a provider computes but the program already knows: `name` of Azure resources and a
+   * vault secret's `secretUri` (as a minimal mock would), to show the program does not depend on them.
+   */
+  minimalAzureState?: boolean;
 }
 
 /** Installs the mocks; returns the live list of declared resources. */
@@ -138,6 +143,10 @@ export function installMocks(options: MockOptions = {}): Declared[] {
           case "azure-native:authorization:RoleAssignment":
             id = `${inputs.scope}/providers/Microsoft.Authorization/roleAssignments/${randomUUID()}`;
             break;
+        }
+        if (options.minimalAzureState && args.type.startsWith("azure-native:")) {
+          delete state.name;
+          if (state.properties) delete state.properties.secretUri;
         }
         // Providers never answer with undefined properties: drop them as the engine would.
         state = JSON.parse(JSON.stringify(state));
