@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { SecretReader } from "../config";
 import type { RotationPlan } from "../rotation";
 import type { FlowService } from "./flow-service";
-import { RotatingClientSecret } from "./rotating-secret";
+import { RotatingClientSecret, type VaultRef } from "./rotating-secret";
 
 /** Arguments of {@link FlowCaller}. */
 export interface FlowCallerArgs {
@@ -17,8 +17,8 @@ export interface FlowCallerArgs {
   flowService: FlowService;
   /** Rotation schedule of the client secret at this run. */
   plan: RotationPlan;
-  /** Vault holding the published secret (`uri`: its data-plane URI). */
-  vault: { name: pulumi.Input<string>; resourceGroupName: pulumi.Input<string>; uri?: pulumi.Input<string> };
+  /** Vault holding the published secret. */
+  vault: VaultRef;
   /** Name of the vault secret, e.g. `erp-client-secret`. */
   secretName: string;
   /** Principals allowed to read this caller's secret (caller-level, then stack-level readers; repeats are merged). */

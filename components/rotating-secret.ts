@@ -4,12 +4,23 @@ import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
 import type { SecretReader } from "../config";
 import { isoTime, type RotationPlan, type SlotPlan } from "../rotation";
+import { givenName } from "./given-name";
 
 /** Role definition ID of the built-in role "Key Vault Secrets User" (read secret values). */
 export const KEY_VAULT_SECRETS_USER_ROLE_ID = "4633458b-17de-408a-b874-0445c86b69e6";
 
 /** Content type stored with every published secret. */
 export const SECRET_CONTENT_TYPE = "text/plain; charset=utf-8; kind=entra-client-secret";
+
+/** The vault a published secret goes to. */
+export interface VaultRef {
+  /** Vault name, e.g. `flow-dev-x7k2pq`. */
+  name: pulumi.Input<string>;
+  /** Resource group holding the vault. */
+  resourceGroupName: pulumi.Input<string>;
+  /** Data-plane URI, e.g. `https://flow-dev-x7k2pq.vault.azure.net/`: the secret URI when ARM gives none. */
+  uri?: pulumi.Input<string>;
+}
 
 /** Arguments of {@link RotatingClientSecret}. */
 export interface RotatingClientSecretArgs {
@@ -19,8 +30,8 @@ export interface RotatingClientSecretArgs {
   clientId: pulumi.Input<string>;
   /** Both slots' periods and lifetimes at the time of this run, from `planRotation`. */
   plan: RotationPlan;
-  /** Vault that receives the newest slot's value; `uri` is its data-plane URI, e.g. `https://flow-dev-x7k2pq.vault.azure.net/`. */
-  vault: { name: pulumi.Input<string>; resourceGroupName: pulumi.Input<string>; uri?: pulumi.Input<string> };
+  /** Vault that receives the newest slot's value. */
+  vault: VaultRef;
   /** Name of the vault secret, e.g. `erp-client-secret`. */
   secretName: string;
   /** Principals granted *Key Vault Secrets User* on this secret only (duplicates by object ID are merged). */
@@ -113,15 +124,13 @@ export class RotatingClientSecret extends pulumi.ComponentResource {
       );
     }
 
-    // The name given above, once the secret exists (Azure echoes it back unchanged).
-    this.secretName = pulumi.all([secret.id, args.secretName]).apply(([, n]) => n);
+    this.secretName = givenName(secret, args.secretName);
     // `properties` is a secret as a whole because it carries the value; its URIs are not secret.
     // The URI is the vault's plus `secrets/<name>`, which is also what ARM answers with.
     this.secretUri = pulumi.unsecret(
-      secret.properties.apply(
-        (p) =>
-          p?.secretUri ?? pulumi.output(args.vault.uri).apply((uri) => secretUriIn(uri, args.secretName)),
-      ),
+      pulumi
+        .all([secret.properties, args.vault.uri])
+        .apply(([p, uri]) => p?.secretUri ?? secretUriIn(uri, args.secretName)),
     );
     this.secretVersionUri = pulumi.unsecret(secret.properties.apply((p) => p.secretUriWithVersion));
     this.secretId = secret.id;

@@ -5,6 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { parseVaultId } from "../config";
 import { VAULT_SUFFIX_LENGTH, vaultNameBase } from "../naming";
+import { givenName } from "./given-name";
 
 /** Why an existing vault in another subscription cannot be used, or undefined when it can. */
 export function vaultSubscriptionProblem(
@@ -30,11 +31,6 @@ export function vaultPermissionModelProblem(
     "this stack grants readers per secret with Azure RBAC. Switch the vault to the Azure RBAC permission model " +
     `(az keyvault update --name ${vaultName} --enable-rbac-authorization true) or let the stack create a vault.`
   );
-}
-
-/** `name`, the name a resource was created with, once `resource` exists (an input to it waits for it). */
-function givenName(resource: pulumi.CustomResource, name: pulumi.Input<string>): pulumi.Output<string> {
-  return pulumi.all([resource.id, name]).apply(([, n]) => n);
 }
 
 /** Arguments of {@link SecretVault}. */
@@ -133,8 +129,6 @@ export class SecretVault extends pulumi.ComponentResource {
         },
         { parent: this, dependsOn: after },
       );
-      // The names given above, once the resources exist (Azure echoes them back unchanged): known
-      // without relying on the provider's `name` output, and carrying the dependency on the resource.
       this.vaultName = givenName(vault, vaultName);
       this.resourceGroupName = givenName(group, groupName);
       this.vaultId = vault.id;
