@@ -1,67 +1,335 @@
 /**
- * The rotation schedule of a caller's two client-secret slots (contract: "Rotation: two staggered
- * slots"). Pure maths: no Pulumi, no clock of its own; `now` is an argument.
+ * The rotation of a caller's two client-secret slots, as pure maths: no Pulumi, no clock of its own
+ * (`now` is an argument). docs/rotation.md explains the design; this file is its executable form.
  *
- * With R = rotationDays and O = offsetDays (in ms) and t = now:
- * - slot A: period a = floor((t − O) / R), start sA = a·R + O
- * - slot B: period b = floor((t − O + R/2) / R), start sB = b·R + O − R/2
- * - each slot's password ends at start + 1.5·R and is replaced when its period index changes;
- * - the newer slot (later start) is published; the next rotation is at min(sA, sB) + R.
+ * The grid (R = rotationDays, O = offsetDays, in ms) says WHEN a slot is replaced:
+ * - slot A's boundaries are at k·R + O, slot B's at k·R + O − R/2 (half a period apart);
+ * - a slot's period index is the number of its last boundary, e.g. a = floor((t − O) / R).
+ *
+ * The state, kept in Azure between runs, says WHAT is deployed: each slot's period, when that period
+ * began, when its secret expires, and the R it was created under; which slot is published; and when
+ * the other one stopped being published. Each run:
+ * - replaces at most the unpublished slot, once its next boundary has come AND its secret left Key
+ *   Vault at least G = min(R at its creation, R now) / 2 ago (never sooner), and publishes the new one;
+ * - replaces it earlier than its boundary only when the published secret needs relief (so that it
+ *   can retire with G to spare, even after a pipeline gap of G);
+ * - starts afresh (both slots) when there is no state or the published secret has already expired.
+ * A new secret lives 1.5·R from its creation (longer only when a schedule change needs it, never
+ * beyond maxLifetimeDays), so that it outlives its time in Key Vault, a gap of up to R/2 and G.
  */
 
 /** Milliseconds in one day. */
 export const DAY_MS = 86_400_000;
 
-/** Schedule settings (`flow-trigger-auth:rotation`), in whole days. */
+/**
+ * A rotation that runs within this long after its scheduled boundary counts as on schedule: the secret
+ * it retires is counted as retired at the boundary. A daily pipeline's first run after a boundary
+ * always is; a run that comes later than that (a pipeline gap) counts from the run itself.
+ */
+export const ON_SCHEDULE_MS = DAY_MS;
+
+/** Default of `maxLifetimeDays` (`flow-trigger-auth:rotation`). */
+export const DEFAULT_MAX_LIFETIME_DAYS = 730;
+
+/** Schedule settings (`flow-trigger-auth:rotation`), in whole days; other keys are ignored. */
 export interface RotationPolicy {
   /** Days between two rotations of the same slot, e.g. `90`. */
   rotationDays: number;
-  /** Days to shift every period boundary, e.g. `0`; spreads rotations of different stacks. */
+  /** Days to shift every boundary, e.g. `0`; spreads rotations of different stacks. */
   offsetDays: number;
+  /** Longest life a new secret may get, e.g. `730`; at least 1.5 × rotationDays. Default 730. */
+  maxLifetimeDays?: number;
 }
 
 /** Slot names; each is one Entra client secret of the caller. */
 export type SlotName = "a" | "b";
 
-/** One slot in its current period. */
+/** The two slots. */
+export const SLOTS: readonly SlotName[] = ["a", "b"];
+
+/** One slot as deployed: what its password's inputs are made from. */
 export interface SlotPlan {
   slot: SlotName;
-  /** Period index; the password is replaced exactly when it changes. */
+  /** Period index on the grid its secret was created under; part of the password's identity. */
   period: number;
-  /** When this period began (ms since the Unix epoch). */
+  /** When that period began (ms since the Unix epoch), on the grid it was created under. */
   startMs: number;
-  /** When the password expires (ms since the Unix epoch): start + 1.5·R. */
+  /** When the secret expires (ms since the Unix epoch, whole seconds). */
   endMs: number;
+  /** rotationDays when the secret was created. */
+  rotationDays: number;
 }
 
-/** Both slots at one instant, and which one callers should use. */
+/** What a run hands to the next one (kept in the tags of the published Key Vault secret). */
+export interface RotationState {
+  version: 1;
+  /** The slot whose value is in Key Vault. */
+  published: SlotName;
+  /** When the other slot's value stopped being published (whole seconds); absent if it never was. */
+  retiredMs?: number;
+  a: Omit<SlotPlan, "slot">;
+  b: Omit<SlotPlan, "slot">;
+}
+
+/** Why a plan starts afresh instead of continuing the previous run's state. */
+export type FreshReason = "no-state" | "published-expired";
+
+/** Both slots after this run, which one callers should use, and the state for the next run. */
 export interface RotationPlan {
   a: SlotPlan;
   b: SlotPlan;
-  /** The newer slot: its value is the one stored in Key Vault. */
+  /** The slot whose value is stored in Key Vault. */
   published: SlotPlan;
-  /** When the next slot is replaced (ms since the Unix epoch). */
+  /** When the next slot is due to be replaced (ms since the Unix epoch). */
   nextRotationMs: number;
+  /** Hand this to the next run as `previous`. */
+  state: RotationState;
+  /** Slots whose password this run replaces (compared with `previous`): none, one, or both when fresh. */
+  replaced: SlotName[];
+  /** Set when this run starts afresh: no previous state, or the published secret had expired. */
+  fresh?: FreshReason;
 }
 
-/** The slots' periods and lifetimes at `nowMs`. */
-export function planRotation(policy: RotationPolicy, nowMs: number): RotationPlan {
+/** The grid of a policy: boundaries of each slot, in ms. */
+interface Grid {
+  R: number;
+  maxLifeMs: number;
+  /** Offset of a slot's boundaries: O for A, O − R/2 for B. */
+  offset: Record<SlotName, number>;
+}
+
+function gridOf(policy: RotationPolicy): Grid {
   const R = policy.rotationDays * DAY_MS;
   const O = policy.offsetDays * DAY_MS;
-  const a = Math.floor((nowMs - O) / R);
-  const b = Math.floor((nowMs - O + R / 2) / R);
-  const slotA = slot("a", a, a * R + O, R);
-  const slotB = slot("b", b, b * R + O - R / 2, R);
-  return {
-    a: slotA,
-    b: slotB,
-    published: slotB.startMs > slotA.startMs ? slotB : slotA,
-    nextRotationMs: Math.min(slotA.startMs, slotB.startMs) + R,
-  };
+  const maxLifeMs = Math.max(1.5 * R, (policy.maxLifetimeDays ?? DEFAULT_MAX_LIFETIME_DAYS) * DAY_MS);
+  return { R, maxLifeMs, offset: { a: O, b: O - R / 2 } };
 }
 
-function slot(name: SlotName, period: number, startMs: number, R: number): SlotPlan {
-  return { slot: name, period, startMs, endMs: startMs + 1.5 * R };
+/** The period of `slot` that contains `t`, and when it began. */
+function periodAt(g: Grid, slot: SlotName, t: number): { period: number; startMs: number } {
+  const period = Math.floor((t - g.offset[slot]) / g.R);
+  return { period, startMs: period * g.R + g.offset[slot] };
+}
+
+/** The first boundary of `slot` at or after `t`. */
+function boundaryAtOrAfter(g: Grid, slot: SlotName, t: number): number {
+  return Math.ceil((t - g.offset[slot]) / g.R) * g.R + g.offset[slot];
+}
+
+const other = (slot: SlotName): SlotName => (slot === "a" ? "b" : "a");
+const ceilSecond = (ms: number) => Math.ceil(ms / 1000) * 1000;
+const floorSecond = (ms: number) => Math.floor(ms / 1000) * 1000;
+
+/**
+ * Grace owed to a secret once it leaves Key Vault: half the shortest rotationDays among when it was
+ * created, when it left (`rotationDays` is the smaller of those two) and now. A longer rotationDays
+ * never lengthens a promise already made: the secrets in place were cut for the old one.
+ */
+function graceMs(g: Grid, rotationDays: number): number {
+  return Math.min(rotationDays * DAY_MS, g.R) / 2;
+}
+
+/** End of a secret created at `t` that must live at least `wantedMs` (whole seconds, never past maxLifetime). */
+function endFor(g: Grid, t: number, wantedMs: number): number {
+  return Math.min(ceilSecond(t + Math.max(1.5 * g.R, wantedMs)), floorSecond(t + g.maxLifeMs));
+}
+
+/**
+ * When the unpublished slot of `state` is due: at its first boundary on or after both half a period
+ * into its period and the end of its grace (G after it left Key Vault, or its expiry), so that a late
+ * rotation puts the slot back on the grid instead of dragging the delay along; earlier only when the
+ * published secret needs relief.
+ */
+function dueMs(g: Grid, state: RotationState): number {
+  const p = state[state.published];
+  const Q = other(state.published);
+  const q = state[Q];
+  const allowed = graceEndMs(g, state.retiredMs, q, p.rotationDays);
+  const aligned = boundaryAtOrAfter(g, Q, Math.max(q.startMs + g.R / 2, allowed));
+  // The published secret must be able to retire with G to spare even if the run that retires it
+  // comes one G late: its retirement is planned no later than end − 2·G.
+  const relief = p.endMs - 2 * graceMs(g, p.rotationDays);
+  return Math.min(aligned, Math.max(relief, allowed));
+}
+
+/**
+ * When a secret that left Key Vault at `retiredMs` (while a secret of `publishedDays` was published)
+ * may be deleted: G later, or at its expiry if sooner; any time if it never was published.
+ */
+function graceEndMs(
+  g: Grid,
+  retiredMs: number | undefined,
+  slot: Omit<SlotPlan, "slot">,
+  publishedDays: number,
+): number {
+  if (retiredMs === undefined) return -Infinity;
+  return Math.min(retiredMs + graceMs(g, Math.min(slot.rotationDays, publishedDays)), slot.endMs);
+}
+
+function planOf(state: RotationState, g: Grid, replaced: SlotName[], fresh?: FreshReason): RotationPlan {
+  const a: SlotPlan = { slot: "a", ...state.a };
+  const b: SlotPlan = { slot: "b", ...state.b };
+  const plan: RotationPlan = {
+    a,
+    b,
+    published: state.published === "a" ? a : b,
+    nextRotationMs: dueMs(g, state),
+    state,
+    replaced,
+  };
+  if (fresh) plan.fresh = fresh;
+  return plan;
+}
+
+/** Both slots created now on the grid; the one whose period began later is published. */
+function freshState(g: Grid, t: number, rotationDays: number): RotationState {
+  const slot = (s: SlotName) => ({ ...periodAt(g, s, t), endMs: endFor(g, t, 1.5 * g.R), rotationDays });
+  const a = slot("a");
+  const b = slot("b");
+  return { version: 1, published: b.startMs > a.startMs ? "b" : "a", a, b };
+}
+
+/**
+ * The plan of this run at `nowMs` (ms since the Unix epoch), given the state the previous run left
+ * (`undefined`: none, e.g. a new caller or a first deployment). Pure: same inputs, same plan.
+ */
+export function planRotation(policy: RotationPolicy, nowMs: number, previous?: RotationState): RotationPlan {
+  const g = gridOf(policy);
+  const t = nowMs;
+  if (!previous) return planOf(freshState(g, t, policy.rotationDays), g, [...SLOTS], "no-state");
+  const P = previous.published;
+  const Q = other(P);
+  // Callers cannot use what Key Vault holds: nothing to protect, publish a fresh value now.
+  if (previous[P].endMs <= t) {
+    const fresh = freshState(g, t, policy.rotationDays);
+    const replaced = SLOTS.filter((s) => !sameSlot(fresh[s], previous[s]));
+    return planOf(fresh, g, replaced, "published-expired");
+  }
+  if (t < dueMs(g, previous)) return planOf(previous, g, []);
+
+  // Replace Q and publish it; P leaves Key Vault now (or, on schedule, at Q's boundary).
+  const { period, startMs } = periodAt(g, Q, t);
+  const retiredMs = ceilSecond(
+    t - startMs < ON_SCHEDULE_MS ? Math.max(startMs, previous.retiredMs ?? -Infinity) : t,
+  );
+  const p = previous[P];
+  // P's own next replacement (as dueMs will find it); the new secret outlives it by a gap and a grace.
+  const pAllowed = graceEndMs(g, retiredMs, p, policy.rotationDays);
+  const pNext = boundaryAtOrAfter(g, P, Math.max(p.startMs + g.R / 2, pAllowed));
+  const fresh = { period, startMs, endMs: endFor(g, t, pNext + g.R - t), rotationDays: policy.rotationDays };
+  const state: RotationState = { version: 1, published: Q, retiredMs, a: previous.a, b: previous.b };
+  state[Q] = fresh;
+  return planOf(state, g, [Q]);
+}
+
+function sameSlot(x: Omit<SlotPlan, "slot">, y: Omit<SlotPlan, "slot">): boolean {
+  return x.period === y.period && x.endMs === y.endMs;
+}
+
+/** The tag of the published Key Vault secret that holds {@link RotationState}. */
+export const STATE_TAG = "rotation-state";
+
+/** Key Vault's limit on one tag value. */
+export const TAG_VALUE_MAX = 256;
+
+/** A `rotation-state` tag that cannot be read: the run must stop rather than guess. */
+export class RotationStateError extends Error {
+  override readonly name = "RotationStateError";
+}
+
+/**
+ * The state as one tag value, readable by people, e.g.
+ * `v1;pub=b;ret=2026-10-19T00:00:00Z;a=230,2026-09-04T00:00:00Z,2027-01-17T00:00:00Z,90;b=231,...`
+ * (at most about 160 characters, under Key Vault's 256).
+ */
+export function encodeState(state: RotationState): string {
+  const slot = (s: Omit<SlotPlan, "slot">) =>
+    [s.period, isoTime(s.startMs), isoTime(s.endMs), s.rotationDays].join(",");
+  return [
+    "v1",
+    `pub=${state.published}`,
+    ...(state.retiredMs === undefined ? [] : [`ret=${isoTime(state.retiredMs)}`]),
+    `a=${slot(state.a)}`,
+    `b=${slot(state.b)}`,
+  ].join(";");
+}
+
+const ISO = String.raw`\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z`;
+const SLOT_TEXT = String.raw`(-?\d{1,9}),(${ISO}),(${ISO}),(\d{1,3})`;
+const STATE_TEXT = new RegExp(String.raw`^v1;pub=([ab])(?:;ret=(${ISO}))?;a=${SLOT_TEXT};b=${SLOT_TEXT}$`);
+
+/**
+ * Reads a `rotation-state` tag written by {@link encodeState}.
+ * @throws {RotationStateError} naming what is wrong, when it is not one.
+ */
+export function decodeState(text: string): RotationState {
+  const m = STATE_TEXT.exec(text.trim());
+  if (!m)
+    throw new RotationStateError(`"${text.slice(0, 80)}" is not a rotation state (v1;pub=...;a=...;b=...)`);
+  const time = (iso: string) => {
+    const ms = Date.parse(iso);
+    if (Number.isNaN(ms)) throw new RotationStateError(`"${iso}" is not a time`);
+    return ms;
+  };
+  const slot = (i: number, name: SlotName) => {
+    const s = {
+      period: Number(m[i]),
+      startMs: time(m[i + 1]),
+      endMs: time(m[i + 2]),
+      rotationDays: Number(m[i + 3]),
+    };
+    if (s.rotationDays < 2 || s.rotationDays > 365 || s.endMs <= s.startMs) {
+      throw new RotationStateError(`slot ${name} of "${text.slice(0, 80)}" is inconsistent`);
+    }
+    return s;
+  };
+  const state: RotationState = { version: 1, published: m[1] as SlotName, a: slot(3, "a"), b: slot(7, "b") };
+  if (m[2] !== undefined) state.retiredMs = time(m[2]);
+  return state;
+}
+
+/** What a secret published by a version without rotation state carries: tags `slot`, `period`, and its expiry. */
+export interface LegacyPublished {
+  slot: SlotName;
+  period: number;
+  /** `attributes.expires` of the secret, in ms. */
+  expiresMs: number;
+}
+
+/**
+ * The state a stack deployed before rotation state existed is in, rebuilt from what its published
+ * secret says: that version put both slots on the grid (end = start + 1.5·R). The grid it used is
+ * solved from the expiry (the current policy first), so a schedule changed in the same commit as the
+ * upgrade still finds the passwords as deployed. Undefined when no grid explains the secret.
+ */
+export function legacyState(published: LegacyPublished, policy: RotationPolicy): RotationState | undefined {
+  const build = (rotationDays: number, offsetDays: number): RotationState | undefined => {
+    const g = gridOf({ rotationDays, offsetDays });
+    const k = published.period;
+    const slot = (s: SlotName, period: number) => {
+      const startMs = period * g.R + g.offset[s];
+      return { period, startMs, endMs: startMs + 1.5 * g.R, rotationDays };
+    };
+    const state: RotationState =
+      published.slot === "a"
+        ? { version: 1, published: "a", a: slot("a", k), b: slot("b", k) }
+        : { version: 1, published: "b", a: slot("a", k - 1), b: slot("b", k) };
+    state.retiredMs = state[published.slot].startMs;
+    return state[published.slot].endMs === published.expiresMs ? state : undefined;
+  };
+  const current = build(policy.rotationDays, policy.offsetDays);
+  if (current) return current;
+  const fits: RotationState[] = [];
+  for (let R = 2; R <= 365; R++) {
+    // The published end is (k + 1.5)·R + O for slot A and (k + 1)·R + O for slot B, in days.
+    const coefficient = published.period + (published.slot === "a" ? 1.5 : 1);
+    const offsetDays = (published.expiresMs - coefficient * R * DAY_MS) / DAY_MS;
+    if (Number.isInteger(offsetDays) && offsetDays >= 0 && offsetDays < R) {
+      const found = build(R, offsetDays);
+      if (found) fits.push(found);
+    }
+  }
+  return fits.length === 1 ? fits[0] : undefined;
 }
 
 /** ISO 8601 text of a time in ms, as Entra and the outputs expect it (`2026-11-22T00:00:00Z`). */

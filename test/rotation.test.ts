@@ -1,43 +1,61 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { DAY_MS, isoTime, planRotation, type RotationPlan, type RotationPolicy } from "../rotation";
+import {
+  DAY_MS,
+  decodeState,
+  encodeState,
+  isoTime,
+  legacyState,
+  ON_SCHEDULE_MS,
+  planRotation,
+  RotationStateError,
+  TAG_VALUE_MAX,
+  type RotationPolicy,
+  type RotationState,
+  type SlotName,
+} from "../rotation";
+import { CallerModel } from "./helpers/rotation-sim";
 
 const at = (iso: string) => Date.parse(iso);
+const HOUR_MS = 3_600_000;
+const YEARS_3 = 3 * 365 * DAY_MS;
 
-describe("rotation schedule at period boundaries", () => {
-  // Expected values worked out by hand from the contract's formulas (days since the Unix epoch).
+/** The plan of the version before rotation state: both slots on the grid, from the clock alone. */
+function gridPlan(policy: RotationPolicy, t: number) {
+  const R = policy.rotationDays * DAY_MS;
+  const O = policy.offsetDays * DAY_MS;
+  const a = Math.floor((t - O) / R);
+  const b = Math.floor((t - O + R / 2) / R);
+  const slot = (period: number, startMs: number) => ({ period, startMs, endMs: startMs + 1.5 * R });
+  return { a: slot(a, a * R + O), b: slot(b, b * R + O - R / 2) };
+}
+
+describe("a first run (no state) puts both slots on the grid", () => {
+  // Periods and starts worked out by hand from the grid (days since the Unix epoch).
   const cases: {
     name: string;
     policy: RotationPolicy;
     now: string;
-    a: [number, string, string];
-    b: [number, string, string];
-    published: "a" | "b";
+    a: [number, string];
+    b: [number, string];
+    published: SlotName;
     next: string;
   }[] = [
     {
-      name: "R=90 mid-period: slot B is newer and published",
+      name: "R=90 mid-period: slot B began later and is published",
       policy: { rotationDays: 90, offsetDays: 0 },
       now: "2026-11-22T00:00:00Z",
-      a: [230, "2026-09-04T00:00:00Z", "2027-01-17T00:00:00Z"],
-      b: [231, "2026-10-19T00:00:00Z", "2027-03-03T00:00:00Z"],
+      a: [230, "2026-09-04T00:00:00Z"],
+      b: [231, "2026-10-19T00:00:00Z"],
       published: "b",
       next: "2026-12-03T00:00:00Z",
     },
     {
-      name: "R=90 one millisecond before slot A's boundary: nothing has moved yet",
-      policy: { rotationDays: 90, offsetDays: 0 },
-      now: "2026-12-02T23:59:59.999Z",
-      a: [230, "2026-09-04T00:00:00Z", "2027-01-17T00:00:00Z"],
-      b: [231, "2026-10-19T00:00:00Z", "2027-03-03T00:00:00Z"],
-      published: "b",
-      next: "2026-12-03T00:00:00Z",
-    },
-    {
-      name: "R=90 exactly at slot A's boundary: A is renewed and published, B untouched",
+      name: "R=90 exactly at slot A's boundary: A's new period, published",
       policy: { rotationDays: 90, offsetDays: 0 },
       now: "2026-12-03T00:00:00Z",
-      a: [231, "2026-12-03T00:00:00Z", "2027-04-17T00:00:00Z"],
-      b: [231, "2026-10-19T00:00:00Z", "2027-03-03T00:00:00Z"],
+      a: [231, "2026-12-03T00:00:00Z"],
+      b: [231, "2026-10-19T00:00:00Z"],
       published: "a",
       next: "2027-01-17T00:00:00Z",
     },
@@ -45,8 +63,8 @@ describe("rotation schedule at period boundaries", () => {
       name: "R=90 with a 10-day offset shifts every boundary by 10 days",
       policy: { rotationDays: 90, offsetDays: 10 },
       now: "2026-11-22T00:00:00Z",
-      a: [230, "2026-09-14T00:00:00Z", "2027-01-27T00:00:00Z"],
-      b: [231, "2026-10-29T00:00:00Z", "2027-03-13T00:00:00Z"],
+      a: [230, "2026-09-14T00:00:00Z"],
+      b: [231, "2026-10-29T00:00:00Z"],
       published: "b",
       next: "2026-12-13T00:00:00Z",
     },
@@ -54,205 +72,385 @@ describe("rotation schedule at period boundaries", () => {
       name: "R=2, the shortest schedule: slots one day apart",
       policy: { rotationDays: 2, offsetDays: 0 },
       now: "2026-11-22T12:00:00Z",
-      a: [10389, "2026-11-21T00:00:00Z", "2026-11-24T00:00:00Z"],
-      b: [10390, "2026-11-22T00:00:00Z", "2026-11-25T00:00:00Z"],
+      a: [10389, "2026-11-21T00:00:00Z"],
+      b: [10390, "2026-11-22T00:00:00Z"],
       published: "b",
       next: "2026-11-23T00:00:00Z",
     },
     {
-      name: "R=365 (odd): slot B starts on a half day",
+      name: "R=365 (odd): slot B's boundaries fall at noon",
       policy: { rotationDays: 365, offsetDays: 0 },
       now: "2026-11-22T00:00:00Z",
-      a: [56, "2025-12-18T00:00:00Z", "2027-06-18T12:00:00Z"],
-      b: [57, "2026-06-18T12:00:00Z", "2027-12-18T00:00:00Z"],
+      a: [56, "2025-12-18T00:00:00Z"],
+      b: [57, "2026-06-18T12:00:00Z"],
       published: "b",
       next: "2026-12-18T00:00:00Z",
-    },
-    {
-      name: "R=30 with a 7-day offset, one millisecond before slot B's boundary: slot A still published",
-      policy: { rotationDays: 30, offsetDays: 7 },
-      now: "2026-11-24T23:59:59.999Z",
-      a: [692, "2026-11-10T00:00:00Z", "2026-12-25T00:00:00Z"],
-      b: [692, "2026-10-26T00:00:00Z", "2026-12-10T00:00:00Z"],
-      published: "a",
-      next: "2026-11-25T00:00:00Z",
-    },
-    {
-      name: "R=30 with a 7-day offset, exactly at slot B's boundary: B is renewed and published, A untouched",
-      policy: { rotationDays: 30, offsetDays: 7 },
-      now: "2026-11-25T00:00:00Z",
-      a: [692, "2026-11-10T00:00:00Z", "2026-12-25T00:00:00Z"],
-      b: [693, "2026-11-25T00:00:00Z", "2027-01-09T00:00:00Z"],
-      published: "b",
-      next: "2026-12-10T00:00:00Z",
-    },
-    {
-      name: "R=30 with a 7-day offset, exactly at slot A's boundary: A is renewed and published, B untouched",
-      policy: { rotationDays: 30, offsetDays: 7 },
-      now: "2026-12-10T00:00:00Z",
-      a: [693, "2026-12-10T00:00:00Z", "2027-01-24T00:00:00Z"],
-      b: [693, "2026-11-25T00:00:00Z", "2027-01-09T00:00:00Z"],
-      published: "a",
-      next: "2026-12-25T00:00:00Z",
-    },
-    {
-      name: "R=365 with a 100-day offset, one millisecond before slot B's half-day boundary",
-      policy: { rotationDays: 365, offsetDays: 100 },
-      now: "2027-09-26T11:59:59.999Z",
-      a: [57, "2027-03-28T00:00:00Z", "2028-09-25T12:00:00Z"],
-      b: [57, "2026-09-26T12:00:00Z", "2028-03-27T00:00:00Z"],
-      published: "a",
-      next: "2027-09-26T12:00:00Z",
-    },
-    {
-      name: "R=365 with a 100-day offset, exactly at slot B's half-day boundary (R/2 = 182.5 days)",
-      policy: { rotationDays: 365, offsetDays: 100 },
-      now: "2027-09-26T12:00:00Z",
-      a: [57, "2027-03-28T00:00:00Z", "2028-09-25T12:00:00Z"],
-      b: [58, "2027-09-26T12:00:00Z", "2029-03-27T00:00:00Z"],
-      published: "b",
-      next: "2028-03-27T00:00:00Z",
-    },
-    {
-      name: "R=365 with the largest offset, 364 days",
-      policy: { rotationDays: 365, offsetDays: 364 },
-      now: "2026-11-22T00:00:00Z",
-      a: [55, "2025-12-17T00:00:00Z", "2027-06-17T12:00:00Z"],
-      b: [56, "2026-06-17T12:00:00Z", "2027-12-17T00:00:00Z"],
-      published: "b",
-      next: "2026-12-17T00:00:00Z",
     },
   ];
 
   it.each(cases)("$name", ({ policy, now, a, b, published, next }) => {
     const plan = planRotation(policy, at(now));
-    expect([plan.a.period, isoTime(plan.a.startMs), isoTime(plan.a.endMs)]).toEqual(a);
-    expect([plan.b.period, isoTime(plan.b.startMs), isoTime(plan.b.endMs)]).toEqual(b);
+    expect([plan.a.period, isoTime(plan.a.startMs)]).toEqual(a);
+    expect([plan.b.period, isoTime(plan.b.startMs)]).toEqual(b);
     expect(plan.published.slot).toBe(published);
     expect(isoTime(plan.nextRotationMs)).toBe(next);
+    // Each new secret lives 1.5 × R from its creation.
+    for (const s of [plan.a, plan.b]) expect(s.endMs - at(now)).toBe(1.5 * policy.rotationDays * DAY_MS);
+    expect(plan.fresh).toBe("no-state");
+    expect(plan.replaced).toEqual(["a", "b"]);
   });
 });
 
-/** A password as the cloud would hold it between daily runs. */
-interface Live {
-  slot: "a" | "b";
-  period: number;
-  /** Start of its period on the schedule. */
-  startMs: number;
-  endMs: number;
-  createdMs: number;
-  /** Run that put a newer password in the vault. */
-  unpublishedMs?: number;
-  /** Scheduled start of that newer password: the instant this one stopped being the newest. */
-  supersededAtMs?: number;
-  deletedMs?: number;
-}
+describe("a run that is not due", () => {
+  it("changes nothing and hands the same state on, however often it runs", () => {
+    const policy = { rotationDays: 90, offsetDays: 7 };
+    const first = planRotation(policy, at("2026-11-22T05:17:00Z"));
+    let state = first.state;
+    for (let t = at("2026-11-22T06:00:00Z"); t < first.nextRotationMs; t += 7 * HOUR_MS) {
+      const plan = planRotation(policy, t, state);
+      expect(plan.replaced).toEqual([]);
+      expect(plan.state).toBe(state);
+      expect(plan.nextRotationMs).toBe(first.nextRotationMs);
+      state = plan.state;
+    }
+  });
 
-/**
- * Replays `pulumi up` once a day for three years the way the engine applies the plan: a slot's password
- * is replaced (create, then delete) exactly when its period index changes; the vault holds the newer one.
- */
-function simulateDailyRuns(policy: RotationPolicy, startMs: number, days: number) {
-  const live: Record<"a" | "b", Live | undefined> = { a: undefined, b: undefined };
-  const history: Live[] = [];
-  const runs: { t: number; plan: RotationPlan; changed: ("a" | "b")[]; published: Live }[] = [];
-  let published: Live | undefined;
-  for (let day = 0; day <= days; day++) {
-    const t = startMs + day * DAY_MS;
-    const plan = planRotation(policy, t);
-    const changed: ("a" | "b")[] = [];
-    for (const slot of ["a", "b"] as const) {
-      const current = live[slot];
-      if (!current || current.period !== plan[slot].period) {
-        if (current) current.deletedMs = t;
-        const fresh: Live = {
-          slot,
-          period: plan[slot].period,
-          startMs: plan[slot].startMs,
-          endMs: plan[slot].endMs,
-          createdMs: t,
-        };
-        live[slot] = fresh;
-        history.push(fresh);
-        if (current) changed.push(slot);
+  it("after nextRotationAt, replaces exactly the unpublished slot and publishes it", () => {
+    const policy = { rotationDays: 90, offsetDays: 0 };
+    const first = planRotation(policy, at("2026-11-22T05:17:00Z"));
+    const due = planRotation(policy, first.nextRotationMs + 5 * HOUR_MS, first.state);
+    expect(due.replaced).toEqual([first.published.slot === "a" ? "b" : "a"]);
+    expect(due.published.slot).toBe(due.replaced[0]);
+    // The secret that left Key Vault keeps its end date: callers holding it are not cut off.
+    const kept = first.published.slot;
+    expect(due[kept]).toEqual(first[kept]);
+  });
+});
+
+describe.each([
+  ["daily", DAY_MS],
+  ["hourly", HOUR_MS],
+] as const)("an unchanged schedule with %s runs, three years", (_, stepMs) => {
+  it.each(stepMs === DAY_MS ? [2, 3, 7, 30, 90, 91, 365] : [3, 90, 365])(
+    "rotationDays %i: each slot is replaced every R days on its grid",
+    (R) => {
+      const policy = { rotationDays: R, offsetDays: Math.floor(R / 3) };
+      const model = new CallerModel();
+      const start = at("2026-01-01T06:17:00Z");
+      for (let t = start; t < start + YEARS_3; t += stepMs) model.run(t, policy);
+      expect(model.violations).toEqual([]);
+
+      const grid = (t: number) => gridPlan(policy, t);
+      const bySlot: Record<SlotName, number[]> = { a: [], b: [] };
+      for (const run of model.runs.slice(1)) {
+        for (const slot of run.replaced) {
+          bySlot[slot].push(run.t);
+          // The new secret is in the grid's current period of that slot, and was created at the first
+          // run on or after that period's boundary.
+          expect(run.plan[slot].period).toBe(grid(run.t)[slot].period);
+          expect(run.plan[slot].startMs).toBe(grid(run.t)[slot].startMs);
+          expect(run.t - run.plan[slot].startMs).toBeLessThan(stepMs);
+        }
+        expect(run.replaced.length).toBeLessThanOrEqual(1);
       }
-    }
-    const now = live[plan.published.slot]!;
-    if (published && published !== now) {
-      published.unpublishedMs = t;
-      published.supersededAtMs = now.startMs;
-    }
-    published = now;
-    runs.push({ t, plan, changed, published: now });
+      for (const times of Object.values(bySlot)) {
+        expect(times.length).toBeGreaterThan(Math.floor(YEARS_3 / (R * DAY_MS)) - 2);
+        for (let i = 1; i < times.length; i++) expect(times[i] - times[i - 1]).toBe(R * DAY_MS);
+      }
+      // On the schedule, a secret is deleted exactly G = R/2 after it left Key Vault.
+      for (const g of model.graces()) expect(g.onSchedule).toBeGreaterThanOrEqual(g.G);
+    },
+  );
+});
+
+describe("a schedule change replaces one slot per run and converges to the new grid", () => {
+  function runWithChange(before: RotationPolicy, after: RotationPolicy, changeAt: number) {
+    const model = new CallerModel();
+    const start = at("2026-01-01T06:17:00Z");
+    for (let t = start; t < start + YEARS_3; t += DAY_MS) model.run(t, t < changeAt ? before : after);
+    return model;
   }
-  return { runs, history };
+
+  it.each([
+    ["rotationDays 90 → 60", { rotationDays: 90, offsetDays: 0 }, { rotationDays: 60, offsetDays: 0 }],
+    ["rotationDays 60 → 90", { rotationDays: 60, offsetDays: 0 }, { rotationDays: 90, offsetDays: 0 }],
+    ["offsetDays 0 → 5", { rotationDays: 90, offsetDays: 0 }, { rotationDays: 90, offsetDays: 5 }],
+    ["offsetDays 5 → 0", { rotationDays: 90, offsetDays: 5 }, { rotationDays: 90, offsetDays: 0 }],
+  ])("%s", (_, before, after) => {
+    // The change lands the day after a rotation: the worst moment for the stateless schedule.
+    const probe = runWithChange(before, before, Infinity);
+    const rotation = probe.runs.find((r) => r.t > at("2026-08-01T00:00:00Z") && r.replaced.length === 1)!;
+    const model = runWithChange(before, after, rotation.t + DAY_MS);
+    expect(model.violations).toEqual([]);
+    for (const run of model.runs.slice(1)) expect(run.replaced.length).toBeLessThanOrEqual(1);
+    for (const g of model.graces()) expect(g.onSchedule).toBeGreaterThanOrEqual(g.G);
+    // A year later, rotations fall on the new grid again.
+    const late = model.runs.filter((r) => r.t > rotation.t + 400 * DAY_MS && r.replaced.length === 1);
+    expect(late.length).toBeGreaterThan(2);
+    for (const r of late) {
+      const slot = r.replaced[0];
+      expect(r.plan[slot].period).toBe(gridPlan(after, r.t)[slot].period);
+      expect(r.t - gridPlan(after, r.t)[slot].startMs).toBeLessThan(DAY_MS);
+    }
+  });
+});
+
+describe("gaps and lost state", () => {
+  it("a pipeline gap of R/2 keeps every promise; the rotations after it come late, never early", () => {
+    const policy = { rotationDays: 90, offsetDays: 0 };
+    const model = new CallerModel();
+    const start = at("2026-01-01T06:17:00Z");
+    const first = planRotation(policy, start);
+    for (let t = start; t < start + YEARS_3; t += DAY_MS) {
+      // No runs for 45 days starting the day before the first rotation.
+      if (t > first.nextRotationMs - DAY_MS && t < first.nextRotationMs + 44 * DAY_MS) continue;
+      model.checkCoveredSince(model.runs.at(-1)?.t ?? -Infinity, t);
+      model.run(t, policy);
+    }
+    expect(model.violations).toEqual([]);
+    for (const g of model.graces()) {
+      expect(g.onSchedule).toBeGreaterThanOrEqual(g.G);
+      expect(g.betweenRuns).toBeGreaterThanOrEqual(g.G);
+    }
+  });
+
+  it("after a gap longer than 1.5 × R, the first run back publishes a fresh secret", () => {
+    const policy = { rotationDays: 30, offsetDays: 0 };
+    const first = planRotation(policy, at("2026-01-01T06:17:00Z"));
+    const back = planRotation(policy, at("2026-01-01T06:17:00Z") + 50 * DAY_MS, first.state);
+    expect(back.fresh).toBe("published-expired");
+    expect(back.published.endMs - (at("2026-01-01T06:17:00Z") + 50 * DAY_MS)).toBe(45 * DAY_MS);
+  });
+
+  it("without state (the Key Vault secret deleted by hand) both slots start afresh", () => {
+    const model = new CallerModel();
+    const policy = { rotationDays: 30, offsetDays: 0 };
+    const start = at("2026-01-01T06:17:00Z");
+    model.run(start, policy);
+    model.run(start + 20 * DAY_MS, policy);
+    model.loseState(start + 20 * DAY_MS + HOUR_MS);
+    const run = model.run(start + 21 * DAY_MS, policy);
+    expect(run.stateLost).toBe(true);
+    expect(run.plan.fresh).toBe("no-state");
+    expect(model.violations).toEqual([]);
+  });
+});
+
+describe("stacks deployed before rotation state (tags slot and period only)", () => {
+  const policies: RotationPolicy[] = [
+    { rotationDays: 90, offsetDays: 0 },
+    { rotationDays: 90, offsetDays: 37 },
+    { rotationDays: 365, offsetDays: 100 },
+    { rotationDays: 7, offsetDays: 2 },
+    { rotationDays: 2, offsetDays: 1 },
+  ];
+
+  it.each(policies)(
+    "R=$rotationDays O=$offsetDays: the first run of this version replaces nothing",
+    (policy) => {
+      fc.assert(
+        fc.property(
+          fc.integer({ min: 0, max: 3 * 365 * 24 }),
+          fc.double({ min: 0, max: 0.999, noNaN: true }),
+          (hours, later) => {
+            const deployedAt = at("2025-01-01T00:00:00Z") + hours * HOUR_MS;
+            const old = gridPlan(policy, deployedAt);
+            const published: SlotName = old.b.startMs > old.a.startMs ? "b" : "a";
+            const state = legacyState(
+              { slot: published, period: old[published].period, expiresMs: old[published].endMs },
+              policy,
+            );
+            expect(state).toBeDefined();
+            // The upgrade runs before the next boundary the old version would have acted on.
+            const nextBoundary = Math.min(old.a.startMs, old.b.startMs) + policy.rotationDays * DAY_MS;
+            const t = deployedAt + Math.floor((nextBoundary - deployedAt) * later);
+            const plan = planRotation(policy, t, state);
+            expect(plan.replaced).toEqual([]);
+            for (const s of ["a", "b"] as const) {
+              expect([plan[s].period, plan[s].endMs]).toEqual([old[s].period, old[s].endMs]);
+            }
+            expect(plan.published.slot).toBe(published);
+            expect(plan.nextRotationMs).toBe(nextBoundary);
+          },
+        ),
+        { numRuns: 40 },
+      );
+    },
+  );
+
+  it("finds the grid the old version used even when the schedule changes in the same commit", () => {
+    const old = { rotationDays: 90, offsetDays: 0 };
+    const deployedAt = at("2026-11-22T05:17:00Z");
+    const g = gridPlan(old, deployedAt);
+    const state = legacyState(
+      { slot: "b", period: g.b.period, expiresMs: g.b.endMs },
+      { rotationDays: 60, offsetDays: 5 },
+    );
+    expect(state?.a).toEqual({ ...g.a, rotationDays: 90 });
+    expect(state?.b).toEqual({ ...g.b, rotationDays: 90 });
+    const plan = planRotation({ rotationDays: 60, offsetDays: 5 }, deployedAt + DAY_MS, state);
+    expect(plan.replaced.length).toBeLessThanOrEqual(1);
+  });
+
+  it("gives up (no state) on tags that no grid explains", () => {
+    expect(
+      legacyState(
+        { slot: "a", period: 230, expiresMs: at("2027-01-17T03:00:00Z") },
+        { rotationDays: 90, offsetDays: 0 },
+      ),
+    ).toBeUndefined();
+  });
+});
+
+describe("the state tag", () => {
+  it("round-trips and fits in one Key Vault tag value, whatever the schedule", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 2, max: 365 }),
+        fc.integer({ min: 0, max: 80 * 365 }),
+        fc.integer({ min: 0, max: 400 }),
+        (R, days, laterDays) => {
+          const policy = { rotationDays: R, offsetDays: days % R };
+          const t = at("2000-01-01T00:00:00Z") + days * DAY_MS + 12_345;
+          const first = planRotation(policy, t);
+          const plan = planRotation(policy, t + laterDays * DAY_MS + 999, first.state);
+          for (const state of [first.state, plan.state]) {
+            const text = encodeState(state);
+            expect(text.length).toBeLessThanOrEqual(TAG_VALUE_MAX);
+            expect(decodeState(text)).toEqual(state);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it.each([
+    "",
+    "v2;pub=a;a=1,2026-01-01T00:00:00Z,2026-02-01T00:00:00Z,90;b=1,2026-01-01T00:00:00Z,2026-02-01T00:00:00Z,90",
+    "v1;pub=c;a=1,2026-01-01T00:00:00Z,2026-02-01T00:00:00Z,90;b=1,2026-01-01T00:00:00Z,2026-02-01T00:00:00Z,90",
+    "v1;pub=a;a=1,2026-01-01T00:00:00Z,2025-02-01T00:00:00Z,90;b=1,2026-01-01T00:00:00Z,2026-02-01T00:00:00Z,90",
+    "v1;pub=a;a=1,2026-01-01T00:00:00Z,2026-02-01T00:00:00Z,900;b=1,2026-01-01T00:00:00Z,2026-02-01T00:00:00Z,90",
+    "v1;pub=a;a=1,2026-13-01T00:00:00Z,2026-02-01T00:00:00Z,90;b=1,2026-01-01T00:00:00Z,2026-02-01T00:00:00Z,90",
+  ])("refuses %j instead of guessing", (text) => {
+    expect(() => decodeState(text)).toThrow(RotationStateError);
+  });
+});
+
+/** A scenario of three years: schedule changes, offset shifts, gaps, two lost states and one long gap. */
+const scenarios = fc.record({
+  stepMs: fc.constantFrom(DAY_MS, HOUR_MS),
+  startMinute: fc.integer({ min: 0, max: 24 * 60 - 1 }),
+  initial: fc.integer({ min: 2, max: 365 }),
+  changes: fc.array(
+    fc.record({
+      day: fc.integer({ min: 1, max: 3 * 365 }),
+      rotationDays: fc.integer({ min: 2, max: 365 }),
+      offset: fc.double({ min: 0, max: 0.999, noNaN: true }),
+      tightLifetime: fc.boolean(),
+    }),
+    { maxLength: 10 },
+  ),
+  shifts: fc.array(
+    fc.record({
+      day: fc.integer({ min: 1, max: 3 * 365 }),
+      offset: fc.double({ min: 0, max: 0.999, noNaN: true }),
+    }),
+    { maxLength: 5 },
+  ),
+  gaps: fc.array(
+    fc.record({
+      day: fc.integer({ min: 1, max: 3 * 365 }),
+      length: fc.double({ min: 0, max: 1, noNaN: true }),
+    }),
+    { maxLength: 12 },
+  ),
+  losses: fc.tuple(fc.integer({ min: 1, max: 3 * 365 }), fc.integer({ min: 1, max: 3 * 365 })),
+  longGapDay: fc.integer({ min: 300, max: 900 }),
+});
+
+type Scenario = typeof scenarios extends fc.Arbitrary<infer T> ? T : never;
+
+function simulate(s: Scenario): CallerModel {
+  const model = new CallerModel();
+  const start = at("2026-01-01T00:00:00Z") + s.startMinute * 60_000;
+  const day = (d: number) => start + d * DAY_MS;
+  let policy: RotationPolicy = { rotationDays: s.initial, offsetDays: 0 };
+  const changes = [...s.changes].sort((x, y) => x.day - y.day);
+  const shifts = [...s.shifts].sort((x, y) => x.day - y.day);
+  const gaps = [...s.gaps].sort((x, y) => x.day - y.day);
+  let t = start;
+  let longGapDone = false;
+  let afterLongGap = false;
+  while (t < start + YEARS_3) {
+    if (!afterLongGap) model.checkCoveredSince(model.runs.at(-1)?.t ?? -Infinity, t);
+    model.run(t, policy, afterLongGap);
+    afterLongGap = false;
+    while (changes.length && day(changes[0].day) <= t) {
+      const c = changes.shift()!;
+      policy = {
+        rotationDays: c.rotationDays,
+        offsetDays: Math.floor(c.offset * c.rotationDays),
+        maxLifetimeDays: c.tightLifetime ? Math.ceil(1.5 * c.rotationDays) : 730,
+      };
+    }
+    while (shifts.length && day(shifts[0].day) <= t) {
+      policy = { ...policy, offsetDays: Math.floor(shifts.shift()!.offset * policy.rotationDays) };
+    }
+    let next = t + s.stepMs;
+    while (gaps.length && day(gaps[0].day) <= t) {
+      // A gap of up to G of the secrets in place (and of the schedule): the longest any promise covers.
+      const G = (Math.min(policy.rotationDays, ...model.liveRotationDays()) * DAY_MS) / 2;
+      next = Math.max(next, t + Math.floor((gaps.shift()!.length * G) / s.stepMs) * s.stepMs);
+    }
+    if (!longGapDone && t >= day(s.longGapDay)) {
+      longGapDone = true;
+      afterLongGap = true;
+      const longest = Math.max(policy.rotationDays, ...model.liveRotationDays());
+      next = t + Math.ceil((1.6 * longest * DAY_MS) / s.stepMs) * s.stepMs;
+    }
+    for (const lost of s.losses) if (day(lost) > t && day(lost) <= next) model.loseState(day(lost));
+    t = next;
+  }
+  return model;
 }
 
-describe.each([2, 30, 90, 365])("three years of daily runs with rotationDays = %i", (rotationDays) => {
-  const policy = { rotationDays, offsetDays: rotationDays > 2 ? 7 : 1 };
-  const R = rotationDays * DAY_MS;
-  // Runs at 06:17 UTC every day, like a scheduled pipeline.
-  const { runs, history } = simulateDailyRuns(policy, at("2026-01-01T06:17:00Z"), 3 * 365);
-
-  it("keeps a published secret that is valid at every instant until the next run", () => {
-    for (let i = 0; i + 1 < runs.length; i++) {
-      expect(runs[i].published.endMs).toBeGreaterThan(runs[i + 1].t);
-    }
+describe("three years of runs, schedule changes, gaps and lost state (simulation)", () => {
+  it("keeps every invariant, and reports the worst grace", () => {
+    let worstOnSchedule = Infinity;
+    let worstBetweenRuns = Infinity;
+    let graces = 0;
+    fc.assert(
+      fc.property(scenarios, (s) => {
+        const model = simulate(s);
+        expect(model.violations).toEqual([]);
+        for (const g of model.graces()) {
+          graces++;
+          // Counted from the scheduled retirement: never less than G.
+          expect(g.onSchedule).toBeGreaterThanOrEqual(g.G);
+          // Between the actual runs: less only by how much later the retiring run came after its
+          // boundary than the deleting run did (at most a day).
+          expect(g.betweenRuns).toBeGreaterThanOrEqual(g.G - ON_SCHEDULE_MS);
+          worstOnSchedule = Math.min(worstOnSchedule, g.onSchedule / g.G);
+          worstBetweenRuns = Math.min(worstBetweenRuns, g.betweenRuns - g.G);
+        }
+      }),
+      { numRuns: 60 },
+    );
+    expect(graces).toBeGreaterThan(500);
+    console.log(
+      `rotation simulation: ${graces} retired secrets; worst grace from the scheduled retirement ` +
+        `${worstOnSchedule.toFixed(3)} × G; worst between actual runs G ${(worstBetweenRuns / HOUR_MS).toFixed(1)} h`,
+    );
   });
+});
 
-  it("publishes a secret valid at least R days ahead at every run", () => {
-    for (const run of runs) expect(run.published.endMs - run.t).toBeGreaterThanOrEqual(R);
-  });
-
-  it("never deletes a password within R/2 of it leaving the vault", () => {
-    const wholeDaysOfHalfR = Math.floor(rotationDays / 2) * DAY_MS;
-    const retired = history.filter((p) => p.deletedMs !== undefined && p.unpublishedMs !== undefined);
-    expect(retired.length).toBeGreaterThan(0);
-    for (const p of retired) {
-      // Between daily runs, in whole days; on the schedule, exactly R/2 (182.5 days for R = 365).
-      expect(p.deletedMs! - p.unpublishedMs!).toBeGreaterThanOrEqual(wholeDaysOfHalfR);
-      expect(p.deletedMs! - p.supersededAtMs!).toBeGreaterThanOrEqual(R / 2);
-    }
-  });
-
-  it("never deletes the password the vault holds", () => {
-    for (const run of runs) {
-      if (run.published.deletedMs !== undefined) expect(run.published.deletedMs).toBeGreaterThan(run.t);
-    }
-  });
-
-  it("changes nothing between two runs within one period", () => {
-    for (const run of runs) {
-      if (run.changed.length) continue;
-      const later = planRotation(policy, run.t + 3 * 3_600_000);
-      const again = planRotation(policy, run.t);
-      expect(again).toEqual(run.plan);
-      if (later.a.period === run.plan.a.period && later.b.period === run.plan.b.period) {
-        expect(later).toEqual(run.plan);
-      }
-    }
-  });
-
-  it("replaces exactly one slot when a period ends", () => {
-    const rotations = runs.filter((r) => r.changed.length > 0);
-    expect(rotations.length).toBeGreaterThanOrEqual(Math.floor((3 * 365 * DAY_MS) / (R / 2)) - 1);
-    for (const r of rotations) expect(r.changed).toHaveLength(1);
-  });
-
-  it("announces the next rotation as the moment the next slot is replaced", () => {
-    for (let i = 0; i + 1 < runs.length; i++) {
-      const { plan } = runs[i];
-      const nextChange = runs.slice(i + 1).find((r) => r.changed.length > 0);
-      if (!nextChange) continue;
-      expect(nextChange.t).toBeGreaterThanOrEqual(plan.nextRotationMs);
-      expect(nextChange.t - plan.nextRotationMs).toBeLessThan(DAY_MS);
-    }
-  });
-
-  it("keeps each password's lifetime at 1.5 × R", () => {
-    for (const p of history) {
-      const plan = planRotation(policy, p.createdMs);
-      expect(plan[p.slot].endMs - plan[p.slot].startMs).toBe(1.5 * R);
-    }
+describe("state written by one run and read by the next", () => {
+  it("a RotationState survives JSON (what a test harness or a tag store might do)", () => {
+    const plan = planRotation({ rotationDays: 90, offsetDays: 0 }, at("2026-11-22T05:17:00Z"));
+    const copy = JSON.parse(JSON.stringify(plan.state)) as RotationState;
+    expect(
+      planRotation({ rotationDays: 90, offsetDays: 0 }, at("2026-11-23T05:17:00Z"), copy).replaced,
+    ).toEqual([]);
   });
 });
