@@ -14,8 +14,8 @@ export default tseslint.config(
     },
   },
   {
-    // Test doubles mirror loosely typed provider payloads.
-    files: ["test/**/*.ts"],
+    // Test doubles and the mocked engine mirror loosely typed provider payloads.
+    files: ["test/**/*.ts", "ops/mock-engine.ts", "ops/offline-engine.ts"],
     rules: { "@typescript-eslint/no-explicit-any": "off" },
   },
 );

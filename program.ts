@@ -10,9 +10,9 @@ import { ExpiryAlerts } from "./components/expiry-alerts";
 import { FlowCaller } from "./components/flow-caller";
 import { lookupFlowService } from "./components/flow-service";
 import { SecretVault } from "./components/secret-vault";
+import { policyRefusalHook } from "./components/credential-policy";
 import { SmokeCheck } from "./components/smoke-check";
 import { actionGroupShortName, callerDisplayName, vaultSecretName } from "./naming";
-import { planRotation } from "./rotation";
 
 /** One caller's outputs (contract: "Stack outputs"). No secret values. */
 export interface CallerOutputs {
@@ -46,7 +46,6 @@ export function defineStack(
   stackName: string = pulumi.getStack(),
 ): StackOutputs {
   const cloud = CLOUDS[config.cloud];
-  const plan = planRotation(config.rotation, nowMs);
   const { rotationDays } = config.rotation;
   if (rotationDays <= 30) {
     void pulumi.log.warn(
@@ -82,6 +81,7 @@ export function defineStack(
         config.alerts.webhookUrl === undefined ? undefined : pulumi.secret(config.alerts.webhookUrl),
     });
 
+  const policyHook = policyRefusalHook(config.rotation);
   const callers = config.callers.map(
     (caller) =>
       [
@@ -89,14 +89,22 @@ export function defineStack(
         new FlowCaller(caller.name, {
           displayName: callerDisplayName(config.namePrefix, config.environment, caller.name),
           description: caller.description,
-          owners: caller.owners.length ? caller.owners : undefined,
+          // The deploying identity stays an owner, so that it can manage the app it created.
+          owners: entra.objectId.apply((deployer) => ownersOf(deployer, caller.owners)),
           flowService,
-          plan,
-          vault: { name: vault.vaultName, resourceGroupName: vault.resourceGroupName, uri: vault.vaultUri },
+          policy: config.rotation,
+          nowMs,
+          onError: [policyHook],
+          vault: {
+            name: vault.vaultName,
+            resourceGroupName: vault.resourceGroupName,
+            uri: vault.vaultUri,
+            writeAccess: vault.writeAccess,
+          },
           secretName: vaultSecretName(caller.name),
           secretReaders: [...caller.secretReaders, ...config.keyVault.secretReaders],
           publishAfter: alerts ? [alerts] : [],
-          notes: `Managed by Pulumi: project ${pulumi.getProject()}, stack ${stackName}. Changes made by hand are reverted.`,
+          notes: appNotes(pulumi.getProject(), stackName),
         }),
       ] as const,
   );
@@ -110,6 +118,13 @@ export function defineStack(
       clientId: caller.clientId,
       clientSecret: caller.secret.publishedValue,
       publishedVersion: caller.secret.secretVersionUri,
+      // A new caller cannot be in the flow's Allowed users yet: its hand-off comes first.
+      skipReason: caller.secret.plan.apply((p) =>
+        p.fresh === "no-state"
+          ? `${callerName} has no rotation state yet (first deployment): hand its object ID to the flow maker ` +
+            "(flow-trigger-auth handoff), who adds it to Allowed users; the next pulumi up runs the smoke test"
+          : undefined,
+      ),
       cloud: config.cloud,
       body,
       expectStatus,
@@ -141,4 +156,23 @@ export function defineStack(
     ),
     allowedUsers: pulumi.all(callers.map(([, c]) => c.servicePrincipalObjectId)),
   };
+}
+
+/** The owners of a caller's app and enterprise app: the deploying identity first, then the configured ones. */
+export function ownersOf(deployer: string, configured: readonly string[]): string[] {
+  const seen = new Set<string>();
+  return [deployer, ...configured].filter((id) => {
+    const key = id.toLowerCase();
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** The notes of each app and enterprise app: who manages it, and what happens to changes made by hand. */
+export function appNotes(project: string, stack: string): string {
+  return (
+    `Managed by Pulumi: project ${project}, stack ${stack}. Owners, permissions and client secrets are ` +
+    "set by the stack; the scheduled pulumi up --refresh reverts changes made by hand within a day."
+  );
 }

@@ -1,7 +1,7 @@
 import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
 import type { SecretReader } from "../config";
-import type { RotationPlan } from "../rotation";
+import type { RotationPolicy } from "../rotation";
 import type { FlowService } from "./flow-service";
 import { RotatingClientSecret, type VaultRef } from "./rotating-secret";
 
@@ -11,12 +11,19 @@ export interface FlowCallerArgs {
   displayName: string;
   /** What the calling system is, shown in the portal, e.g. `SAP ERP posting invoices`. */
   description?: string;
-  /** Object IDs that become owners of the app registration and enterprise app; unset leaves ownership alone. */
-  owners?: string[];
+  /**
+   * Object IDs of the owners of the app registration and enterprise app, e.g. the deploying identity
+   * and a team's group of admins. Exactly these: the provider removes any other owner it finds.
+   */
+  owners: pulumi.Input<string[]>;
   /** The Flow service principal and its `User` scope, from `lookupFlowService()`. */
   flowService: FlowService;
-  /** Rotation schedule of the client secret at this run. */
-  plan: RotationPlan;
+  /** Rotation schedule of the client secret, e.g. `{ rotationDays: 90, offsetDays: 0, maxLifetimeDays: 730 }`. */
+  policy: RotationPolicy;
+  /** "Now" for this run, in ms since the Unix epoch. */
+  nowMs: number;
+  /** Error hooks of the client secrets, e.g. one that explains an app management policy refusal. */
+  onError?: pulumi.ErrorHook[];
   /** Vault holding the published secret. */
   vault: VaultRef;
   /** Name of the vault secret, e.g. `erp-client-secret`. */
@@ -90,7 +97,9 @@ export class FlowCaller extends pulumi.ComponentResource {
       {
         applicationId: app.id,
         clientId: app.clientId,
-        plan: args.plan,
+        policy: args.policy,
+        nowMs: args.nowMs,
+        onError: args.onError,
         vault: args.vault,
         secretName: args.secretName,
         readers: args.secretReaders,

@@ -6,6 +6,14 @@ import * as random from "@pulumi/random";
 import { parseVaultId } from "../config";
 import { VAULT_SUFFIX_LENGTH, vaultNameBase } from "../naming";
 import { givenName } from "./given-name";
+import { roleDefinitionIdIn } from "./rotating-secret";
+
+/**
+ * Role definition ID of the built-in role "Key Vault Secrets Officer": the data-plane rights the
+ * deploying identity needs on the vault, because Key Vault deletes (and recovers) secrets through the
+ * data plane only.
+ */
+export const KEY_VAULT_SECRETS_OFFICER_ROLE_ID = "b86a8fe4-44ce-4948-aee5-eccb2c155cd7";
 
 /** Why an existing vault in another subscription cannot be used, or undefined when it can. */
 export function vaultSubscriptionProblem(
@@ -67,6 +75,12 @@ export class SecretVault extends pulumi.ComponentResource {
   public readonly resourceGroupName: pulumi.Output<string>;
   /** Region of the vault, e.g. `westeurope`; Event Grid topics on it must live there too. */
   public readonly location: pulumi.Output<string>;
+  /**
+   * The deploying identity's data-plane role on a created vault (Key Vault Secrets Officer), so that
+   * removing a caller or the stack can delete its secret; empty for an existing vault, whose owner
+   * grants it (docs/setup.md).
+   */
+  public readonly writeAccess: pulumi.Resource[];
 
   constructor(name: string, args: SecretVaultArgs, opts?: pulumi.ComponentResourceOptions) {
     super("flow-trigger-auth:keyvault:SecretVault", name, {}, opts);
@@ -80,15 +94,18 @@ export class SecretVault extends pulumi.ComponentResource {
         if (problem) throw new Error(problem);
         return keyvault.getVaultOutput({ resourceGroupName, vaultName }, { parent: this });
       });
-      this.vaultName = pulumi.output(vaultName);
-      this.resourceGroupName = pulumi.output(resourceGroupName);
-      this.vaultId = found.id;
-      this.location = found.apply((v) => v.location ?? "");
-      this.vaultUri = found.properties.apply((p) => {
-        const problem = vaultPermissionModelProblem(vaultName, p?.enableRbacAuthorization);
+      // Every name a write uses comes out of both checks: nothing is written to a vault that fails them.
+      const checked = found.apply((v) => {
+        const problem = vaultPermissionModelProblem(vaultName, v.properties?.enableRbacAuthorization);
         if (problem) throw new Error(problem);
-        return p?.vaultUri ?? "";
+        return v;
       });
+      this.vaultName = checked.apply(() => vaultName);
+      this.resourceGroupName = checked.apply(() => resourceGroupName);
+      this.vaultId = checked.apply((v) => v.id);
+      this.location = checked.apply((v) => v.location ?? "");
+      this.vaultUri = checked.apply((v) => v.properties?.vaultUri ?? "");
+      this.writeAccess = [];
     } else {
       if (!args.location) throw new Error("SecretVault: location is required to create a vault");
       // An Output as dependsOn: each resource below is registered only once `createAfter` settles.
@@ -129,11 +146,23 @@ export class SecretVault extends pulumi.ComponentResource {
         },
         { parent: this, dependsOn: after },
       );
+      const deployer = authorization.getClientConfigOutput({ parent: this }).objectId;
+      const officer = new authorization.RoleAssignment(
+        `${name}-deployer`,
+        {
+          principalId: deployer,
+          roleDefinitionId: vault.id.apply((id) => roleDefinitionIdIn(id, KEY_VAULT_SECRETS_OFFICER_ROLE_ID)),
+          scope: vault.id,
+          description: "Deploys flow-trigger-auth: deletes and recovers caller secrets (flow-trigger-auth)",
+        },
+        { parent: this },
+      );
       this.vaultName = givenName(vault, vaultName);
       this.resourceGroupName = givenName(group, groupName);
       this.vaultId = vault.id;
       this.location = pulumi.output(args.location);
       this.vaultUri = vault.properties.apply((p) => p.vaultUri ?? "");
+      this.writeAccess = [officer];
     }
 
     this.registerOutputs({

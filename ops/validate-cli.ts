@@ -39,6 +39,7 @@ const SHOWN: Record<string, string[]> = {
     "properties.value",
     "properties.attributes.expires",
     "tags.slot",
+    "tags.rotation-state",
   ],
   "azure-native:authorization:RoleAssignment": ["principalId", "principalType", "scope"],
 };
@@ -116,7 +117,9 @@ async function main(argv: string[]): Promise<number> {
 
   let resources: PlannedResource[];
   try {
-    ({ resources } = await planStack(result.config, opts.now ?? Date.now(), opts.stack));
+    let warnings: string[];
+    ({ resources, warnings } = await planStack(result.config, opts.now ?? Date.now(), opts.stack));
+    for (const w of warnings) console.error(`warning: ${w}`);
   } catch (err) {
     if (!(err instanceof PlanError)) throw err;
     if (opts.json) console.log(JSON.stringify({ valid: false, file: input.file, error: err.message }));

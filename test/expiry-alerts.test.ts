@@ -1,15 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
-import { beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ExpiryAlerts, type ExpiryAlertsArgs } from "../components/expiry-alerts";
-import {
-  type Declared,
-  installMocks,
-  isSecretInput,
-  redacted,
-  settle,
-  SUBSCRIPTION_ID,
-  valueOf,
-} from "./helpers/mocks";
+import { isSecretAt, redactSecrets, resolveDeep, type Declared } from "../ops/mock-engine";
+import { FakeAzure, SUBSCRIPTION_ID } from "./helpers/fake-azure";
 
 const RG = "flow-dev-rg";
 const ARM_RG = `/subscriptions/${SUBSCRIPTION_ID}/resourceGroups/${RG}`;
@@ -23,26 +16,26 @@ const T = {
   component: "flow-trigger-auth:monitoring:ExpiryAlerts",
 };
 
-let declared: Declared[];
-
-beforeEach(() => {
-  declared = installMocks();
-});
+let declared: Declared[] = [];
 
 async function deploy(extra: Partial<ExpiryAlertsArgs>) {
-  const alerts = new ExpiryAlerts("alerts", {
-    vaultId: pulumi.output(VAULT_ID),
-    vaultLocation: "westeurope",
-    resourceGroupName: RG,
-    namePrefix: "flow-dev",
-    ...extra,
-  });
-  const resolved = {
-    systemTopicId: await valueOf(alerts.systemTopicId),
-    systemTopicName: await valueOf(alerts.systemTopicName),
-    actionGroupId: await valueOf(alerts.actionGroupId),
-  };
-  await settle(declared);
+  const run = await new FakeAzure().run(
+    () =>
+      new ExpiryAlerts("alerts", {
+        vaultId: pulumi.output(VAULT_ID),
+        vaultLocation: "westeurope",
+        resourceGroupName: RG,
+        namePrefix: "flow-dev",
+        ...extra,
+      }),
+  );
+  declared = run.declared;
+  const alerts = run.result;
+  const resolved = (await resolveDeep({
+    systemTopicId: alerts.systemTopicId,
+    systemTopicName: alerts.systemTopicName,
+    actionGroupId: alerts.actionGroupId,
+  })) as { systemTopicId: string; systemTopicName: string; actionGroupId?: string };
   return { alerts, resolved };
 }
 
@@ -162,26 +155,24 @@ describe("expiry alerts", () => {
       emails: ["ops@contoso.com"],
     });
     expect(one(T.actionGroup, "alerts-action-group").inputs.groupShortName).toBe("contoso-prod");
-    declared.length = 0;
     await deploy({ namePrefix: "contoso-flows-prod", emails: ["ops@contoso.com"] });
     expect(one(T.actionGroup, "alerts-action-group").inputs.groupShortName).toBe("contoso-flow");
   });
 
   it("treats the webhook URL as a secret, given as plain text or as an output", async () => {
     for (const webhookUrl of [WEBHOOK, pulumi.output(WEBHOOK)]) {
-      declared.length = 0;
       await deploy({ webhookUrl });
       const sub = one(T.subscription, "alerts-to-webhook");
       expect(sub.inputs.eventDeliverySchema).toBe("EventGridSchema");
       expect(sub.inputs.destination).toEqual({ endpointType: "WebHook", endpointUrl: WEBHOOK });
-      expect(isSecretInput(sub, ["destination", "endpointUrl"])).toBe(true);
-      expect(JSON.stringify(redacted(sub.rawInputs))).not.toContain("contoso-alerts.azurewebsites.net");
+      expect(isSecretAt(sub, ["destination", "endpointUrl"])).toBe(true);
+      expect(JSON.stringify(redactSecrets(sub.rawInputs))).not.toContain("contoso-alerts.azurewebsites.net");
     }
   });
 
   it("creates every resource as a child of the component", async () => {
     const { alerts } = await deploy({ emails: ["platform-team@contoso.com"], webhookUrl: WEBHOOK });
-    const componentUrn = await valueOf(alerts.urn);
+    const componentUrn = await resolveDeep(alerts.urn);
     expect(componentUrn).toBe(
       "urn:pulumi:dev::flow-trigger-auth::flow-trigger-auth:monitoring:ExpiryAlerts::alerts",
     );

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it, vi } from "vitest";
-import { installMocks, settle } from "./helpers/mocks";
+import { FakeAzure } from "./helpers/fake-azure";
 
 const NS = "flow-trigger-auth";
 const GUID = "0f1e2d3c-4b5a-4968-8776-655443322110";
@@ -21,18 +21,18 @@ function stackConfig(changes: Record<string, unknown>): Record<string, string> {
 
 /** Runs the entry point as `pulumi up` does; returns its error and what it declared. */
 async function up(changes: Record<string, unknown>) {
-  const declared = installMocks();
-  // What the engine hands the program through PULUMI_CONFIG, read once per process: set it per case.
-  pulumi.runtime.setAllConfig(stackConfig(changes));
-  vi.resetModules();
   let error: unknown;
-  try {
-    await import("../index");
-  } catch (err) {
-    error = err;
-  }
-  await settle(declared);
-  return { error, declared };
+  const run = await new FakeAzure().run(async () => {
+    // What the engine hands the program through PULUMI_CONFIG, read once per process: set it per case.
+    pulumi.runtime.setAllConfig(stackConfig(changes));
+    vi.resetModules();
+    try {
+      await import("../index");
+    } catch (err) {
+      error = err;
+    }
+  });
+  return { error, declared: run.declared };
 }
 
 describe("pulumi up with a bad config", () => {

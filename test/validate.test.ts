@@ -20,7 +20,8 @@ describe("npm run validate", () => {
     expect(r.stdout).toContain(
       "+ azuread:index/servicePrincipalDelegatedPermissionGrant:ServicePrincipalDelegatedPermissionGrant  crm-consent",
     );
-    expect(r.stdout).toContain("endDate = 2027-03-03T00:00:00Z");
+    // Planned as a first deployment (offline, no rotation state): each secret lives 1.5 × 90 days.
+    expect(r.stdout).toContain("endDate = 2027-04-06T06:00:00Z");
     expect(r.stdout).toContain("properties.enablePurgeProtection = true");
     expect(r.stdout).toContain("properties.value = [secret]");
   });
@@ -32,7 +33,7 @@ describe("npm run validate", () => {
     expect(plan.valid).toBe(true);
     const names = plan.resources.map((x: { type: string; name: string }) => `${x.type} ${x.name}`);
     expect(names).toContain("azure-native:keyvault:Secret erp-secret-kv");
-    expect(plan.resources).toHaveLength(15);
+    expect(plan.resources).toHaveLength(16);
   });
 
   it("names every bad key and exits 1, declaring nothing", async () => {

@@ -1,0 +1,372 @@
+/**
+ * A fake of Azure and Entra for the mocked engine, answering the way the providers do: GUID object
+ * IDs, `/applications/<id>` resource IDs, ARM IDs, vault URIs, random secret values. It remembers
+ * what earlier runs deployed, like Pulumi's state does, so re-runs can be compared:
+ * - a resource keeps its ID and computed values across runs unless an input that forces replacement
+ *   changed (ApplicationPassword: any input, as in the azuread provider; RandomString: any input;
+ *   Key Vault secret: its vault, group or name);
+ * - `keyvault.getSecret` answers with the tags and expiry the last run wrote, or fails with ARM's
+ *   404 (`Status=404 Code="SecretNotFound"`) when there is none or it was deleted by hand.
+ */
+import { randomBytes, randomUUID } from "node:crypto";
+import * as pulumi from "@pulumi/pulumi";
+import { InvokeError, runMocked, type Declared, type FakeCloud, type MockRun } from "../../ops/mock-engine";
+
+/** Facts the fake tenant and subscription answer with. */
+export const TENANT_ID = "5f6b3c2a-1d4e-4f80-9a7b-2c3d4e5f6a7b";
+export const SUBSCRIPTION_ID = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
+export const DEPLOYER_OBJECT_ID = "9c8b7a6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d";
+export const FLOW_SP_OBJECT_ID = "3e2d1c0b-9a8f-4e7d-8c6b-5a4f3e2d1c0b";
+export const FLOW_USER_SCOPE_ID = "44d8c55c-9ffc-4546-883e-9041b5bb0b01";
+
+/** Resource type tokens, as the engine sees them. */
+export const T = {
+  app: "azuread:index/application:Application",
+  sp: "azuread:index/servicePrincipal:ServicePrincipal",
+  grant: "azuread:index/servicePrincipalDelegatedPermissionGrant:ServicePrincipalDelegatedPermissionGrant",
+  password: "azuread:index/applicationPassword:ApplicationPassword",
+  rg: "azure-native:resources:ResourceGroup",
+  vault: "azure-native:keyvault:Vault",
+  secret: "azure-native:keyvault:Secret",
+  role: "azure-native:authorization:RoleAssignment",
+  random: "random:index/randomString:RandomString",
+  command: "command:local:Command",
+} as const;
+
+/** Inputs whose change makes the provider replace the resource (others update it in place). */
+const REPLACED_ON: Record<string, "any" | string[]> = {
+  [T.password]: "any",
+  [T.random]: "any",
+  [T.secret]: ["resourceGroupName", "vaultName", "secretName"],
+  [T.vault]: ["resourceGroupName", "vaultName", "location"],
+  [T.role]: ["principalId", "roleDefinitionId", "scope"],
+  [T.grant]: ["servicePrincipalObjectId", "resourceServicePrincipalObjectId", "userObjectId"],
+  [T.sp]: ["clientId"],
+  [T.command]: ["triggers"],
+};
+
+/** Options of {@link FakeAzure}. */
+export interface FakeAzureOptions {
+  /** A tenant where the Flow service principal was never provisioned. */
+  flowServiceMissing?: boolean;
+  /** What `getVault` answers for an existing vault. */
+  existingVault?: { location: string; enableRbacAuthorization?: boolean };
+  /**
+   * Leave out what a provider computes but the program already knows: `name` of Azure resources and a
+   * vault secret's `secretUri` (as a minimal mock would), to show the program does not depend on them.
+   */
+  minimalAzureState?: boolean;
+  /** Fail `getSecret` with this (e.g. a 403) instead of answering. */
+  getSecretError?: string;
+}
+
+interface Kept {
+  inputs: Record<string, any>;
+  id: string;
+  state: Record<string, any>;
+}
+
+/** What changed in one run, compared with the runs before it. */
+export interface RunChanges {
+  created: string[];
+  replaced: string[];
+  updated: string[];
+}
+
+export class FakeAzure implements FakeCloud {
+  /** Resources as the last run left them, by `type name`. */
+  private readonly kept = new Map<string, Kept>();
+  /** Vault secrets deleted by hand: `getSecret` answers 404 for them. */
+  private readonly deletedByHand = new Set<string>();
+  private changes: RunChanges = { created: [], replaced: [], updated: [] };
+
+  constructor(readonly options: FakeAzureOptions = {}) {}
+
+  /** Runs the program as one `pulumi up` of stack `stack`; `changes` says what it did. */
+  async run<T>(
+    program: () => T | Promise<T>,
+    stack = "dev",
+  ): Promise<MockRun<Awaited<T>> & { changes: RunChanges }> {
+    this.changes = { created: [], replaced: [], updated: [] };
+    const run = await runMocked(this, program, { stack });
+    return { ...run, changes: this.changes };
+  }
+
+  /**
+   * Changes what a resource is deployed with, as an older version of the program (or a person) would
+   * have left it: `change` is applied to its recorded inputs and to its state.
+   */
+  edit(type: string, name: string, change: (values: Record<string, any>) => void): void {
+    const kept = this.kept.get(`${type} ${name}`);
+    if (!kept) throw new Error(`nothing deployed as ${type} ${name}`);
+    change(kept.inputs);
+    change(kept.state);
+  }
+
+  /** Someone deletes a vault secret by hand (its tags and state go with it). */
+  deleteSecretByHand(secretName: string): void {
+    this.deletedByHand.add(secretName);
+  }
+
+  resource(
+    type: string,
+    name: string,
+    inputs: Record<string, any>,
+    custom: boolean,
+  ): { id: string; state: Record<string, any> } {
+    const key = `${type} ${name}`;
+    if (!custom) return { id: "", state: {} };
+    const before = this.kept.get(key);
+    let answer: Kept;
+    if (before && !this.replaces(type, before.inputs, inputs)) {
+      const changed = JSON.stringify(before.inputs) !== JSON.stringify(inputs);
+      if (changed) this.changes.updated.push(key);
+      answer = {
+        inputs,
+        id: before.id,
+        state: changed ? this.updatedState(type, before, inputs) : before.state,
+      };
+    } else {
+      (before ? this.changes.replaced : this.changes.created).push(key);
+      answer = { inputs, ...this.created(type, name, inputs) };
+    }
+    if (type === T.secret) this.deletedByHand.delete(inputs.secretName);
+    this.kept.set(key, answer);
+    let state = answer.state;
+    if (this.options.minimalAzureState && type.startsWith("azure-native:")) {
+      state = JSON.parse(JSON.stringify(state));
+      delete state.name;
+      if (state.properties) delete state.properties.secretUri;
+    }
+    return { id: answer.id, state };
+  }
+
+  private replaces(type: string, before: Record<string, any>, after: Record<string, any>): boolean {
+    const keys = REPLACED_ON[type];
+    if (!keys) return false;
+    const pick = (o: Record<string, any>) => JSON.stringify(keys === "any" ? o : keys.map((k) => o[k]));
+    return pick(before) !== pick(after);
+  }
+
+  /** The state of an updated resource: its new inputs, its computed values kept. */
+  private updatedState(type: string, before: Kept, inputs: Record<string, any>): Record<string, any> {
+    const state = { ...before.state, ...inputs };
+    if (type === T.secret) {
+      // Every write of a Key Vault secret is a new version.
+      const uri = before.state.properties.secretUri;
+      state.properties = {
+        ...before.state.properties,
+        ...inputs.properties,
+        secretUri: uri,
+        secretUriWithVersion: `${uri}/${hex(16)}`,
+      };
+    }
+    return state;
+  }
+
+  private created(
+    type: string,
+    name: string,
+    inputs: Record<string, any>,
+  ): { id: string; state: Record<string, any> } {
+    const armRg = (rg: string) => `/subscriptions/${SUBSCRIPTION_ID}/resourceGroups/${rg}`;
+    switch (type) {
+      case T.app: {
+        const objectId = randomUUID();
+        return {
+          id: `/applications/${objectId}`,
+          state: { ...inputs, objectId, clientId: randomUUID(), publisherDomain: "contoso.onmicrosoft.com" },
+        };
+      }
+      case T.sp: {
+        const objectId = randomUUID();
+        return {
+          id: `/servicePrincipals/${objectId}`,
+          state: { ...inputs, objectId, applicationTenantId: TENANT_ID, type: "Application" },
+        };
+      }
+      case T.password: {
+        const keyId = randomUUID();
+        return {
+          id: `${inputs.applicationId}/password/${keyId}`,
+          state: {
+            ...inputs,
+            keyId,
+            value: `Qx8~${randomBytes(27).toString("base64url")}`,
+            startDate: "2026-11-22T00:00:00Z",
+          },
+        };
+      }
+      case T.grant:
+        return { id: randomBytes(32).toString("base64url"), state: inputs };
+      case T.random: {
+        const result = hex(16).slice(0, inputs.length);
+        return { id: result, state: { ...inputs, result } };
+      }
+      case T.rg: {
+        const rgName = inputs.resourceGroupName ?? `${name}${hex(4)}`;
+        return { id: armRg(rgName), state: { ...inputs, name: rgName } };
+      }
+      case T.vault:
+        return {
+          id: `${armRg(inputs.resourceGroupName)}/providers/Microsoft.KeyVault/vaults/${inputs.vaultName}`,
+          state: {
+            ...inputs,
+            name: inputs.vaultName,
+            properties: { ...inputs.properties, vaultUri: `https://${inputs.vaultName}.vault.azure.net/` },
+          },
+        };
+      case T.secret: {
+        const uri = `https://${inputs.vaultName}.vault.azure.net/secrets/${inputs.secretName}`;
+        return {
+          id: `${armRg(inputs.resourceGroupName)}/providers/Microsoft.KeyVault/vaults/${inputs.vaultName}/secrets/${inputs.secretName}`,
+          state: {
+            ...inputs,
+            name: inputs.secretName,
+            // ARM never returns the value, but the provider keeps it in state as a secret: the whole
+            // `properties` output of the resource is then a Pulumi secret, as in a real deployment.
+            properties: {
+              ...inputs.properties,
+              value: secretMarker(inputs.properties?.value),
+              secretUri: uri,
+              secretUriWithVersion: `${uri}/${hex(16)}`,
+            },
+          },
+        };
+      }
+      case "azure-native:eventgrid:SystemTopic":
+        return {
+          id: `${armRg(inputs.resourceGroupName)}/providers/Microsoft.EventGrid/systemTopics/${inputs.systemTopicName}`,
+          state: {
+            ...inputs,
+            name: inputs.systemTopicName,
+            metricResourceId: randomUUID(),
+            provisioningState: "Succeeded",
+          },
+        };
+      case "azure-native:monitor:ActionGroup":
+        return {
+          id: `${armRg(inputs.resourceGroupName)}/providers/microsoft.insights/actionGroups/${inputs.actionGroupName}`,
+          state: { ...inputs, name: inputs.actionGroupName },
+        };
+      case "azure-native:eventgrid:SystemTopicEventSubscription": {
+        const url: string | undefined = inputs.destination?.endpointUrl;
+        return {
+          id: `${armRg(inputs.resourceGroupName)}/providers/Microsoft.EventGrid/systemTopics/${inputs.systemTopicName}/eventSubscriptions/${inputs.eventSubscriptionName}`,
+          state: {
+            ...inputs,
+            name: inputs.eventSubscriptionName,
+            // ARM never returns a webhook's full URL, only its base.
+            destination: url
+              ? { endpointType: "WebHook", endpointBaseUrl: url.split("?")[0] }
+              : inputs.destination,
+            provisioningState: "Succeeded",
+          },
+        };
+      }
+      case T.role:
+        return {
+          id: `${inputs.scope}/providers/Microsoft.Authorization/roleAssignments/${randomUUID()}`,
+          state: inputs,
+        };
+      default:
+        return { id: `${name}-id`, state: inputs };
+    }
+  }
+
+  invoke(token: string, inputs: Record<string, any>): Record<string, any> {
+    const armRg = (rg: string) => `/subscriptions/${SUBSCRIPTION_ID}/resourceGroups/${rg}`;
+    switch (token) {
+      case "azuread:index/getClientConfig:getClientConfig":
+        return {
+          tenantId: TENANT_ID,
+          objectId: DEPLOYER_OBJECT_ID,
+          clientId: randomUUID(),
+          id: "clientConfigs/x",
+        };
+      case "azure-native:authorization:getClientConfig":
+        return {
+          tenantId: TENANT_ID,
+          subscriptionId: SUBSCRIPTION_ID,
+          objectId: DEPLOYER_OBJECT_ID,
+          clientId: randomUUID(),
+        };
+      case "azuread:index/getServicePrincipal:getServicePrincipal":
+        if (this.options.flowServiceMissing) {
+          throw new InvokeError(
+            token,
+            `ServicePrincipal not found: no service principal found with application ID "${inputs.clientId}"`,
+          );
+        }
+        return {
+          id: `/servicePrincipals/${FLOW_SP_OBJECT_ID}`,
+          objectId: FLOW_SP_OBJECT_ID,
+          clientId: inputs.clientId,
+          displayName: "Microsoft Flow Service",
+          oauth2PermissionScopeIds: { User: FLOW_USER_SCOPE_ID },
+        };
+      case "azure-native:keyvault:getVault": {
+        const { resourceGroupName, vaultName } = inputs;
+        return {
+          id: `${armRg(resourceGroupName)}/providers/Microsoft.KeyVault/vaults/${vaultName}`,
+          name: vaultName,
+          location: this.options.existingVault?.location ?? "westeurope",
+          properties: {
+            vaultUri: `https://${vaultName}.vault.azure.net/`,
+            enableRbacAuthorization: this.options.existingVault?.enableRbacAuthorization ?? true,
+          },
+        };
+      }
+      case "azure-native:keyvault:getSecret": {
+        const id = `${armRg(inputs.resourceGroupName)}/providers/Microsoft.KeyVault/vaults/${inputs.vaultName}/secrets/${inputs.secretName}`;
+        if (this.options.getSecretError)
+          throw new InvokeError(token, `request failed ${id}: ${this.options.getSecretError}`);
+        const found = [...this.kept.values()].find(
+          (k) =>
+            k.state.secretName === inputs.secretName &&
+            k.state.vaultName === inputs.vaultName &&
+            k.state.resourceGroupName === inputs.resourceGroupName &&
+            k.state.properties?.secretUri !== undefined,
+        );
+        if (!found || this.deletedByHand.has(inputs.secretName)) {
+          throw new InvokeError(
+            token,
+            `request failed ${id}: Status=404 Code="SecretNotFound" Message="Secret not found: ${inputs.secretName}"`,
+          );
+        }
+        const { value: _value, ...properties } = found.state.properties;
+        return { id: found.id, name: inputs.secretName, tags: found.state.tags, properties };
+      }
+      default:
+        throw new InvokeError(token, `the fake has no answer for ${token}`);
+    }
+  }
+}
+
+function hex(bytes: number): string {
+  return randomBytes(bytes).toString("hex");
+}
+
+function secretMarker(value: unknown): Record<string, unknown> {
+  return { [pulumi.runtime.specialSigKey]: pulumi.runtime.specialSecretSig, value };
+}
+
+/** Helpers over one run's declarations. */
+export function declarations(declared: Declared[]) {
+  const custom = () => declared.filter((d) => d.custom);
+  const one = (type: string, name: string): Declared => {
+    const found = declared.filter((d) => d.type === type && d.name === name);
+    if (found.length !== 1) throw new Error(`expected exactly one ${type} ${name}, found ${found.length}`);
+    return found[0];
+  };
+  return {
+    custom,
+    /** `<type> <name>` of every declared cloud resource, sorted. */
+    customNames: () =>
+      custom()
+        .map((d) => `${d.type} ${d.name}`)
+        .sort(),
+    byType: (type: string) => declared.filter((d) => d.type === type),
+    one,
+  };
+}
