@@ -41,6 +41,18 @@ export const CLOUDS: Readonly<Record<CloudName, Cloud>> = {
   china: cloud("china", "https://service.powerautomate.cn/", AUTHORITY.china),
 };
 
+/**
+ * DNS suffix of Key Vault in each cloud (GCC runs in Azure's commercial cloud; GCC High and DoD in
+ * Azure Government).
+ */
+export const VAULT_DNS_SUFFIX: Readonly<Record<CloudName, string>> = {
+  public: "vault.azure.net",
+  gcc: "vault.azure.net",
+  gcchigh: "vault.usgovcloudapi.net",
+  dod: "vault.usgovcloudapi.net",
+  china: "vault.azure.cn",
+};
+
 /** True when `value` names a supported cloud. */
 export function isCloudName(value: string): value is CloudName {
   return (CLOUD_NAMES as readonly string[]).includes(value);

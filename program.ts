@@ -13,23 +13,18 @@ import { SecretVault } from "./components/secret-vault";
 import { policyRefusalHook } from "./components/credential-policy";
 import { SmokeCheck } from "./components/smoke-check";
 import { actionGroupShortName, callerDisplayName, vaultSecretName } from "./naming";
+import type { StackOutputs as OutputsShape } from "./outputs";
 
-/** One caller's outputs (contract: "Stack outputs"). No secret values. */
-export interface CallerOutputs {
-  displayName: pulumi.Output<string>;
-  clientId: pulumi.Output<string>;
-  applicationObjectId: pulumi.Output<string>;
-  servicePrincipalObjectId: pulumi.Output<string>;
-  keyVaultSecretName: pulumi.Output<string>;
-  keyVaultSecretUri: pulumi.Output<string>;
-  secretExpiresAt: pulumi.Output<string>;
-  nextRotationAt: pulumi.Output<string>;
-}
+/** One caller's outputs: {@link OutputsShape}'s caller, each value an Output. No secret values. */
+export type CallerOutputs = {
+  [K in keyof SecretCallerShape]: pulumi.Output<SecretCallerShape[K]> | SecretCallerShape[K];
+};
+type SecretCallerShape = Extract<OutputsShape["callers"][string], { credential: "secret" }>;
 
-/** Every stack output (contract: "Stack outputs"). */
+/** Every stack output: {@link OutputsShape} (outputs.ts, the one definition readers parse), as Outputs. */
 export interface StackOutputs {
   tenantId: pulumi.Output<string>;
-  cloud: string;
+  cloud: OutputsShape["cloud"];
   audience: string;
   scope: string;
   tokenEndpoint: pulumi.Output<string>;
@@ -38,6 +33,10 @@ export interface StackOutputs {
   callers: Record<string, CallerOutputs>;
   allowedUsers: pulumi.Output<string[]>;
 }
+
+/** Compile-time check: what the program exports unwraps to what readers parse. */
+type Assert<T extends true> = T;
+export type OutputsMatchSchema = Assert<pulumi.Unwrap<StackOutputs> extends OutputsShape ? true : false>;
 
 /** Declares every resource of the stack for `config` at `nowMs` (ms since the Unix epoch). */
 export function defineStack(
@@ -143,6 +142,7 @@ export function defineStack(
       callers.map(([name, c]) => [
         name,
         {
+          credential: "secret" as const,
           displayName: c.displayName,
           clientId: c.clientId,
           applicationObjectId: c.applicationObjectId,

@@ -1,8 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
-import { FLOW_SERVICE_APP_ID } from "../clouds";
+import { FLOW_SERVICE_APP_ID, VAULT_DNS_SUFFIX } from "../clouds";
 import { parseStackConfig, type StackConfig } from "../config";
 import { isSecretAt, resolveDeep } from "../ops/mock-engine";
+import { stackOutputsSchema } from "../outputs";
 import { appNotes, defineStack } from "../program";
 import { DAY_MS, decodeState, isoTime, STATE_TAG } from "../rotation";
 import {
@@ -480,6 +481,7 @@ describe("stack outputs", () => {
         clientId: app.state.clientId,
         applicationObjectId: app.state.objectId,
         servicePrincipalObjectId: sp.state.objectId,
+        credential: "secret",
         keyVaultSecretName: `${name}-client-secret`,
         keyVaultSecretUri: `https://${resolved.keyVaultName}.vault.azure.net/secrets/${name}-client-secret`,
         secretExpiresAt: "2027-04-06T09:30:00Z",
@@ -490,6 +492,16 @@ describe("stack outputs", () => {
       d.one(T.sp, "erp-sp").state.objectId,
       d.one(T.sp, "crm-sp").state.objectId,
     ]);
+  });
+
+  it("are what every reader accepts: they parse with the one outputs schema (outputs.ts)", async () => {
+    for (const cloud of ["public", "gcchigh", "china"] as const) {
+      const d = await deploy(config({ cloud }, [{ name: "erp" }, { name: "crm" }]), {
+        vaultDnsSuffix: VAULT_DNS_SUFFIX[cloud],
+      });
+      const parsed = stackOutputsSchema.safeParse(d.resolved);
+      expect(parsed.error?.issues ?? []).toEqual([]);
+    }
   });
 
   it("hold no secret value, checked on the values", async () => {

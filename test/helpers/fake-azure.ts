@@ -58,6 +58,8 @@ export interface FakeAzureOptions {
   minimalAzureState?: boolean;
   /** Fail `getSecret` with this (e.g. a 403) instead of answering. */
   getSecretError?: string;
+  /** DNS suffix of vaults in the subscription's Azure cloud, e.g. `vault.usgovcloudapi.net`. Default the public cloud's. */
+  vaultDnsSuffix?: string;
 }
 
 interface Kept {
@@ -81,6 +83,10 @@ export class FakeAzure implements FakeCloud {
   private changes: RunChanges = { created: [], replaced: [], updated: [] };
 
   constructor(readonly options: FakeAzureOptions = {}) {}
+
+  private get vaultSuffix(): string {
+    return this.options.vaultDnsSuffix ?? "vault.azure.net";
+  }
 
   /** Runs the program as one `pulumi up` of stack `stack`; `changes` says what it did. */
   async run<T>(
@@ -213,11 +219,14 @@ export class FakeAzure implements FakeCloud {
           state: {
             ...inputs,
             name: inputs.vaultName,
-            properties: { ...inputs.properties, vaultUri: `https://${inputs.vaultName}.vault.azure.net/` },
+            properties: {
+              ...inputs.properties,
+              vaultUri: `https://${inputs.vaultName}.${this.vaultSuffix}/`,
+            },
           },
         };
       case T.secret: {
-        const uri = `https://${inputs.vaultName}.vault.azure.net/secrets/${inputs.secretName}`;
+        const uri = `https://${inputs.vaultName}.${this.vaultSuffix}/secrets/${inputs.secretName}`;
         return {
           id: `${armRg(inputs.resourceGroupName)}/providers/Microsoft.KeyVault/vaults/${inputs.vaultName}/secrets/${inputs.secretName}`,
           state: {
@@ -312,7 +321,7 @@ export class FakeAzure implements FakeCloud {
           name: vaultName,
           location: this.options.existingVault?.location ?? "westeurope",
           properties: {
-            vaultUri: `https://${vaultName}.vault.azure.net/`,
+            vaultUri: `https://${vaultName}.${this.vaultSuffix}/`,
             enableRbacAuthorization: this.options.existingVault?.enableRbacAuthorization ?? true,
           },
         };
