@@ -68,6 +68,26 @@ interface Kept {
   state: Record<string, any>;
 }
 
+/**
+ * What the program asked of the engine for one resource beyond its inputs: the mocks never see it, so
+ * the fake reads it from the registration request itself.
+ */
+export interface Registration {
+  /** URN of the parent (`urn:pulumi:<stack>::<project>::<parent type>::<parent name>`), "" for none. */
+  parent: string;
+  /** URNs of every resource this one depends on (inputs and `dependsOn`), sorted. */
+  dependencies: string[];
+  /** Outputs the engine must store encrypted whatever the provider says. */
+  additionalSecretOutputs: string[];
+  /** Input paths whose change replaces the resource (`replaceOnChanges`). */
+  replaceOnChanges: string[];
+  /** The `replacementTrigger` option as the engine received it (secrets still wrapped); undefined when unset. */
+  replacementTrigger?: unknown;
+  /** Alias specs (`aliases`), as the engine received them. */
+  aliases: unknown[];
+  deleteBeforeReplace: boolean;
+}
+
 /** What changed in one run, compared with the runs before it. */
 export interface RunChanges {
   created: string[];
@@ -81,6 +101,8 @@ export class FakeAzure implements FakeCloud {
   /** Vault secrets deleted by hand: `getSecret` answers 404 for them. */
   private readonly deletedByHand = new Set<string>();
   private changes: RunChanges = { created: [], replaced: [], updated: [] };
+  /** What the last run registered, by `type name`: options the mocks do not see. */
+  readonly registrations = new Map<string, Registration>();
 
   constructor(readonly options: FakeAzureOptions = {}) {}
 
@@ -94,8 +116,41 @@ export class FakeAzure implements FakeCloud {
     stack = "dev",
   ): Promise<MockRun<Awaited<T>> & { changes: RunChanges }> {
     this.changes = { created: [], replaced: [], updated: [] };
-    const run = await runMocked(this, program, { stack });
+    this.registrations.clear();
+    const run = await runMocked(
+      this,
+      () => {
+        this.watchRegistrations();
+        return program();
+      },
+      { stack },
+    );
     return { ...run, changes: this.changes };
+  }
+
+  /**
+   * Records each registration's options before the mocks answer it: the SDK's mock monitor passes
+   * only type, name and inputs to the mocks, while parents, aliases and `replacementTrigger` decide a
+   * resource's identity and when the engine replaces it.
+   */
+  private watchRegistrations(): void {
+    const monitor = pulumi.runtime.getMonitor() as unknown as {
+      registerResource: (req: RegisterRequest, callback: unknown) => unknown;
+    };
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req, callback) => {
+      const trigger = req.getReplacementTrigger?.();
+      this.registrations.set(`${req.getType()} ${req.getName()}`, {
+        parent: req.getParent(),
+        dependencies: [...req.getDependenciesList()].sort(),
+        additionalSecretOutputs: [...req.getAdditionalsecretoutputsList()],
+        replaceOnChanges: [...req.getReplaceonchangesList()],
+        replacementTrigger: trigger ? trigger.toJavaScript() : undefined,
+        aliases: req.getAliasesList().map((a) => a.toObject()),
+        deleteBeforeReplace: req.getDeletebeforereplace(),
+      });
+      return register(req, callback);
+    };
   }
 
   /**
@@ -350,6 +405,19 @@ export class FakeAzure implements FakeCloud {
         throw new InvokeError(token, `the fake has no answer for ${token}`);
     }
   }
+}
+
+/** The parts of the engine's registration request the fake reads (see `proto/resource_pb.d.ts`). */
+interface RegisterRequest {
+  getType(): string;
+  getName(): string;
+  getParent(): string;
+  getDependenciesList(): string[];
+  getAdditionalsecretoutputsList(): string[];
+  getReplaceonchangesList(): string[];
+  getReplacementTrigger?(): { toJavaScript(): unknown } | undefined;
+  getAliasesList(): { toObject(): unknown }[];
+  getDeletebeforereplace(): boolean;
 }
 
 function hex(bytes: number): string {
