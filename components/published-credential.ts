@@ -1,0 +1,192 @@
+/**
+ * What a rotating credential (client secret or certificate) does around its two slots, whatever they
+ * hold: read the rotation state from the published Key Vault secret, plan this run, and write the
+ * published slot's value back with the new state, readable by its readers only. Plain functions that
+ * declare their resources under the component that calls them (pulumi-eks style), so that both
+ * components keep their own names and types.
+ */
+import * as authorization from "@pulumi/azure-native/authorization";
+import * as keyvault from "@pulumi/azure-native/keyvault";
+import * as pulumi from "@pulumi/pulumi";
+import type { SecretReader } from "../config";
+import {
+  encodeState,
+  isoTime,
+  planRotation,
+  STATE_TAG,
+  type RotationPlan,
+  type RotationPolicy,
+} from "../rotation";
+import { givenName } from "./given-name";
+import { CLIENT_ID_TAG, MANAGED_BY, MANAGED_BY_TAG, readRotationState } from "./rotation-state";
+
+/** Role definition ID of the built-in role "Key Vault Secrets User" (read secret values). */
+export const KEY_VAULT_SECRETS_USER_ROLE_ID = "4633458b-17de-408a-b874-0445c86b69e6";
+
+/** The vault a published credential goes to. */
+export interface VaultRef {
+  /** Vault name, e.g. `flow-dev-x7k2pq`. */
+  name: pulumi.Input<string>;
+  /** Resource group holding the vault. */
+  resourceGroupName: pulumi.Input<string>;
+  /** Data-plane URI, e.g. `https://flow-dev-x7k2pq.vault.azure.net/`: the secret URI when ARM gives none. */
+  uri?: pulumi.Input<string>;
+  /**
+   * What gives the deploying identity data-plane rights on the vault (Key Vault deletes secrets through
+   * the data plane): secrets depend on it, so it is created before them and removed after them.
+   */
+  writeAccess?: pulumi.Resource[];
+}
+
+/** Full ID of the built-in role `roleId` in the subscription of the resource `armId`. */
+export function roleDefinitionIdIn(armId: string, roleId: string): string {
+  const subscription = /^\/subscriptions\/[^/]+/i.exec(armId)?.[0] ?? "";
+  return `${subscription}/providers/Microsoft.Authorization/roleDefinitions/${roleId}`;
+}
+
+/** Full ID of *Key Vault Secrets User* in the subscription of the resource `armId`. */
+export function secretsUserRoleDefinitionId(armId: string): string {
+  return roleDefinitionIdIn(armId, KEY_VAULT_SECRETS_USER_ROLE_ID);
+}
+
+/** URI of the secret `name` in the vault at `vaultUri` (without version), or undefined without a vault URI. */
+export function secretUriIn(vaultUri: string | undefined, name: string): string | undefined {
+  return vaultUri ? `${vaultUri.replace(/\/*$/, "/")}secrets/${name}` : undefined;
+}
+
+/** Where a caller's rotation state lives and what it schedules. */
+export interface RotationSource {
+  /** Vault holding the published secret (and its state tags). */
+  vault: VaultRef;
+  /** Name of the vault secret, e.g. `erp-client-secret`. */
+  secretName: string;
+  /** The caller's client ID: the state must be this app's. */
+  clientId: pulumi.Input<string>;
+  /** The schedule (`flow-trigger-auth:rotation`). */
+  policy: RotationPolicy;
+  /** "Now" for this run, in ms since the Unix epoch. */
+  nowMs: number;
+  /** What a slot holds, for the run's log, e.g. `secret` or `certificate`. */
+  what: string;
+}
+
+/**
+ * This run's rotation plan: the state read from the published secret's tags, planned at `nowMs`;
+ * logs where the state came from and which slots are replaced.
+ */
+export function planFromVault(owner: pulumi.Resource, source: RotationSource): pulumi.Output<RotationPlan> {
+  const read = readRotationState(
+    {
+      resourceGroupName: source.vault.resourceGroupName,
+      vaultName: source.vault.name,
+      secretName: source.secretName,
+      clientId: source.clientId,
+    },
+    source.policy,
+    { parent: owner },
+  );
+  return read.apply((found) => {
+    const p = planRotation(source.policy, source.nowMs, found.state);
+    if (found.note) void pulumi.log.info(found.note, owner);
+    if (p.replaced.length > 0) {
+      const slots = p.replaced.map((s) => `slot ${s} (until ${isoTime(p[s].endMs)})`).join(" and ");
+      void pulumi.log.info(
+        `${source.secretName}: new ${source.what} in ${slots}; slot ${p.published.slot} published`,
+        owner,
+      );
+    }
+    return p;
+  });
+}
+
+/** What {@link publishToVault} writes. */
+export interface Publication {
+  vault: VaultRef;
+  secretName: string;
+  clientId: pulumi.Input<string>;
+  plan: pulumi.Output<RotationPlan>;
+  /** The published slot's value: a Pulumi secret. */
+  value: pulumi.Output<string>;
+  /** Content type of the vault secret, e.g. `application/x-pem-file`. */
+  contentType: string;
+  /** Principals granted *Key Vault Secrets User* on this secret only (duplicates by object ID are merged). */
+  readers: SecretReader[];
+  /** Resources that must exist before the vault secret is written, e.g. its expiry alerts' subscriptions. */
+  publishAfter?: pulumi.Resource[];
+}
+
+/** The vault secret as published, and what callers and other resources need of it. */
+export interface Published {
+  secret: keyvault.Secret;
+  /** Name of the vault secret, once it exists. */
+  secretName: pulumi.Output<string>;
+  /** URI without version (always the current value), e.g. `https://v.vault.azure.net/secrets/erp-client-secret`. */
+  secretUri: pulumi.Output<string>;
+  /** URI of the current version; changes exactly when the published value (or its state) changes. */
+  secretVersionUri: pulumi.Output<string>;
+  /** ARM ID of the vault secret; scope of its role assignments. */
+  secretId: pulumi.Output<string>;
+}
+
+/**
+ * The Key Vault secret `${name}-kv` holding the published slot's value, expiring with it, with the
+ * rotation state in its tags, and a *Key Vault Secrets User* assignment `${name}-reader-<objectId>`
+ * on it per reader; all children of `owner`.
+ */
+export function publishToVault(owner: pulumi.Resource, name: string, args: Publication): Published {
+  const { plan } = args;
+  const secret = new keyvault.Secret(
+    `${name}-kv`,
+    {
+      resourceGroupName: args.vault.resourceGroupName,
+      vaultName: args.vault.name,
+      secretName: args.secretName,
+      properties: {
+        value: args.value,
+        contentType: args.contentType,
+        attributes: { enabled: true, expires: plan.apply((p) => Math.floor(p.published.endMs / 1000)) },
+      },
+      tags: pulumi.all([args.clientId, plan]).apply(([clientId, p]) => ({
+        [CLIENT_ID_TAG]: clientId,
+        slot: p.published.slot,
+        period: String(p.published.period),
+        [STATE_TAG]: encodeState(p.state),
+        [MANAGED_BY_TAG]: MANAGED_BY,
+      })),
+    },
+    { parent: owner, dependsOn: [...(args.publishAfter ?? []), ...(args.vault.writeAccess ?? [])] },
+  );
+
+  const roleDefinitionId = secret.id.apply(secretsUserRoleDefinitionId);
+  // One assignment per principal: the first entry for an object ID wins (caller-level before stack-wide).
+  const readers = new Map<string, SecretReader>();
+  for (const r of args.readers)
+    if (!readers.has(r.objectId.toLowerCase())) readers.set(r.objectId.toLowerCase(), r);
+  for (const [objectId, reader] of readers) {
+    new authorization.RoleAssignment(
+      `${name}-reader-${objectId}`,
+      {
+        principalId: reader.objectId,
+        principalType: reader.type,
+        roleDefinitionId,
+        scope: secret.id,
+        description: `Reads ${args.secretName} (flow-trigger-auth)`,
+      },
+      { parent: owner },
+    );
+  }
+
+  return {
+    secret,
+    secretName: givenName(secret, args.secretName),
+    // `properties` is a secret as a whole because it carries the value; its URIs are not secret.
+    // The URI is the vault's plus `secrets/<name>`, which is also what ARM answers with.
+    secretUri: pulumi.unsecret(
+      pulumi
+        .all([secret.properties, args.vault.uri])
+        .apply(([p, uri]) => p?.secretUri ?? secretUriIn(uri, args.secretName)),
+    ) as pulumi.Output<string>,
+    secretVersionUri: pulumi.unsecret(secret.properties.apply((p) => p.secretUriWithVersion)),
+    secretId: secret.id,
+  };
+}
