@@ -6,7 +6,7 @@ import * as random from "@pulumi/random";
 import { parseVaultId } from "../config";
 import { VAULT_SUFFIX_LENGTH, vaultNameBase } from "../naming";
 import { givenName } from "./given-name";
-import { roleDefinitionIdIn } from "./rotating-secret";
+import { roleDefinitionIdIn } from "./published-credential";
 
 /**
  * Role definition ID of the built-in role "Key Vault Secrets Officer": the data-plane rights the
@@ -58,19 +58,27 @@ export interface SecretVaultArgs {
    * it fails, nothing is created (no purge-protected vault is left behind by a stack that cannot work).
    */
   createAfter?: pulumi.Output<unknown>;
+  /**
+   * Whether credentials are kept in the vault (default true). False when every caller is federated or
+   * a managed identity and the stack only needs a home for the identities it creates: then no vault is
+   * created (only its resource group), and an existing vault is only read for its group and region.
+   */
+  storesCredentials?: boolean;
 }
 
 /**
- * The Key Vault that holds every caller's published client secret: created with RBAC authorization,
- * soft delete and purge protection and a generated globally unique name, or an existing vault by ID.
+ * The Key Vault that holds every caller's published client secret or certificate, and its resource
+ * group (where the stack's managed identities live too): created with RBAC authorization, soft delete
+ * and purge protection and a generated globally unique name, or an existing vault by ID. A stack that
+ * keeps no credential in Key Vault gets the resource group alone.
  */
 export class SecretVault extends pulumi.ComponentResource {
-  /** Vault name, e.g. `flow-dev-x7k2pq`. */
-  public readonly vaultName: pulumi.Output<string>;
-  /** Data-plane URI, e.g. `https://flow-dev-x7k2pq.vault.azure.net/`. */
-  public readonly vaultUri: pulumi.Output<string>;
-  /** ARM ID of the vault; scope prefix of every secret. */
-  public readonly vaultId: pulumi.Output<string>;
+  /** Vault name, e.g. `flow-dev-x7k2pq`; undefined when no vault was created (`storesCredentials: false`). */
+  public readonly vaultName?: pulumi.Output<string>;
+  /** Data-plane URI, e.g. `https://flow-dev-x7k2pq.vault.azure.net/`; undefined without a created vault. */
+  public readonly vaultUri?: pulumi.Output<string>;
+  /** ARM ID of the vault; scope prefix of every secret; undefined without a created vault. */
+  public readonly vaultId?: pulumi.Output<string>;
   /** Resource group holding the vault. */
   public readonly resourceGroupName: pulumi.Output<string>;
   /** Region of the vault, e.g. `westeurope`; Event Grid topics on it must live there too. */
@@ -84,6 +92,7 @@ export class SecretVault extends pulumi.ComponentResource {
 
   constructor(name: string, args: SecretVaultArgs, opts?: pulumi.ComponentResourceOptions) {
     super("flow-trigger-auth:keyvault:SecretVault", name, {}, opts);
+    const storesCredentials = args.storesCredentials ?? true;
 
     if (args.existingVaultId) {
       const { subscriptionId, resourceGroupName, vaultName } = parseVaultId(args.existingVaultId);
@@ -96,7 +105,8 @@ export class SecretVault extends pulumi.ComponentResource {
       });
       // Every name a write uses comes out of both checks: nothing is written to a vault that fails them.
       const checked = found.apply((v) => {
-        const problem = vaultPermissionModelProblem(vaultName, v.properties?.enableRbacAuthorization);
+        const problem =
+          storesCredentials && vaultPermissionModelProblem(vaultName, v.properties?.enableRbacAuthorization);
         if (problem) throw new Error(problem);
         return v;
       });
@@ -120,49 +130,54 @@ export class SecretVault extends pulumi.ComponentResource {
         },
         { parent: this, dependsOn: after },
       );
-      const suffix = new random.RandomString(
-        `${name}-suffix`,
-        { length: VAULT_SUFFIX_LENGTH, upper: false, special: false, numeric: true, lower: true },
-        { parent: this, dependsOn: after },
-      );
-      const vaultName = pulumi.interpolate`${vaultNameBase(args.namePrefix, args.environment)}-${suffix.result}`;
-      const vault = new keyvault.Vault(
-        name,
-        {
-          resourceGroupName: givenName(group, groupName),
-          location: args.location,
-          vaultName,
-          properties: {
-            tenantId: args.tenantId,
-            sku: { family: "A", name: keyvault.SkuName.Standard },
-            enableRbacAuthorization: true,
-            // Ignored under RBAC, but ARM's create contract expects the list: send it empty, never a policy.
-            accessPolicies: [],
-            enableSoftDelete: true,
-            softDeleteRetentionInDays: 90,
-            enablePurgeProtection: true,
-          },
-          tags: { "managed-by": "flow-trigger-auth", environment: args.environment },
-        },
-        { parent: this, dependsOn: after },
-      );
-      const deployer = authorization.getClientConfigOutput({ parent: this }).objectId;
-      const officer = new authorization.RoleAssignment(
-        `${name}-deployer`,
-        {
-          principalId: deployer,
-          roleDefinitionId: vault.id.apply((id) => roleDefinitionIdIn(id, KEY_VAULT_SECRETS_OFFICER_ROLE_ID)),
-          scope: vault.id,
-          description: "Deploys flow-trigger-auth: deletes and recovers caller secrets (flow-trigger-auth)",
-        },
-        { parent: this },
-      );
-      this.vaultName = givenName(vault, vaultName);
       this.resourceGroupName = givenName(group, groupName);
-      this.vaultId = vault.id;
       this.location = pulumi.output(args.location);
-      this.vaultUri = vault.properties.apply((p) => p.vaultUri ?? "");
-      this.writeAccess = [officer];
+      this.writeAccess = [];
+      if (storesCredentials) {
+        const suffix = new random.RandomString(
+          `${name}-suffix`,
+          { length: VAULT_SUFFIX_LENGTH, upper: false, special: false, numeric: true, lower: true },
+          { parent: this, dependsOn: after },
+        );
+        const vaultName = pulumi.interpolate`${vaultNameBase(args.namePrefix, args.environment)}-${suffix.result}`;
+        const vault = new keyvault.Vault(
+          name,
+          {
+            resourceGroupName: givenName(group, groupName),
+            location: args.location,
+            vaultName,
+            properties: {
+              tenantId: args.tenantId,
+              sku: { family: "A", name: keyvault.SkuName.Standard },
+              enableRbacAuthorization: true,
+              // Ignored under RBAC, but ARM's create contract expects the list: send it empty, never a policy.
+              accessPolicies: [],
+              enableSoftDelete: true,
+              softDeleteRetentionInDays: 90,
+              enablePurgeProtection: true,
+            },
+            tags: { "managed-by": "flow-trigger-auth", environment: args.environment },
+          },
+          { parent: this, dependsOn: after },
+        );
+        const deployer = authorization.getClientConfigOutput({ parent: this }).objectId;
+        const officer = new authorization.RoleAssignment(
+          `${name}-deployer`,
+          {
+            principalId: deployer,
+            roleDefinitionId: vault.id.apply((id) =>
+              roleDefinitionIdIn(id, KEY_VAULT_SECRETS_OFFICER_ROLE_ID),
+            ),
+            scope: vault.id,
+            description: "Deploys flow-trigger-auth: deletes and recovers caller secrets (flow-trigger-auth)",
+          },
+          { parent: this },
+        );
+        this.vaultName = givenName(vault, vaultName);
+        this.vaultId = vault.id;
+        this.vaultUri = vault.properties.apply((p) => p.vaultUri ?? "");
+        this.writeAccess = [officer];
+      }
     }
 
     this.registerOutputs({
