@@ -3,12 +3,21 @@
  * IDs, `/applications/<id>` resource IDs, ARM IDs, vault URIs, random secret values. It remembers
  * what earlier runs deployed, like Pulumi's state does, so re-runs can be compared:
  * - a resource keeps its ID and computed values across runs unless an input that forces replacement
- *   changed (ApplicationPassword: any input, as in the azuread provider; RandomString: any input;
- *   Key Vault secret: its vault, group or name);
+ *   changed (ApplicationPassword and ApplicationCertificate: any input, as in the azuread provider;
+ *   federated identity credential: its app or display name, the rest is updated in place; RandomString,
+ *   tls PrivateKey and SelfSignedCert: any input; Key Vault secret: its vault, group or name;
+ *   user-assigned identity: its group, name or region), or its `replacementTrigger` changed, or (a
+ *   SelfSignedCert) its validity has ended at the run's time, which the TLS provider plans as a
+ *   replacement on its own;
+ * - Entra refuses what Graph refuses: a certificate credential ending after its certificate or
+ *   already ended, a federated credential with a name Entra does not take, a second one with the same
+ *   issuer and subject, more than 20 per app;
  * - `keyvault.getSecret` answers with the tags and expiry the last run wrote, or fails with ARM's
- *   404 (`Status=404 Code="SecretNotFound"`) when there is none or it was deleted by hand.
+ *   404 (`Status=404 Code="SecretNotFound"`) when there is none or it was deleted by hand;
+ * - `azuread.getServicePrincipal({ objectId })` answers for the principals the tenant has
+ *   (`principals`), else fails as the provider does (`Service Principal (...) was not found`).
  */
-import { randomBytes, randomUUID } from "node:crypto";
+import { createHash, randomBytes, randomUUID } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { InvokeError, runMocked, type Declared, type FakeCloud, type MockRun } from "../../ops/mock-engine";
 
@@ -31,6 +40,11 @@ export const T = {
   role: "azure-native:authorization:RoleAssignment",
   random: "random:index/randomString:RandomString",
   command: "command:local:Command",
+  key: "tls:index/privateKey:PrivateKey",
+  cert: "tls:index/selfSignedCert:SelfSignedCert",
+  appCert: "azuread:index/applicationCertificate:ApplicationCertificate",
+  fic: "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential",
+  identity: "azure-native:managedidentity:UserAssignedIdentity",
 } as const;
 
 /** Inputs whose change makes the provider replace the resource (others update it in place). */
@@ -43,7 +57,20 @@ const REPLACED_ON: Record<string, "any" | string[]> = {
   [T.grant]: ["servicePrincipalObjectId", "resourceServicePrincipalObjectId", "userObjectId"],
   [T.sp]: ["clientId"],
   [T.command]: ["triggers"],
+  [T.key]: ["algorithm", "rsaBits", "ecdsaCurve"],
+  [T.cert]: "any",
+  [T.appCert]: "any",
+  [T.fic]: ["applicationId", "displayName"],
+  [T.identity]: ["resourceGroupName", "resourceName", "location"],
 };
+
+/** An existing service principal of the tenant, as `getServicePrincipal` answers for it. */
+export interface FakePrincipal {
+  clientId: string;
+  displayName: string;
+  /** `Application` or `ManagedIdentity` (default). */
+  type?: string;
+}
 
 /** Options of {@link FakeAzure}. */
 export interface FakeAzureOptions {
@@ -60,12 +87,16 @@ export interface FakeAzureOptions {
   getSecretError?: string;
   /** DNS suffix of vaults in the subscription's Azure cloud, e.g. `vault.usgovcloudapi.net`. Default the public cloud's. */
   vaultDnsSuffix?: string;
+  /** Service principals of the tenant by object ID, e.g. existing managed identities. */
+  principals?: Record<string, FakePrincipal>;
 }
 
 interface Kept {
   inputs: Record<string, any>;
   id: string;
   state: Record<string, any>;
+  /** The `replacementTrigger` it was registered with. */
+  trigger?: string;
 }
 
 /**
@@ -103,6 +134,8 @@ export class FakeAzure implements FakeCloud {
   private changes: RunChanges = { created: [], replaced: [], updated: [] };
   /** What the last run registered, by `type name`: options the mocks do not see. */
   readonly registrations = new Map<string, Registration>();
+  /** The time of the current run (ms), for what providers decide by the clock; undefined: not modelled. */
+  private now?: number;
 
   constructor(readonly options: FakeAzureOptions = {}) {}
 
@@ -110,13 +143,18 @@ export class FakeAzure implements FakeCloud {
     return this.options.vaultDnsSuffix ?? "vault.azure.net";
   }
 
-  /** Runs the program as one `pulumi up` of stack `stack`; `changes` says what it did. */
+  /**
+   * Runs the program as one `pulumi up` of stack `stack`; `changes` says what it did. `nowMs` is the
+   * time of the run as the providers see it (certificate validity); give the program the same.
+   */
   async run<T>(
     program: () => T | Promise<T>,
     stack = "dev",
+    nowMs?: number,
   ): Promise<MockRun<Awaited<T>> & { changes: RunChanges }> {
     this.changes = { created: [], replaced: [], updated: [] };
     this.registrations.clear();
+    this.now = nowMs;
     const run = await runMocked(
       this,
       () => {
@@ -178,18 +216,22 @@ export class FakeAzure implements FakeCloud {
     const key = `${type} ${name}`;
     if (!custom) return { id: "", state: {} };
     const before = this.kept.get(key);
+    const registered = this.registrations.get(key)?.replacementTrigger;
+    const trigger = registered === undefined ? undefined : JSON.stringify(registered);
     let answer: Kept;
-    if (before && !this.replaces(type, before.inputs, inputs)) {
+    if (before && !this.replaces(type, before, inputs, trigger)) {
       const changed = JSON.stringify(before.inputs) !== JSON.stringify(inputs);
       if (changed) this.changes.updated.push(key);
       answer = {
         inputs,
         id: before.id,
         state: changed ? this.updatedState(type, before, inputs) : before.state,
+        trigger,
       };
     } else {
+      this.refuse(type, key, inputs);
       (before ? this.changes.replaced : this.changes.created).push(key);
-      answer = { inputs, ...this.created(type, name, inputs) };
+      answer = { inputs, ...this.created(type, name, inputs), trigger };
     }
     if (type === T.secret) this.deletedByHand.delete(inputs.secretName);
     this.kept.set(key, answer);
@@ -202,11 +244,52 @@ export class FakeAzure implements FakeCloud {
     return { id: answer.id, state };
   }
 
-  private replaces(type: string, before: Record<string, any>, after: Record<string, any>): boolean {
+  private replaces(type: string, before: Kept, after: Record<string, any>, trigger?: string): boolean {
+    // The engine replaces a resource whose replacementTrigger changed, whatever its provider says.
+    if (before.trigger !== undefined && trigger !== undefined && before.trigger !== trigger) return true;
+    // The TLS provider plans a replacement once a certificate's validity has ended (readyForRenewal).
+    if (type === T.cert && this.now !== undefined && Date.parse(before.state.validityEndTime) <= this.now) {
+      return true;
+    }
     const keys = REPLACED_ON[type];
     if (!keys) return false;
     const pick = (o: Record<string, any>) => JSON.stringify(keys === "any" ? o : keys.map((k) => o[k]));
-    return pick(before) !== pick(after);
+    return pick(before.inputs) !== pick(after);
+  }
+
+  /** Refuses a create the way Entra does; the error fails that resource's registration. */
+  private refuse(type: string, key: string, inputs: Record<string, any>): void {
+    const now = this.now ?? Date.now();
+    if (type === T.appCert) {
+      const cert = [...this.kept.values()].find((k) => k.state.certPem === inputs.value);
+      const end = Date.parse(inputs.endDate);
+      if (end <= now || (cert && end > Date.parse(cert.state.validityEndTime))) {
+        throw new Error(
+          `Adding certificate for ${inputs.applicationId}: unexpected status 400 (400 Bad Request) with error: ` +
+            "KeyCredentialsInvalidEndDate: Key credential end date is invalid.",
+        );
+      }
+    }
+    if (type === T.fic) {
+      const name: string = inputs.displayName;
+      const siblings = [...this.kept.entries()].filter(
+        ([k, v]) => k.startsWith(`${T.fic} `) && k !== key && v.inputs.applicationId === inputs.applicationId,
+      );
+      const problem = !/^[A-Za-z0-9][A-Za-z0-9_-]{2,119}$/.test(name)
+        ? "Request_BadRequest: The name must be 3-120 URL friendly characters"
+        : inputs.audiences?.length !== 1
+          ? "Request_BadRequest: audiences must have exactly one value"
+          : siblings.some(([, v]) => v.inputs.issuer === inputs.issuer && v.inputs.subject === inputs.subject)
+            ? "Request_MultipleObjectsWithSameKeyValue: issuer and subject combination already exists"
+            : siblings.length >= 20
+              ? "Request_BadRequest: the maximum number of federated identity credentials (20) is reached"
+              : undefined;
+      if (problem) {
+        throw new Error(
+          `Adding federated identity credential for ${inputs.applicationId}: unexpected status 400 with error: ${problem}`,
+        );
+      }
+    }
   }
 
   /** The state of an updated resource: its new inputs, its computed values kept. */
@@ -231,7 +314,72 @@ export class FakeAzure implements FakeCloud {
     inputs: Record<string, any>,
   ): { id: string; state: Record<string, any> } {
     const armRg = (rg: string) => `/subscriptions/${SUBSCRIPTION_ID}/resourceGroups/${rg}`;
+    const now = this.now ?? Date.now();
+    const objectIdOf = (applicationId: string) => applicationId.split("/").pop();
     switch (type) {
+      case T.key: {
+        // RSA 2048: PKCS#1 and PKCS#8 PEM, as the TLS provider writes them (secret outputs).
+        const der = randomBytes(1190);
+        return {
+          id: createHash("sha1").update(der).digest("hex"),
+          state: {
+            ...inputs,
+            ecdsaCurve: "P224",
+            privateKeyPem: pem("RSA PRIVATE KEY", der),
+            privateKeyPemPkcs8: pem("PRIVATE KEY", Buffer.concat([randomBytes(26), der])),
+            privateKeyOpenssh: pem("OPENSSH PRIVATE KEY", randomBytes(1500)),
+            publicKeyPem: pem("PUBLIC KEY", randomBytes(294)),
+            publicKeyOpenssh: `ssh-rsa ${randomBytes(279).toString("base64")}\n`,
+            publicKeyFingerprintSha256: `SHA256:${randomBytes(32).toString("base64").replace(/=+$/, "")}`,
+          },
+        };
+      }
+      case T.cert: {
+        const start = Math.floor(now / 1000) * 1000;
+        const end = start + inputs.validityPeriodHours * 3_600_000;
+        return {
+          id: BigInt(`0x${hex(16)}`).toString(),
+          state: {
+            ...inputs,
+            certPem: pem("CERTIFICATE", randomBytes(760)),
+            validityStartTime: isoSeconds(start),
+            validityEndTime: isoSeconds(end),
+            readyForRenewal: false,
+            earlyRenewalHours: 0,
+            isCaCertificate: false,
+            keyAlgorithm: "RSA",
+          },
+        };
+      }
+      case T.appCert: {
+        const keyId = randomUUID();
+        return {
+          id: `${objectIdOf(inputs.applicationId)}/certificate/${keyId}`,
+          // Read echoes start and end from Graph; the start is the certificate's, or now.
+          state: { ...inputs, keyId, startDate: isoSeconds(now) },
+        };
+      }
+      case T.fic: {
+        const credentialId = randomUUID();
+        return {
+          id: `${objectIdOf(inputs.applicationId)}/federatedIdentityCredential/${credentialId}`,
+          state: { ...inputs, credentialId },
+        };
+      }
+      case T.identity: {
+        const resourceName = inputs.resourceName ?? `${name}${hex(4)}`;
+        return {
+          id: `${armRg(inputs.resourceGroupName)}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${resourceName}`,
+          state: {
+            ...inputs,
+            name: resourceName,
+            principalId: randomUUID(),
+            clientId: randomUUID(),
+            tenantId: TENANT_ID,
+            type: "Microsoft.ManagedIdentity/userAssignedIdentities",
+          },
+        };
+      }
       case T.app: {
         const objectId = randomUUID();
         return {
@@ -356,6 +504,23 @@ export class FakeAzure implements FakeCloud {
           clientId: randomUUID(),
         };
       case "azuread:index/getServicePrincipal:getServicePrincipal":
+        if (inputs.objectId !== undefined) {
+          const found = this.options.principals?.[inputs.objectId];
+          if (!found) {
+            throw new InvokeError(
+              token,
+              `Service Principal (Service Principal: "${inputs.objectId}") was not found`,
+            );
+          }
+          return {
+            id: `/servicePrincipals/${inputs.objectId}`,
+            objectId: inputs.objectId,
+            clientId: found.clientId,
+            displayName: found.displayName,
+            type: found.type ?? "ManagedIdentity",
+            oauth2PermissionScopeIds: {},
+          };
+        }
         if (this.options.flowServiceMissing) {
           throw new InvokeError(
             token,
@@ -418,6 +583,17 @@ interface RegisterRequest {
   getReplacementTrigger?(): { toJavaScript(): unknown } | undefined;
   getAliasesList(): { toObject(): unknown }[];
   getDeletebeforereplace(): boolean;
+}
+
+/** `der` as a PEM block of type `label`, 64 characters a line, as Go's encoding/pem writes it. */
+function pem(label: string, der: Buffer): string {
+  const lines = der.toString("base64").match(/.{1,64}/g)!;
+  return `-----BEGIN ${label}-----\n${lines.join("\n")}\n-----END ${label}-----\n`;
+}
+
+/** RFC 3339 in whole seconds, as Go writes it (`2026-11-22T09:30:00Z`). */
+function isoSeconds(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
 function hex(bytes: number): string {
