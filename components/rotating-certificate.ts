@@ -1,0 +1,270 @@
+import { createHash } from "node:crypto";
+import * as azuread from "@pulumi/azuread";
+import * as pulumi from "@pulumi/pulumi";
+import * as tls from "@pulumi/tls";
+import type { SecretReader } from "../config";
+import {
+  DAY_MS,
+  isoTime,
+  type RotationPlan,
+  type RotationPolicy,
+  type SlotName,
+  type SlotPlan,
+} from "../rotation";
+import { planFromVault, publishToVault, type VaultRef } from "./published-credential";
+
+/** Content type of a published certificate: its private key and certificate, PEM, as Key Vault exports them. */
+export const CERTIFICATE_CONTENT_TYPE = "application/x-pem-file";
+
+/** Name of a certificate caller's secret in Key Vault, e.g. `sap-client-certificate`. */
+export function certificateSecretName(caller: string): string {
+  return `${caller}-client-certificate`;
+}
+
+/**
+ * Pulumi CLI versions that replace a resource when its `replacementTrigger` changes (3.208) without
+ * firing when only the trigger's dependencies change (fixed in 3.226). An older CLI ignores the option:
+ * the key of a slot would never be replaced, so certificate callers refuse to run with one.
+ */
+export const KEY_ROTATION_CLI = ">=3.226.0";
+
+/** Extra validity of a slot's X.509 certificate beyond its Entra credential's end (the longest rotationDays and a day). */
+export const CERTIFICATE_VALIDITY_MARGIN_MS = 366 * DAY_MS;
+
+const HOUR_MS = 3_600_000;
+
+/**
+ * How long a slot's certificate is valid, in hours from its creation (which is at or after the slot's
+ * start): past the slot's end by {@link CERTIFICATE_VALIDITY_MARGIN_MS}. The TLS provider re-issues a
+ * certificate whose validity has ended on its own, at any run; with the margin, a slot that outlives its
+ * end (the unpublished one, until its next boundary, at most rotationDays later) never is: only the
+ * plan replaces keys and certificates. Entra stops accepting the credential at its own end date.
+ */
+export function certificateValidityHours(slot: Pick<SlotPlan, "startMs" | "endMs">): number {
+  return Math.ceil((slot.endMs - slot.startMs + CERTIFICATE_VALIDITY_MARGIN_MS) / HOUR_MS);
+}
+
+/** SHA-256 thumbprint (upper-case hex) of the first certificate in `pem`: what `x5t#S256` carries. */
+export function certificateThumbprint(pem: string): string {
+  const body = /-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]+)-----END CERTIFICATE-----/.exec(pem)?.[1];
+  if (!body) throw new Error("not a PEM certificate (no BEGIN CERTIFICATE block)");
+  return createHash("sha256")
+    .update(Buffer.from(body.replace(/\s+/g, ""), "base64"))
+    .digest("hex")
+    .toUpperCase();
+}
+
+/**
+ * Common name of a slot's certificate, e.g. `flow-trigger-auth slot a until 2027-05-21T05:17:43Z`: what
+ * the portal shows for the credential (like the password's display name; at most 64 characters).
+ */
+export function certificateCommonName(slot: SlotName, endMs: number): string {
+  return `flow-trigger-auth slot ${slot} until ${isoTime(endMs)}`;
+}
+
+/** The file a caller reads: private key (PKCS#8) then certificate, PEM, as `ClientCertificateCredential` takes it. */
+export function certificateFile(privateKeyPkcs8: string, certPem: string): string {
+  return `${privateKeyPkcs8.trimEnd()}\n${certPem.trimEnd()}\n`;
+}
+
+/**
+ * Fails with what to do when the Pulumi CLI cannot rotate keys ({@link KEY_ROTATION_CLI}); resolves
+ * at once without an engine (tests, `validate`).
+ */
+export async function requireKeyRotation(
+  check: (range: string) => Promise<void> = pulumi.requirePulumiVersion,
+): Promise<void> {
+  try {
+    await check(KEY_ROTATION_CLI);
+  } catch (err) {
+    const detail = err instanceof Error ? err.message : String(err);
+    throw new Error(
+      `certificate callers need the Pulumi CLI ${KEY_ROTATION_CLI.slice(2)} or later: their keys are replaced on ` +
+        `schedule through the replacementTrigger resource option, which older versions ignore (${detail}). ` +
+        "Upgrade the Pulumi CLI (pulumi version shows it) and run again",
+    );
+  }
+}
+
+/** Arguments of {@link RotatingCertificate}. */
+export interface RotatingCertificateArgs {
+  /** Resource ID of the app registration (`app.id`, `/applications/<objectId>`), owner of both certificates. */
+  applicationId: pulumi.Input<string>;
+  /** Client ID of that app, e.g. `0b8f3c1e-…`; tagged on the vault secret so readers know whose certificate it is. */
+  clientId: pulumi.Input<string>;
+  /** The schedule (`flow-trigger-auth:rotation`), shared with client secrets, e.g. `{ rotationDays: 90, offsetDays: 0 }`. */
+  policy: RotationPolicy;
+  /** "Now" for this run, in ms since the Unix epoch (read once per run by the program). */
+  nowMs: number;
+  /** Vault that receives the published slot's key and certificate. */
+  vault: VaultRef;
+  /** Name of the vault secret, e.g. `sap-client-certificate`. */
+  secretName: string;
+  /** Principals granted *Key Vault Secrets User* on this secret only (duplicates by object ID are merged). */
+  readers: SecretReader[];
+  /** Resources that must exist before the vault secret is written, e.g. the Event Grid subscriptions of its expiry alerts. */
+  publishAfter?: pulumi.Resource[];
+  /** Error hooks of the Entra certificates, e.g. one that explains an app management policy refusal. */
+  onError?: pulumi.ErrorHook[];
+  /** Settles when keys may be made; fails the run instead. Default: {@link requireKeyRotation}. */
+  keyRotationCheck?: Promise<void>;
+}
+
+/** One slot: its key, its certificate, and the certificate as an Entra credential of the app. */
+interface CertificateSlot {
+  key: tls.PrivateKey;
+  certificate: tls.SelfSignedCert;
+  credential: azuread.ApplicationCertificate;
+}
+
+/**
+ * Two Entra certificate credentials ("slots") rotated on the same staggered schedule, with the same
+ * state, as {@link RotatingClientSecret}'s passwords, and the Key Vault secret holding the published
+ * slot's private key and certificate (PEM). Keys are RSA 2048, made by the program (`@pulumi/tls`):
+ * they live only in Pulumi state, encrypted as secrets, and in Key Vault; never in an output. A slot's
+ * key, certificate and credential are replaced exactly when the plan gives the slot another period or
+ * end date (docs/credentials.md).
+ */
+export class RotatingCertificate extends pulumi.ComponentResource {
+  /** Name of the vault secret, e.g. `sap-client-certificate`. */
+  public readonly secretName: pulumi.Output<string>;
+  /** URI of the vault secret without version, e.g. `https://v.vault.azure.net/secrets/sap-client-certificate`. */
+  public readonly secretUri: pulumi.Output<string>;
+  /** URI of the current version; changes exactly when the published certificate (or its state) changes. */
+  public readonly secretVersionUri: pulumi.Output<string>;
+  /** ARM ID of the vault secret; scope of its role assignments. */
+  public readonly secretId: pulumi.Output<string>;
+  /** When Entra stops accepting the published certificate (ISO 8601), e.g. `2027-05-21T05:17:43Z`. */
+  public readonly expiresAt: pulumi.Output<string>;
+  /** When the next slot is due to be replaced (ISO 8601). */
+  public readonly nextRotationAt: pulumi.Output<string>;
+  /** Which slot is published, `a` or `b`. */
+  public readonly publishedSlot: pulumi.Output<string>;
+  /** SHA-256 thumbprint of the published certificate (upper-case hex), e.g. for callers to check what they hold. */
+  public readonly thumbprint: pulumi.Output<string>;
+  /** The published certificate alone (PEM): public, what Entra holds. */
+  public readonly publishedCertificate: pulumi.Output<string>;
+  /** The published private key and certificate (PEM), as in Key Vault: a Pulumi secret, never exported. */
+  public readonly publishedPem: pulumi.Output<string>;
+  /** This run's rotation plan: which slots it replaces, and whether it starts afresh. */
+  public readonly plan: pulumi.Output<RotationPlan>;
+
+  constructor(name: string, args: RotatingCertificateArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("flow-trigger-auth:entra:RotatingCertificate", name, {}, opts);
+
+    const plan = planFromVault(this, {
+      vault: args.vault,
+      secretName: args.secretName,
+      clientId: args.clientId,
+      policy: args.policy,
+      nowMs: args.nowMs,
+      what: "certificate",
+    });
+    const gate = pulumi.output(args.keyRotationCheck ?? requireKeyRotation());
+    const slots: Record<SlotName, CertificateSlot> = {
+      a: this.slot(name, args, plan, gate, "a"),
+      b: this.slot(name, args, plan, gate, "b"),
+    };
+    const pick = <T>(p: RotationPlan, a: T, b: T) => (p.published.slot === "a" ? a : b);
+    const certificate = pulumi
+      .all([plan, slots.a.certificate.certPem, slots.b.certificate.certPem])
+      .apply(([p, a, b]) => pick(p, a, b));
+    const pem = pulumi.secret(
+      pulumi
+        .all([
+          plan,
+          slots.a.key.privateKeyPemPkcs8,
+          slots.a.certificate.certPem,
+          slots.b.key.privateKeyPemPkcs8,
+          slots.b.certificate.certPem,
+        ])
+        .apply(([p, keyA, certA, keyB, certB]) =>
+          p.published.slot === "a" ? certificateFile(keyA, certA) : certificateFile(keyB, certB),
+        ),
+    );
+
+    const published = publishToVault(this, name, {
+      vault: args.vault,
+      secretName: args.secretName,
+      clientId: args.clientId,
+      plan,
+      value: pem,
+      contentType: CERTIFICATE_CONTENT_TYPE,
+      readers: args.readers,
+      publishAfter: args.publishAfter,
+    });
+
+    this.secretName = published.secretName;
+    this.secretUri = published.secretUri;
+    this.secretVersionUri = published.secretVersionUri;
+    this.secretId = published.secretId;
+    this.expiresAt = plan.apply((p) => isoTime(p.published.endMs));
+    this.nextRotationAt = plan.apply((p) => isoTime(p.nextRotationMs));
+    this.publishedSlot = plan.apply((p) => p.published.slot);
+    this.thumbprint = certificate.apply(certificateThumbprint);
+    this.publishedCertificate = certificate;
+    this.publishedPem = pem;
+    this.plan = plan;
+
+    this.registerOutputs({
+      secretName: this.secretName,
+      secretUri: this.secretUri,
+      secretId: this.secretId,
+      expiresAt: this.expiresAt,
+      nextRotationAt: this.nextRotationAt,
+      publishedSlot: this.publishedSlot,
+      thumbprint: this.thumbprint,
+    });
+  }
+
+  /**
+   * One slot's key, certificate and Entra credential. The key has no input that changes with the slot:
+   * its `replacementTrigger` (the slot's period and end) replaces it; the certificate and the credential
+   * follow, as every input of theirs forces replacement (the new key, the slot's end in their inputs).
+   */
+  private slot(
+    name: string,
+    args: RotatingCertificateArgs,
+    plan: pulumi.Output<RotationPlan>,
+    gate: pulumi.Output<void>,
+    slot: SlotName,
+  ): CertificateSlot {
+    const key = new tls.PrivateKey(
+      `${name}-${slot}-key`,
+      { algorithm: "RSA", rsaBits: 2048 },
+      {
+        parent: this,
+        // Registered only once the CLI is known to honour the trigger; else the run fails here.
+        dependsOn: gate.apply((): pulumi.Resource[] => []),
+        replacementTrigger: plan.apply((p) => ({
+          slot,
+          period: p[slot].period,
+          endDate: isoTime(p[slot].endMs),
+        })),
+        additionalSecretOutputs: ["privateKeyPem", "privateKeyPemPkcs8", "privateKeyOpenssh"],
+      },
+    );
+    const certificate = new tls.SelfSignedCert(
+      `${name}-${slot}-cert`,
+      {
+        privateKeyPem: key.privateKeyPem,
+        subject: { commonName: plan.apply((p) => certificateCommonName(slot, p[slot].endMs)) },
+        validityPeriodHours: plan.apply((p) => certificateValidityHours(p[slot])),
+        allowedUses: ["digital_signature"],
+      },
+      { parent: this, additionalSecretOutputs: ["privateKeyPem"] },
+    );
+    const credential = new azuread.ApplicationCertificate(
+      `${name}-${slot}`,
+      {
+        applicationId: args.applicationId,
+        type: "AsymmetricX509Cert",
+        encoding: "pem",
+        value: certificate.certPem,
+        endDate: plan.apply((p) => isoTime(p[slot].endMs)),
+      },
+      { parent: this, ...(args.onError?.length ? { hooks: { onError: args.onError } } : {}) },
+    );
+    return { key, certificate, credential };
+  }
+}
