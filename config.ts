@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import { CLOUD_NAMES, type CloudName } from "./clouds";
+import { CREDENTIAL_KINDS, type CredentialKind } from "./outputs";
 
 /** Config namespace of this project. */
 export const NAMESPACE = "flow-trigger-auth";
@@ -89,6 +90,219 @@ const secretReader = z.strictObject({
   }),
 });
 
+/** The issuer of GitHub Actions' OIDC tokens (GitHub Enterprise Cloud may add `/<enterprise>`). */
+export const GITHUB_ISSUER = "https://token.actions.githubusercontent.com";
+
+/** The audience of a federated credential unless one is given (Entra's recommended value). */
+export const DEFAULT_FEDERATED_AUDIENCE = "api://AzureADTokenExchange";
+
+/** Most federated identity credentials Entra allows on one app. */
+export const MAX_FEDERATED_CREDENTIALS = 20;
+
+/** Entra's limit on an issuer, a subject or an audience. */
+const FEDERATED_TEXT_MAX = 600;
+
+/** `owner/repository` as GitHub names them, with the optional `@<id>` of immutable subjects. */
+const GITHUB_REPOSITORY = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:@\d+)?\/[A-Za-z0-9._-]{1,100}(?:@\d+)?$/;
+
+/** Claims GitHub may put in a subject (the default template uses `repo` and the context; custom templates others). */
+const GITHUB_SUBJECT_CLAIMS = new Set([
+  "repo",
+  "context",
+  "environment",
+  "ref",
+  "ref_type",
+  "ref_protected",
+  "actor",
+  "actor_id",
+  "base_ref",
+  "head_ref",
+  "event_name",
+  "job_workflow_ref",
+  "job_workflow_sha",
+  "repository",
+  "repository_id",
+  "repository_owner",
+  "repository_owner_id",
+  "repository_visibility",
+  "runner_environment",
+  "workflow",
+  "workflow_ref",
+  "workflow_sha",
+  "enterprise",
+  "enterprise_id",
+  "sha",
+  "run_id",
+  "run_number",
+  "run_attempt",
+  "check_run_id",
+]);
+
+/** True when `issuer` is GitHub Actions' (GitHub Enterprise Cloud: with `/<enterprise>`). */
+export function isGitHubIssuer(issuer: string): boolean {
+  return issuer === GITHUB_ISSUER || issuer.startsWith(`${GITHUB_ISSUER}/`);
+}
+
+const GITHUB_SUBJECT_FORMS =
+  "GitHub's subjects read repo:OWNER/REPO:environment:NAME, repo:OWNER/REPO:ref:refs/heads/BRANCH (or refs/tags/TAG) " +
+  "or repo:OWNER/REPO:pull_request, unless the repository uses a custom subject template; Entra compares " +
+  "subjects exactly and case-sensitively, so spell owner, repository and environment as GitHub does";
+
+/**
+ * Why GitHub Actions never issues `subject`, or undefined when it may: a sequence of `claim:value`
+ * pairs (and the bare `pull_request` context), starting with a claim, with no empty part and no
+ * wildcard (Entra matches subjects exactly, case-sensitively).
+ */
+export function githubSubjectProblem(subject: string): string | undefined {
+  const reason = ((): string | undefined => {
+    if (/[*?]/.test(subject)) return "Entra matches subjects exactly: wildcards match nothing";
+    if (/\s/.test(subject)) return "it contains white space";
+    const parts = subject.split(":");
+    if (!GITHUB_SUBJECT_CLAIMS.has(parts[0])) return `it must start with a claim such as repo:OWNER/REPO`;
+    for (let i = 0; i < parts.length; i += 2) {
+      const claim = parts[i];
+      if (claim === "pull_request") {
+        i -= 1;
+        continue;
+      }
+      if (!GITHUB_SUBJECT_CLAIMS.has(claim)) return `"${claim}" is not a claim GitHub puts in subjects`;
+      const value = parts[i + 1];
+      if (!value) return `${claim} has no value`;
+      if (claim === "repo" && !GITHUB_REPOSITORY.test(value)) return `repo "${value}" is not OWNER/REPO`;
+      if (claim === "ref" && !/^refs\/\S+\/\S+$/.test(value))
+        return `ref "${value}" must be a full ref such as refs/heads/main or refs/tags/v1`;
+    }
+    return undefined;
+  })();
+  return reason && `${show(subject)} is not a subject GitHub issues: ${reason}. ${GITHUB_SUBJECT_FORMS}`;
+}
+
+/** `:` inside a subject value, as GitHub writes it. */
+const subjectValue = (v: string) => v.replace(/:/g, "%3A");
+
+/** The subject GitHub Actions issues for a job of `github`'s repository and environment, ref or pull request. */
+export function githubSubject(github: GitHubFederation): string {
+  const context =
+    github.environment !== undefined
+      ? `environment:${subjectValue(github.environment)}`
+      : github.ref !== undefined
+        ? `ref:${subjectValue(github.ref)}`
+        : "pull_request";
+  return `repo:${github.repository}:${context}`;
+}
+
+const federatedText = (what: string) =>
+  z
+    .string({ error: `must be ${what}` })
+    .min(1, `must be ${what}`)
+    .max(FEDERATED_TEXT_MAX, `must be at most ${FEDERATED_TEXT_MAX} characters (Entra's limit)`);
+
+const github = z
+  .strictObject({
+    repository: patterned(
+      GITHUB_REPOSITORY,
+      "must be OWNER/REPOSITORY as GitHub spells it (Entra compares subjects case-sensitively), e.g. contoso/erp-sync",
+    ),
+    environment: z
+      .string({ error: "must be the name of a GitHub environment, e.g. prod" })
+      .min(1, "must be the name of a GitHub environment, e.g. prod")
+      .max(255, "must be at most 255 characters (GitHub's limit)")
+      .refine((s) => !/[*?\s]/.test(s), {
+        error: "must be the environment's exact name: no wildcard or white space (Entra matches exactly)",
+      })
+      .optional(),
+    ref: patterned(
+      /^refs\/(heads|tags)\/[^\s*?]+$/,
+      "must be a full ref without wildcards: refs/heads/<branch> or refs/tags/<tag>",
+    ).optional(),
+    pullRequest: z
+      .literal(true, { error: "must be true (jobs of pull requests), or be left out" })
+      .optional(),
+  })
+  .superRefine((g, ctx) => {
+    const given = (["environment", "ref", "pullRequest"] as const).filter((k) => g[k] !== undefined);
+    if (given.length !== 1) {
+      ctx.addIssue({
+        code: "custom",
+        message:
+          `give exactly one of environment, ref or pullRequest: true (GitHub's subject names exactly one of them)` +
+          (given.length ? `; got ${given.join(" and ")}` : ""),
+      });
+    }
+  });
+
+const federatedCredential = z
+  .strictObject({
+    issuer: httpsUrl(`the identity provider's HTTPS issuer URL, e.g. ${GITHUB_ISSUER}`)
+      .max(FEDERATED_TEXT_MAX, `must be at most ${FEDERATED_TEXT_MAX} characters (Entra's limit)`)
+      .optional(),
+    subject: federatedText(
+      "the subject of the external tokens, e.g. repo:contoso/erp-sync:environment:prod",
+    ).optional(),
+    audiences: z
+      .array(federatedText("an audience"), {
+        error: `must be a list of one audience, e.g. ["${DEFAULT_FEDERATED_AUDIENCE}"]`,
+      })
+      .length(
+        1,
+        `must list exactly one audience (Entra takes one per credential), e.g. ["${DEFAULT_FEDERATED_AUDIENCE}"]`,
+      )
+      .optional(),
+    github: github.optional(),
+  })
+  .superRefine((f, ctx) => {
+    const plain = f.issuer !== undefined || f.subject !== undefined;
+    if (f.github !== undefined && plain) {
+      ctx.addIssue({ code: "custom", message: "give either { issuer, subject } or { github }, not both" });
+      return;
+    }
+    if (f.github === undefined && !plain) {
+      ctx.addIssue({
+        code: "custom",
+        message:
+          "give { issuer, subject, audiences? } or { github: { repository, environment | ref | pullRequest } }",
+      });
+      return;
+    }
+    if (f.github !== undefined) return;
+    if (f.subject === undefined)
+      ctx.addIssue({ code: "custom", path: ["subject"], message: "is required with issuer" });
+    if (f.issuer === undefined)
+      ctx.addIssue({ code: "custom", path: ["issuer"], message: "is required with subject" });
+    if (f.issuer === undefined || f.subject === undefined) return;
+    if (f.issuer.replace(/\/+$/, "") === GITHUB_ISSUER && f.issuer !== GITHUB_ISSUER) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["issuer"],
+        message: `must be exactly ${GITHUB_ISSUER}, without a trailing slash: Entra compares it with the token's iss claim`,
+      });
+    } else if (isGitHubIssuer(f.issuer)) {
+      const problem = githubSubjectProblem(f.subject);
+      if (problem) ctx.addIssue({ code: "custom", path: ["subject"], message: problem });
+    }
+  });
+
+const managedIdentity = z
+  .strictObject({
+    principalId: patterned(
+      GUID,
+      "must be the object (principal) ID of an existing managed identity, a GUID (az identity show --query principalId)",
+    ).optional(),
+    create: z
+      .literal(true, { error: "must be true (to use an existing identity, give principalId instead)" })
+      .optional(),
+  })
+  .superRefine((m, ctx) => {
+    if (m.principalId !== undefined && m.create !== undefined) {
+      ctx.addIssue({ code: "custom", message: "give principalId or create: true, not both" });
+    } else if (m.principalId === undefined && m.create === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        message: "give principalId (the object ID of an existing managed identity) or create: true",
+      });
+    }
+  });
+
 const caller = z.strictObject({
   name: patterned(
     /^[a-z][a-z0-9-]{0,39}$/,
@@ -98,8 +312,24 @@ const caller = z.strictObject({
     .string({ error: "must be a string" })
     .max(1024, "must be at most 1024 characters")
     .optional(),
+  credential: z
+    .enum(CREDENTIAL_KINDS, {
+      error: (i) => `${show(i.input)} must be one of ${CREDENTIAL_KINDS.join(", ")}`,
+    })
+    .optional(),
   owners: z.array(objectId, { error: "must be a list of object IDs (GUIDs)" }).optional(),
   secretReaders: z.array(secretReader, { error: "must be a list of { objectId, type }" }).optional(),
+  federatedCredentials: z
+    .array(federatedCredential, {
+      error: `must be a list of 1 to ${MAX_FEDERATED_CREDENTIALS} federated credentials`,
+    })
+    .min(1, "must list at least 1 federated credential")
+    .max(
+      MAX_FEDERATED_CREDENTIALS,
+      `must list at most ${MAX_FEDERATED_CREDENTIALS} federated credentials (Entra's limit per app)`,
+    )
+    .optional(),
+  managedIdentity: managedIdentity.optional(),
 });
 
 const rotation = z.strictObject({
@@ -148,7 +378,7 @@ const schema = z.strictObject({
   callers: z
     .array(caller, {
       error: (i) =>
-        `${i.input === undefined ? "is required:" : "must be"} a list of 1 to 100 callers, each { name, description?, owners?, secretReaders? }`,
+        `${i.input === undefined ? "is required:" : "must be"} a list of 1 to 100 callers, each { name, description?, credential?, owners?, secretReaders?, federatedCredentials?, managedIdentity? }`,
     })
     .min(1, "must list at least 1 caller")
     .max(100, "must list at most 100 callers"),
@@ -163,15 +393,61 @@ type Parsed = z.infer<typeof schema>;
 /** A reader granted *Key Vault Secrets User* on a secret. */
 export type SecretReader = z.infer<typeof secretReader>;
 
-/** One calling system: gets its own app registration, enterprise app and rotating secret. */
-export interface CallerConfig {
+/** `{ github: ... }` in a federated credential: the subject GitHub Actions issues, spelled for people. */
+export interface GitHubFederation {
+  /** `owner/repository`, e.g. `contoso/erp-sync`. */
+  repository: string;
+  /** A GitHub environment, e.g. `prod`. */
+  environment?: string;
+  /** A full ref, e.g. `refs/heads/main` or `refs/tags/v1.2.0`. */
+  ref?: string;
+  /** Jobs triggered by pull requests. */
+  pullRequest?: true;
+}
+
+/** One federated identity credential, GitHub's shorthand expanded. */
+export interface FederatedCredentialConfig {
+  /** Issuer of the external tokens, e.g. `https://token.actions.githubusercontent.com`. */
+  issuer: string;
+  /** Their subject, matched exactly and case-sensitively, e.g. `repo:contoso/erp-sync:environment:prod`. */
+  subject: string;
+  /** Their audience (one), by default {@link DEFAULT_FEDERATED_AUDIENCE}. */
+  audiences: string[];
+}
+
+/** Which managed identity a caller is: an existing one by object ID, or one the stack creates. */
+export type ManagedIdentityConfig = { principalId: string } | { create: true };
+
+interface CallerBase {
   /** Short name, e.g. `erp`; goes into display names and the vault secret name. */
   name: string;
   description?: string;
-  /** Extra owners of the app registration and enterprise app (object IDs). */
-  owners: string[];
-  /** Readers of this caller's secret only. */
-  secretReaders: SecretReader[];
+}
+
+/**
+ * One calling system, by credential kind: secret and certificate callers get an app registration and
+ * two rotating credentials in Key Vault; federated callers an app registration that trusts external
+ * tokens; managed identity callers no app registration at all.
+ */
+export type CallerConfig =
+  | (CallerBase & {
+      credential: "secret" | "certificate";
+      /** Extra owners of the app registration and enterprise app (object IDs). */
+      owners: string[];
+      /** Readers of this caller's secret (or certificate) only. */
+      secretReaders: SecretReader[];
+    })
+  | (CallerBase & {
+      credential: "federated";
+      owners: string[];
+      /** 1 to 20 credentials, in the configured order. */
+      federatedCredentials: FederatedCredentialConfig[];
+    })
+  | (CallerBase & { credential: "managedIdentity"; managedIdentity: ManagedIdentityConfig });
+
+/** True for the credential kinds kept in Key Vault (and rotated): `secret` and `certificate`. */
+export function isVaulted(kind: CredentialKind): kind is "secret" | "certificate" {
+  return kind === "secret" || kind === "certificate";
 }
 
 /** The validated stack configuration, defaults applied. */
@@ -262,6 +538,8 @@ function crossChecks(input: Record<string, unknown>, problems: ConfigProblem[]):
       });
     } else seen.set(caller.name, i);
   });
+  const kinds = callerKinds(input.callers);
+  checkCredentialKeys(input.callers, problems);
   const smoke = input.smokeTest;
   if (
     isRecord(smoke) &&
@@ -273,7 +551,19 @@ function crossChecks(input: Record<string, unknown>, problems: ConfigProblem[]):
       path: `${NAMESPACE}:smokeTest.caller`,
       message: `${show(smoke.caller)} must name one of the callers: ${[...seen.keys()].join(", ") || "(none)"}`,
     });
+  } else if (isRecord(smoke) && typeof smoke.caller === "string" && seen.has(smoke.caller)) {
+    const kind = kinds[seen.get(smoke.caller)!];
+    if (kind && !isVaulted(kind)) {
+      problems.push({
+        path: `${NAMESPACE}:smokeTest.caller`,
+        message:
+          `${show(smoke.caller)} is a ${kind} caller: the in-stack smoke test signs in with the client secret or ` +
+          `certificate the stack keeps in Key Vault, which a ${kind} caller does not have; name a secret or certificate caller`,
+      });
+    }
   }
+  const known = kinds.filter((k): k is CredentialKind => k !== undefined);
+  const vaulted = known.some(isVaulted);
   const alerts = input.alerts;
   if (
     isRecord(alerts) &&
@@ -284,16 +574,148 @@ function crossChecks(input: Record<string, unknown>, problems: ConfigProblem[]):
       path: `${NAMESPACE}:alerts`,
       message: "must set emails, webhookUrl or both (remove the key to turn alerts off)",
     });
+  } else if (isRecord(alerts) && known.length > 0 && known.length === kinds.length && !vaulted) {
+    problems.push({
+      path: `${NAMESPACE}:alerts`,
+      message:
+        "watches the expiry of secrets and certificates in Key Vault, and no caller keeps one there (every caller is federated or a managed identity): remove alerts",
+    });
   }
   const existingVaultId = isRecord(input.keyVault) ? input.keyVault.existingVaultId : undefined;
   // An empty location is refused by the schema already.
   if (existingVaultId === undefined && input.location === undefined) {
-    problems.push({
-      path: LOCATION_KEY,
-      message:
-        "is required when the stack creates the Key Vault (e.g. `pulumi config set azure-native:location westeurope`), or set flow-trigger-auth:keyVault.existingVaultId",
-    });
+    const creates = createdIdentities(input.callers, kinds);
+    // A stack without a list of callers is refused by the schema; it is assumed to need the vault.
+    if (vaulted || !Array.isArray(input.callers)) {
+      problems.push({
+        path: LOCATION_KEY,
+        message:
+          "is required when the stack creates the Key Vault (e.g. `pulumi config set azure-native:location westeurope`), or set flow-trigger-auth:keyVault.existingVaultId",
+      });
+    } else if (creates.length) {
+      problems.push({
+        path: LOCATION_KEY,
+        message:
+          `is required when the stack creates a managed identity (${creates.join(", ")}), e.g. \`pulumi config set azure-native:location westeurope\`, ` +
+          "or set flow-trigger-auth:keyVault.existingVaultId to create it beside that vault",
+      });
+    }
   }
+}
+
+/** Each raw caller's credential kind (`secret` when left out); undefined where it is not one. */
+function callerKinds(callers: unknown): (CredentialKind | undefined)[] {
+  if (!Array.isArray(callers)) return [];
+  return callers.map((c) => {
+    const kind = isRecord(c) ? (c.credential ?? "secret") : undefined;
+    return (CREDENTIAL_KINDS as readonly unknown[]).includes(kind) ? (kind as CredentialKind) : undefined;
+  });
+}
+
+/** Key paths of the managed identities the stack would create. */
+function createdIdentities(callers: unknown, kinds: (CredentialKind | undefined)[]): string[] {
+  if (!Array.isArray(callers)) return [];
+  return callers.flatMap((c, i) =>
+    kinds[i] === "managedIdentity" &&
+    isRecord(c) &&
+    isRecord(c.managedIdentity) &&
+    c.managedIdentity.create === true
+      ? [`${NAMESPACE}:callers[${i}].managedIdentity.create`]
+      : [],
+  );
+}
+
+/** Keys each credential kind takes, beyond name and description. */
+const KIND_KEYS: Record<CredentialKind, readonly string[]> = {
+  secret: ["owners", "secretReaders"],
+  certificate: ["owners", "secretReaders"],
+  federated: ["owners", "federatedCredentials"],
+  managedIdentity: ["managedIdentity"],
+};
+
+/** Why a key does not fit a caller of `kind`. */
+function misplaced(key: string, kind: CredentialKind): string {
+  switch (key) {
+    case "federatedCredentials":
+    case "managedIdentity":
+      return `only a caller with credential: ${key === "managedIdentity" ? key : "federated"} takes ${key}; this caller's credential is ${kind}`;
+    case "owners":
+      return "a managed identity has no app registration to own: remove owners (the identity is managed through Azure RBAC)";
+    default:
+      return `a ${kind} caller keeps nothing in Key Vault, so there is nothing to read: remove secretReaders`;
+  }
+}
+
+/**
+ * Per caller: the keys its credential kind needs are there, and none that only another kind takes;
+ * federated credentials are unique per issuer and subject (Entra refuses a second one, and matches
+ * case-sensitively, so two that differ only in case cannot both be right).
+ */
+function checkCredentialKeys(callers: unknown, problems: ConfigProblem[]): void {
+  const kinds = callerKinds(callers);
+  (Array.isArray(callers) ? callers : []).forEach((c: unknown, i) => {
+    const kind = kinds[i];
+    if (!isRecord(c) || !kind) return;
+    const at = `${NAMESPACE}:callers[${i}]`;
+    for (const key of ["owners", "secretReaders", "federatedCredentials", "managedIdentity"]) {
+      if (c[key] !== undefined && !KIND_KEYS[kind].includes(key)) {
+        problems.push({ path: `${at}.${key}`, message: misplaced(key, kind) });
+      }
+    }
+    if (kind === "federated" && c.federatedCredentials === undefined) {
+      problems.push({
+        path: `${at}.federatedCredentials`,
+        message: `is required for credential: federated: a list of 1 to ${MAX_FEDERATED_CREDENTIALS} { issuer, subject, audiences? } or { github: { repository, environment | ref | pullRequest } }`,
+      });
+    }
+    if (kind === "managedIdentity" && c.managedIdentity === undefined) {
+      problems.push({
+        path: `${at}.managedIdentity`,
+        message:
+          "is required for credential: managedIdentity: { principalId: <object ID of an existing identity> } or { create: true }",
+      });
+    }
+    if (kind === "federated" && Array.isArray(c.federatedCredentials)) {
+      const seen: { key: string; exact: string; index: number }[] = [];
+      c.federatedCredentials.forEach((f: unknown, j) => {
+        const found = federatedIdentity(f);
+        if (!found) return;
+        const exact = `${found.issuer}\n${found.subject}`;
+        const key = exact.toLowerCase();
+        const first = seen.find((s) => s.key === key);
+        if (!first) {
+          seen.push({ key, exact, index: j });
+          return;
+        }
+        problems.push({
+          path: `${at}.federatedCredentials[${j}]`,
+          message:
+            first.exact === exact
+              ? `has the same issuer and subject as federatedCredentials[${first.index}] (${found.subject}); each must be unique`
+              : `differs from federatedCredentials[${first.index}] only in letter case (${found.subject}): Entra compares subjects ` +
+                "case-sensitively, so keep the one spelled exactly as the identity provider issues it",
+        });
+      });
+    }
+  });
+}
+
+/** Issuer and subject of a raw federated credential, GitHub's shorthand expanded; undefined when malformed. */
+function federatedIdentity(f: unknown): { issuer: string; subject: string } | undefined {
+  if (!isRecord(f)) return undefined;
+  if (isRecord(f.github)) {
+    const g = f.github;
+    if (typeof g.repository !== "string") return undefined;
+    const shorthand = { repository: g.repository } as GitHubFederation;
+    if (typeof g.environment === "string") shorthand.environment = g.environment;
+    else if (typeof g.ref === "string") shorthand.ref = g.ref;
+    else if (g.pullRequest === true) shorthand.pullRequest = true;
+    else return undefined;
+    return { issuer: GITHUB_ISSUER, subject: githubSubject(shorthand) };
+  }
+  return typeof f.issuer === "string" && typeof f.subject === "string"
+    ? { issuer: f.issuer, subject: f.subject }
+    : undefined;
 }
 
 /**
@@ -358,17 +780,42 @@ export function parseStackConfig(raw: Record<string, string>, stackName: string)
     cloud: c.cloud,
     namePrefix: c.namePrefix,
     location: c.location,
-    callers: c.callers.map((k) => ({
-      name: k.name,
-      description: k.description,
-      owners: k.owners ?? [],
-      secretReaders: k.secretReaders ?? [],
-    })),
+    callers: c.callers.map(callerConfig),
     rotation: c.rotation,
     keyVault: { existingVaultId: c.keyVault.existingVaultId, secretReaders: c.keyVault.secretReaders ?? [] },
     smokeTest: c.smokeTest,
     alerts: c.alerts ? { emails: c.alerts.emails ?? [], webhookUrl: c.alerts.webhookUrl } : undefined,
   };
+}
+
+/** A parsed caller in the shape of its credential kind (the cross checks vouch for the keys each kind needs). */
+function callerConfig(k: Parsed["callers"][number]): CallerConfig {
+  const base = { name: k.name, description: k.description };
+  const kind = k.credential ?? "secret";
+  switch (kind) {
+    case "secret":
+    case "certificate":
+      return { ...base, credential: kind, owners: k.owners ?? [], secretReaders: k.secretReaders ?? [] };
+    case "federated":
+      return {
+        ...base,
+        credential: kind,
+        owners: k.owners ?? [],
+        federatedCredentials: (k.federatedCredentials ?? []).map((f) => ({
+          issuer: f.github ? GITHUB_ISSUER : f.issuer!,
+          subject: f.github ? githubSubject(f.github as GitHubFederation) : f.subject!,
+          audiences: f.audiences ?? [DEFAULT_FEDERATED_AUDIENCE],
+        })),
+      };
+    case "managedIdentity": {
+      const m = k.managedIdentity!;
+      return {
+        ...base,
+        credential: kind,
+        managedIdentity: m.principalId !== undefined ? { principalId: m.principalId } : { create: true },
+      };
+    }
+  }
 }
 
 const STRING_KEYS = new Set(["environment", "cloud", "namePrefix"]);

@@ -5,21 +5,27 @@
 import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
 import { CLOUDS, tokenEndpoint } from "./clouds";
-import type { StackConfig } from "./config";
+import { isVaulted, NAMESPACE, type CallerConfig, type StackConfig } from "./config";
 import { ExpiryAlerts } from "./components/expiry-alerts";
-import { FlowCaller } from "./components/flow-caller";
+import { FlowCaller, type CallerCredentialArgs } from "./components/flow-caller";
 import { lookupFlowService } from "./components/flow-service";
+import { ManagedIdentityCaller } from "./components/managed-identity-caller";
+import type { VaultRef } from "./components/published-credential";
+import { certificateSecretName, requireKeyRotation } from "./components/rotating-certificate";
 import { SecretVault } from "./components/secret-vault";
 import { policyRefusalHook } from "./components/credential-policy";
 import { SmokeCheck } from "./components/smoke-check";
 import { actionGroupShortName, callerDisplayName, vaultSecretName } from "./naming";
-import type { StackOutputs as OutputsShape } from "./outputs";
+import type { CredentialKind, StackOutputs as OutputsShape } from "./outputs";
 
-/** One caller's outputs: {@link OutputsShape}'s caller, each value an Output. No secret values. */
-export type CallerOutputs = {
-  [K in keyof SecretCallerShape]: pulumi.Output<SecretCallerShape[K]> | SecretCallerShape[K];
-};
-type SecretCallerShape = Extract<OutputsShape["callers"][string], { credential: "secret" }>;
+/** The outputs schema's caller of credential kind `K`. */
+type CallerShape<K extends CredentialKind> = Extract<OutputsShape["callers"][string], { credential: K }>;
+
+/** Each value of `T` as an Output (or plain); optional keys stay optional (absent, never undefined). */
+type AsOutputs<T> = { [P in keyof T]: pulumi.Output<T[P]> | T[P] };
+
+/** One caller's outputs: {@link OutputsShape}'s caller of its kind, each value an Output. No secret values. */
+export type CallerOutputs = { [K in CredentialKind]: AsOutputs<CallerShape<K>> }[CredentialKind];
 
 /** Every stack output: {@link OutputsShape} (outputs.ts, the one definition readers parse), as Outputs. */
 export interface StackOutputs {
@@ -28,8 +34,9 @@ export interface StackOutputs {
   audience: string;
   scope: string;
   tokenEndpoint: pulumi.Output<string>;
-  keyVaultName: pulumi.Output<string>;
-  keyVaultUri: pulumi.Output<string>;
+  /** Absent when no caller keeps a credential in Key Vault. */
+  keyVaultName?: pulumi.Output<string>;
+  keyVaultUri?: pulumi.Output<string>;
   callers: Record<string, CallerOutputs>;
   allowedUsers: pulumi.Output<string[]>;
 }
@@ -37,6 +44,18 @@ export interface StackOutputs {
 /** Compile-time check: what the program exports unwraps to what readers parse. */
 type Assert<T extends true> = T;
 export type OutputsMatchSchema = Assert<pulumi.Unwrap<StackOutputs> extends OutputsShape ? true : false>;
+
+/**
+ * What the in-stack smoke test signs in with: the published client secret, or the published private
+ * key and certificate (PEM). Both are Pulumi secrets. components/smoke-check.ts consumes it.
+ */
+export type SmokeCredential =
+  { kind: "secret"; value: pulumi.Output<string> } | { kind: "certificate"; pem: pulumi.Output<string> };
+
+/** A caller as declared: its kind and the component that provisions it. */
+type Declared =
+  | { kind: "secret" | "certificate" | "federated"; config: CallerConfig; component: FlowCaller }
+  | { kind: "managedIdentity"; config: CallerConfig; component: ManagedIdentityCaller };
 
 /** Declares every resource of the stack for `config` at `nowMs` (ms since the Unix epoch). */
 export function defineStack(
@@ -46,7 +65,11 @@ export function defineStack(
 ): StackOutputs {
   const cloud = CLOUDS[config.cloud];
   const { rotationDays } = config.rotation;
-  if (rotationDays <= 30) {
+  const vaulted = config.callers.some((c) => isVaulted(c.credential));
+  const createsIdentity = config.callers.some(
+    (c) => c.credential === "managedIdentity" && "create" in c.managedIdentity,
+  );
+  if (rotationDays <= 30 && vaulted) {
     void pulumi.log.warn(
       `rotationDays ${rotationDays} ≤ 30: a published secret always expires within 30 days, so run ` +
         `rotation-status with --warn-days below ${rotationDays}` +
@@ -56,78 +79,142 @@ export function defineStack(
   const entra = azuread.getClientConfigOutput();
   const flowService = lookupFlowService();
 
-  const vault = new SecretVault("vault", {
-    namePrefix: config.namePrefix,
-    environment: config.environment,
-    tenantId: entra.tenantId,
-    location: config.location,
-    existingVaultId: config.keyVault.existingVaultId,
-    // A tenant without the Flow service principal gets its error and no vault.
-    createAfter: flowService.userScopeId,
-  });
+  // The vault exists for secrets and certificates; its resource group is also home to created identities.
+  const vault =
+    vaulted || createsIdentity
+      ? new SecretVault("vault", {
+          namePrefix: config.namePrefix,
+          environment: config.environment,
+          tenantId: entra.tenantId,
+          location: config.location,
+          existingVaultId: config.keyVault.existingVaultId,
+          // A tenant without the Flow service principal gets its error and no vault.
+          createAfter: flowService.userScopeId,
+          storesCredentials: vaulted,
+        })
+      : undefined;
+  const vaultRef: VaultRef | undefined =
+    vault?.vaultName && vaulted
+      ? {
+          name: vault.vaultName,
+          resourceGroupName: vault.resourceGroupName,
+          uri: vault.vaultUri,
+          writeAccess: vault.writeAccess,
+        }
+      : undefined;
 
   // Key Vault raises expiry events only for versions written after the subscriptions exist.
   const alerts =
-    config.alerts &&
-    new ExpiryAlerts("alerts", {
-      vaultId: vault.vaultId,
-      vaultLocation: vault.location,
-      resourceGroupName: vault.resourceGroupName,
-      namePrefix: `${config.namePrefix}-${config.environment}`,
-      shortName: actionGroupShortName(config.namePrefix, config.environment),
-      emails: config.alerts.emails,
-      webhookUrl:
-        config.alerts.webhookUrl === undefined ? undefined : pulumi.secret(config.alerts.webhookUrl),
-    });
+    config.alerts && vault?.vaultId && vaulted
+      ? new ExpiryAlerts("alerts", {
+          vaultId: vault.vaultId,
+          vaultLocation: vault.location,
+          resourceGroupName: vault.resourceGroupName,
+          namePrefix: `${config.namePrefix}-${config.environment}`,
+          shortName: actionGroupShortName(config.namePrefix, config.environment),
+          emails: config.alerts.emails,
+          webhookUrl:
+            config.alerts.webhookUrl === undefined ? undefined : pulumi.secret(config.alerts.webhookUrl),
+        })
+      : undefined;
 
-  const policyHook = policyRefusalHook(config.rotation);
-  const callers = config.callers.map(
-    (caller) =>
-      [
+  const hooks = {
+    secret: [policyRefusalHook(config.rotation)],
+    certificate: config.callers.some((c) => c.credential === "certificate")
+      ? [policyRefusalHook(config.rotation, "certificate")]
+      : [],
+  };
+  // Asked once: certificate callers need a CLI that replaces keys on their schedule.
+  const keyRotationCheck = hooks.certificate.length ? requireKeyRotation() : undefined;
+  keyRotationCheck?.catch(() => undefined); // reported by each key that waits on it
+
+  const callers = config.callers.map((caller, index): Declared => {
+    const displayName = callerDisplayName(config.namePrefix, config.environment, caller.name);
+    if (caller.credential === "managedIdentity") {
+      const m = caller.managedIdentity;
+      const component = new ManagedIdentityCaller(
         caller.name,
-        new FlowCaller(caller.name, {
-          displayName: callerDisplayName(config.namePrefix, config.environment, caller.name),
-          description: caller.description,
-          // The deploying identity stays an owner, so that it can manage the app it created.
-          owners: entra.objectId.apply((deployer) => ownersOf(deployer, caller.owners)),
-          flowService,
-          policy: config.rotation,
-          nowMs,
-          onError: [policyHook],
-          vault: {
-            name: vault.vaultName,
-            resourceGroupName: vault.resourceGroupName,
-            uri: vault.vaultUri,
-            writeAccess: vault.writeAccess,
-          },
-          secretName: vaultSecretName(caller.name),
-          secretReaders: [...caller.secretReaders, ...config.keyVault.secretReaders],
-          publishAfter: alerts ? [alerts] : [],
-          notes: appNotes(pulumi.getProject(), stackName),
-        }),
-      ] as const,
-  );
+        "principalId" in m
+          ? {
+              principalId: m.principalId,
+              source: `${NAMESPACE}:callers[${index}].managedIdentity.principalId`,
+            }
+          : {
+              create: {
+                resourceName: displayName,
+                resourceGroupName: vault!.resourceGroupName,
+                location: vault!.location,
+                tags: { "managed-by": "flow-trigger-auth", environment: config.environment },
+              },
+            },
+      );
+      return { kind: caller.credential, config: caller, component };
+    }
+    let credential: CallerCredentialArgs;
+    if (caller.credential === "federated") {
+      credential = { kind: "federated", federatedCredentials: caller.federatedCredentials };
+    } else {
+      const rotating = {
+        policy: config.rotation,
+        nowMs,
+        onError: hooks[caller.credential],
+        vault: vaultRef!,
+        secretReaders: [...caller.secretReaders, ...config.keyVault.secretReaders],
+        publishAfter: alerts ? [alerts] : [],
+      };
+      credential =
+        caller.credential === "secret"
+          ? { kind: "secret", ...rotating, secretName: vaultSecretName(caller.name) }
+          : {
+              kind: "certificate",
+              ...rotating,
+              secretName: certificateSecretName(caller.name),
+              keyRotationCheck,
+            };
+    }
+    const component = new FlowCaller(caller.name, {
+      displayName,
+      description: caller.description,
+      // The deploying identity stays an owner, so that it can manage the app it created.
+      owners: entra.objectId.apply((deployer) => ownersOf(deployer, caller.owners)),
+      flowService,
+      credential,
+      notes: appNotes(pulumi.getProject(), stackName, caller.credential),
+    });
+    return { kind: caller.credential, config: caller, component };
+  });
 
   if (config.smokeTest) {
     const { triggerUrl, caller: callerName, body, expectStatus } = config.smokeTest;
-    const caller = callers.find(([name]) => name === callerName)![1];
-    new SmokeCheck(`smoke-${callerName}`, {
+    const found = callers.find((c) => c.config.name === callerName)!;
+    const caller = found.component as FlowCaller;
+    const rotating = caller.secret ?? caller.certificate!;
+    const credential: SmokeCredential = caller.secret
+      ? { kind: "secret", value: caller.secret.publishedValue }
+      : { kind: "certificate", pem: caller.certificate!.publishedPem };
+    // `credential` is the hook components/smoke-check.ts signs in with; `clientSecret` is what it
+    // takes today. Built as a variable so that either shape of SmokeCheckArgs accepts it.
+    const smokeArgs = {
       triggerUrl,
       tenantId: entra.tenantId,
       clientId: caller.clientId,
-      clientSecret: caller.secret.publishedValue,
-      publishedVersion: caller.secret.secretVersionUri,
+      credential,
+      clientSecret: credential.kind === "secret" ? credential.value : pulumi.secret(""),
+      publishedVersion: rotating.secretVersionUri,
       // A new caller cannot be in the flow's Allowed users yet: its hand-off comes first.
-      skipReason: caller.secret.plan.apply((p) =>
+      skipReason: rotating.plan.apply((p) =>
         p.fresh === "no-state"
           ? `${callerName} has no rotation state yet (first deployment): hand its object ID to the flow maker ` +
             "(flow-trigger-auth handoff), who adds it to Allowed users; the next pulumi up runs the smoke test"
-          : undefined,
+          : credential.kind === "certificate"
+            ? `${callerName} signs in with a certificate, which the in-stack smoke test does not take yet`
+            : undefined,
       ),
       cloud: config.cloud,
       body,
       expectStatus,
-    });
+    };
+    new SmokeCheck(`smoke-${callerName}`, smokeArgs);
   }
 
   return {
@@ -136,26 +223,59 @@ export function defineStack(
     audience: cloud.audience,
     scope: cloud.scope,
     tokenEndpoint: entra.tenantId.apply((tid) => tokenEndpoint(cloud, tid)),
-    keyVaultName: vault.vaultName,
-    keyVaultUri: vault.vaultUri,
-    callers: Object.fromEntries(
-      callers.map(([name, c]) => [
-        name,
-        {
-          credential: "secret" as const,
-          displayName: c.displayName,
-          clientId: c.clientId,
-          applicationObjectId: c.applicationObjectId,
-          servicePrincipalObjectId: c.servicePrincipalObjectId,
-          keyVaultSecretName: c.secret.secretName,
-          keyVaultSecretUri: c.secret.secretUri,
-          secretExpiresAt: c.secret.expiresAt,
-          nextRotationAt: c.secret.nextRotationAt,
-        },
-      ]),
-    ),
-    allowedUsers: pulumi.all(callers.map(([, c]) => c.servicePrincipalObjectId)),
+    ...(vaultRef && vault ? { keyVaultName: vault.vaultName!, keyVaultUri: vault.vaultUri! } : {}),
+    callers: Object.fromEntries(callers.map((c) => [c.config.name, callerOutputs(c)])),
+    allowedUsers: pulumi.all(callers.map((c) => c.component.servicePrincipalObjectId)),
   };
+}
+
+/** One caller's outputs, as the outputs schema defines them for its kind: nothing that does not apply. */
+function callerOutputs(declared: Declared): CallerOutputs {
+  const c = declared.component;
+  const common = {
+    displayName: c.displayName,
+    clientId: c.clientId,
+    servicePrincipalObjectId: c.servicePrincipalObjectId,
+  };
+  if (declared.kind === "managedIdentity") {
+    const m = declared.component;
+    return {
+      credential: "managedIdentity",
+      ...common,
+      ...(m.resourceId ? { managedIdentityResourceId: m.resourceId } : {}),
+    };
+  }
+  const f = declared.component;
+  const app = { ...common, applicationObjectId: f.applicationObjectId };
+  if (declared.kind === "federated") {
+    return {
+      credential: "federated",
+      ...app,
+      federatedCredentials: pulumi.all(
+        f.federatedCredentials.map((fic) =>
+          pulumi
+            .all([fic.issuer, fic.subject, fic.audiences])
+            .apply(([issuer, subject, audiences]) => ({ issuer, subject, audiences })),
+        ),
+      ),
+    };
+  }
+  const rotating = f.secret ?? f.certificate!;
+  const vaulted = {
+    keyVaultSecretName: rotating.secretName,
+    keyVaultSecretUri: rotating.secretUri,
+    secretExpiresAt: rotating.expiresAt,
+    nextRotationAt: rotating.nextRotationAt,
+  };
+  if (declared.kind === "certificate") {
+    return {
+      credential: "certificate",
+      ...app,
+      ...vaulted,
+      certificateThumbprint: f.certificate!.thumbprint,
+    };
+  }
+  return { credential: "secret", ...app, ...vaulted };
 }
 
 /** The owners of a caller's app and enterprise app: the deploying identity first, then the configured ones. */
@@ -169,10 +289,21 @@ export function ownersOf(deployer: string, configured: readonly string[]): strin
   });
 }
 
+/** What the stack sets on an app of each credential kind, as the notes say it. */
+const MANAGED_CREDENTIALS: Record<Exclude<CredentialKind, "managedIdentity">, string> = {
+  secret: "client secrets",
+  certificate: "certificates",
+  federated: "federated credentials",
+};
+
 /** The notes of each app and enterprise app: who manages it, and what happens to changes made by hand. */
-export function appNotes(project: string, stack: string): string {
+export function appNotes(
+  project: string,
+  stack: string,
+  kind: Exclude<CredentialKind, "managedIdentity"> = "secret",
+): string {
   return (
-    `Managed by Pulumi: project ${project}, stack ${stack}. Owners, permissions and client secrets are ` +
+    `Managed by Pulumi: project ${project}, stack ${stack}. Owners, permissions and ${MANAGED_CREDENTIALS[kind]} are ` +
     "set by the stack; the scheduled pulumi up --refresh reverts changes made by hand within a day."
   );
 }

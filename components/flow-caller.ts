@@ -1,9 +1,40 @@
+import { createHash } from "node:crypto";
 import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
-import type { SecretReader } from "../config";
+import { isGitHubIssuer, type FederatedCredentialConfig, type SecretReader } from "../config";
 import type { RotationPolicy } from "../rotation";
 import type { FlowService } from "./flow-service";
-import { RotatingClientSecret, type VaultRef } from "./rotating-secret";
+import type { VaultRef } from "./published-credential";
+import { RotatingCertificate } from "./rotating-certificate";
+import { RotatingClientSecret } from "./rotating-secret";
+
+/** What a credential kept in Key Vault and rotated (client secret or certificate) needs. */
+export interface RotatingCredentialArgs {
+  /** Rotation schedule, e.g. `{ rotationDays: 90, offsetDays: 0, maxLifetimeDays: 730 }`. */
+  policy: RotationPolicy;
+  /** "Now" for this run, in ms since the Unix epoch. */
+  nowMs: number;
+  /** Error hooks of the Entra credentials, e.g. one that explains an app management policy refusal. */
+  onError?: pulumi.ErrorHook[];
+  /** Vault holding the published credential. */
+  vault: VaultRef;
+  /** Name of the vault secret, e.g. `erp-client-secret`. */
+  secretName: string;
+  /** Principals allowed to read this caller's secret (caller-level, then stack-level readers; repeats are merged). */
+  secretReaders: SecretReader[];
+  /** Resources that must exist before the vault secret is written, e.g. its expiry alerts. */
+  publishAfter?: pulumi.Resource[];
+}
+
+/** How a caller authenticates, and what that needs. */
+export type CallerCredentialArgs =
+  | ({ kind: "secret" } & RotatingCredentialArgs)
+  | ({ kind: "certificate"; keyRotationCheck?: Promise<void> } & RotatingCredentialArgs)
+  | {
+      kind: "federated";
+      /** External tokens the app trusts, e.g. GitHub Actions jobs of one environment. */
+      federatedCredentials: FederatedCredentialConfig[];
+    };
 
 /** Arguments of {@link FlowCaller}. */
 export interface FlowCallerArgs {
@@ -18,28 +49,51 @@ export interface FlowCallerArgs {
   owners: pulumi.Input<string[]>;
   /** The Flow service principal and its `User` scope, from `lookupFlowService()`. */
   flowService: FlowService;
-  /** Rotation schedule of the client secret, e.g. `{ rotationDays: 90, offsetDays: 0, maxLifetimeDays: 730 }`. */
-  policy: RotationPolicy;
-  /** "Now" for this run, in ms since the Unix epoch. */
-  nowMs: number;
-  /** Error hooks of the client secrets, e.g. one that explains an app management policy refusal. */
-  onError?: pulumi.ErrorHook[];
-  /** Vault holding the published secret. */
-  vault: VaultRef;
-  /** Name of the vault secret, e.g. `erp-client-secret`. */
-  secretName: string;
-  /** Principals allowed to read this caller's secret (caller-level, then stack-level readers; repeats are merged). */
-  secretReaders: SecretReader[];
-  /** Resources that must exist before the vault secret is written, e.g. its expiry alerts. */
-  publishAfter?: pulumi.Resource[];
+  /** The caller's credential: a rotating client secret or certificate, or federated credentials. */
+  credential: CallerCredentialArgs;
   /** Text stored in the app's notes, e.g. which stack manages it. */
   notes?: string;
+}
+
+/** Longest display name of a federated identity credential. */
+const FEDERATED_NAME_MAX = 120;
+
+/**
+ * Display name of the federated credential for `issuer` and `subject`, e.g.
+ * `github-repo-contoso-erp-sync-environment-prod-3f9a1c2b`: derived from what it trusts (never from
+ * its place in the list, since the name cannot change without replacing the credential), unique per
+ * app (issuer and subject are), 3 to 120 characters of letters, digits, `-` and `_`, starting with a
+ * letter or digit, as Entra requires.
+ */
+export function federatedCredentialName(issuer: string, subject: string): string {
+  const hash = createHash("sha256").update(`${issuer}\n${subject}`).digest("hex").slice(0, 8);
+  const source = isGitHubIssuer(issuer)
+    ? "github"
+    : URL.canParse(issuer)
+      ? new URL(issuer).hostname
+      : "issuer";
+  const slug = `${source}-${subject}`
+    .toLowerCase()
+    .replace(/[^a-z0-9_-]+/g, "-")
+    .replace(/-{2,}/g, "-")
+    .replace(/^[-_]+/, "")
+    .slice(0, FEDERATED_NAME_MAX - hash.length - 1)
+    .replace(/[-_]+$/, "");
+  return `${slug || "federated"}-${hash}`;
+}
+
+/** A federated identity credential as created: what the caller's workload must present. */
+export interface FederatedCredentialOutputs {
+  issuer: string;
+  subject: string;
+  audiences: string[];
 }
 
 /**
  * An Entra app registration allowed to call HTTP-triggered flows: single tenant, no redirect URIs, the
  * Flow service's delegated `User` permission with admin consent, its enterprise application (the
- * object ID flow makers paste into *Allowed users*) and a rotating client secret in Key Vault.
+ * object ID flow makers paste into *Allowed users*) and its credential: a rotating client secret or
+ * certificate in Key Vault, or federated identity credentials (no secret at all).
  */
 export class FlowCaller extends pulumi.ComponentResource {
   /** Client (application) ID the caller authenticates with, e.g. `0b8f3c1e-…`. */
@@ -50,8 +104,12 @@ export class FlowCaller extends pulumi.ComponentResource {
   public readonly servicePrincipalObjectId: pulumi.Output<string>;
   /** Display name, e.g. `flow-dev-erp`. */
   public readonly displayName: pulumi.Output<string>;
-  /** The rotating client secret and its vault entry. */
-  public readonly secret: RotatingClientSecret;
+  /** The rotating client secret and its vault entry (secret callers). */
+  public readonly secret?: RotatingClientSecret;
+  /** The rotating certificate and its vault entry (certificate callers). */
+  public readonly certificate?: RotatingCertificate;
+  /** The federated identity credentials, in the configured order (federated callers; else empty). */
+  public readonly federatedCredentials: azuread.ApplicationFederatedIdentityCredential[];
 
   constructor(name: string, args: FlowCallerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("flow-trigger-auth:entra:FlowCaller", name, {}, opts);
@@ -92,21 +150,45 @@ export class FlowCaller extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    this.secret = new RotatingClientSecret(
-      `${name}-secret`,
-      {
-        applicationId: app.id,
-        clientId: app.clientId,
-        policy: args.policy,
-        nowMs: args.nowMs,
-        onError: args.onError,
-        vault: args.vault,
-        secretName: args.secretName,
-        readers: args.secretReaders,
-        publishAfter: args.publishAfter,
-      },
-      { parent: this },
-    );
+    const credential = args.credential;
+    const rotating = (c: RotatingCredentialArgs) => ({
+      applicationId: app.id,
+      clientId: app.clientId,
+      policy: c.policy,
+      nowMs: c.nowMs,
+      onError: c.onError,
+      vault: c.vault,
+      secretName: c.secretName,
+      readers: c.secretReaders,
+      publishAfter: c.publishAfter,
+    });
+    if (credential.kind === "secret") {
+      this.secret = new RotatingClientSecret(`${name}-secret`, rotating(credential), { parent: this });
+    } else if (credential.kind === "certificate") {
+      this.certificate = new RotatingCertificate(
+        `${name}-certificate`,
+        { ...rotating(credential), keyRotationCheck: credential.keyRotationCheck },
+        { parent: this },
+      );
+    }
+    this.federatedCredentials =
+      credential.kind === "federated"
+        ? credential.federatedCredentials.map((f) => {
+            const displayName = federatedCredentialName(f.issuer, f.subject);
+            return new azuread.ApplicationFederatedIdentityCredential(
+              `${name}-${displayName}`,
+              {
+                applicationId: app.id,
+                displayName,
+                issuer: f.issuer,
+                subject: f.subject,
+                audiences: f.audiences,
+                description: "Managed by flow-trigger-auth",
+              },
+              { parent: this },
+            );
+          })
+        : [];
 
     this.clientId = app.clientId;
     this.applicationObjectId = app.objectId;

@@ -76,6 +76,36 @@ export class PlaceholderCloud implements FakeCloud {
           properties: { ...props, vaultUri: `https://${String(inputs.vaultName)}.vault.azure.net/` },
         });
         break;
+      case "tls:index/privateKey:PrivateKey":
+        Object.assign(extra, {
+          privateKeyPem: of("private key"),
+          privateKeyPemPkcs8: of("private key"),
+          privateKeyOpenssh: of("private key"),
+          publicKeyPem: of("public key"),
+        });
+        break;
+      case "tls:index/selfSignedCert:SelfSignedCert":
+        // PEM-shaped, so that the program can take its thumbprint; the content is the placeholder.
+        Object.assign(extra, {
+          certPem: `-----BEGIN CERTIFICATE-----${Buffer.from(of("certificate")).toString("base64")}-----END CERTIFICATE-----`,
+          validityStartTime: of("validityStartTime"),
+          validityEndTime: of("validityEndTime"),
+        });
+        break;
+      case "azuread:index/applicationCertificate:ApplicationCertificate":
+        Object.assign(extra, { keyId: of("keyId"), startDate: of("startDate") });
+        break;
+      case "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential":
+        Object.assign(extra, { credentialId: of("credentialId") });
+        break;
+      case "azure-native:managedidentity:UserAssignedIdentity":
+        Object.assign(extra, {
+          name: inputs.resourceName,
+          principalId: of("principalId"),
+          clientId: of("clientId"),
+          tenantId: "<tenant of the Azure login>",
+        });
+        break;
       case "azure-native:keyvault:Secret": {
         const uri = `https://${String(inputs.vaultName)}.vault.azure.net/secrets/${String(inputs.secretName)}`;
         Object.assign(extra, {
@@ -105,6 +135,15 @@ export class PlaceholderCloud implements FakeCloud {
           objectId: "<deploying identity>",
         };
       case "azuread:index/getServicePrincipal:getServicePrincipal":
+        if (inputs.objectId !== undefined) {
+          // An existing managed identity of a caller: found at deploy time, or the run fails there.
+          return {
+            objectId: inputs.objectId,
+            clientId: `<clientId of principal ${String(inputs.objectId)}>`,
+            displayName: `<name of principal ${String(inputs.objectId)}>`,
+            type: "ManagedIdentity",
+          };
+        }
         return {
           objectId: "<Microsoft Flow Service principal>",
           oauth2PermissionScopeIds: { User: "<User scope ID>" },

@@ -84,6 +84,68 @@ describe("pulumi up with a bad config", () => {
       [`${NS}:callers[0].secretReader`],
     ],
     [
+      "federated credentials on a secret caller",
+      {
+        [`${NS}:callers`]: [
+          {
+            name: "erp",
+            federatedCredentials: [{ github: { repository: "contoso/erp", environment: "prod" } }],
+          },
+        ],
+      },
+      [`${NS}:callers[0].federatedCredentials`],
+    ],
+    [
+      "a managed identity without principalId or create",
+      { [`${NS}:callers`]: [{ name: "app", credential: "managedIdentity", managedIdentity: {} }] },
+      [`${NS}:callers[0].managedIdentity`],
+    ],
+    [
+      "a subject GitHub never issues",
+      {
+        [`${NS}:callers`]: [
+          {
+            name: "bot",
+            credential: "federated",
+            federatedCredentials: [
+              { issuer: "https://token.actions.githubusercontent.com", subject: "repo:contoso/erp:*" },
+            ],
+          },
+        ],
+      },
+      [`${NS}:callers[0].federatedCredentials[0].subject`],
+    ],
+    [
+      "the same federated credential twice",
+      {
+        [`${NS}:callers`]: [
+          {
+            name: "bot",
+            credential: "federated",
+            federatedCredentials: [
+              {
+                issuer: "https://token.actions.githubusercontent.com",
+                subject: "repo:contoso/erp:pull_request",
+              },
+              { github: { repository: "contoso/erp", pullRequest: true } },
+            ],
+          },
+        ],
+      },
+      [`${NS}:callers[0].federatedCredentials[1]`],
+    ],
+    [
+      "a smoke test of a managed identity",
+      {
+        [`${NS}:callers`]: [
+          { name: "erp" },
+          { name: "app", credential: "managedIdentity", managedIdentity: { principalId: GUID } },
+        ],
+        [`${NS}:smokeTest`]: { triggerUrl: "https://example.com/x", caller: "app" },
+      },
+      [`${NS}:smokeTest.caller`],
+    ],
+    [
       "several problems at once",
       {
         [`${NS}:callers`]: [{ name: "ERP!" }, { name: "crm", owners: ["not-a-guid"] }],

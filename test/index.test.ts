@@ -1,5 +1,7 @@
-import { expect, it } from "vitest";
+import * as pulumi from "@pulumi/pulumi";
+import { expect, it, vi } from "vitest";
 import { resolveDeep } from "../ops/mock-engine";
+import { stackOutputsSchema } from "../outputs";
 import { FakeAzure, TENANT_ID } from "./helpers/fake-azure";
 
 it("pulumi up's entry point reads stack config and exports the contract's outputs", async () => {
@@ -32,4 +34,34 @@ it("pulumi up's entry point reads stack config and exports the contract's output
   const expires = Date.parse(outputs.callers.crm.secretExpiresAt);
   expect(expires).toBeGreaterThanOrEqual(before + 45 * 86_400_000 - 1000);
   expect(expires).toBeLessThanOrEqual(after + 45 * 86_400_000 + 1000);
+});
+
+it("a stack without secrets or certificates exports no vault, and lists every caller's principal", async () => {
+  const principal = "3f2a1b0c-9d8e-4f7a-8b6c-5d4e3f2a1b0c";
+  const run = await new FakeAzure({
+    principals: {
+      [principal]: { clientId: "5b1e0a2c-1111-4222-8333-444455556666", displayName: "logic-app" },
+    },
+  }).run(async () => {
+    pulumi.runtime.setAllConfig({
+      "flow-trigger-auth:callers": JSON.stringify([
+        {
+          name: "bot",
+          credential: "federated",
+          federatedCredentials: [{ github: { repository: "contoso/erp-sync", environment: "prod" } }],
+        },
+        { name: "logic-app", credential: "managedIdentity", managedIdentity: { principalId: principal } },
+      ]),
+    });
+    vi.resetModules();
+    return import("../index");
+  }, "test");
+  expect(run.failures).toEqual([]);
+  const outputs = (await resolveDeep({ ...run.result })) as any;
+  expect(outputs.keyVaultName).toBeUndefined();
+  expect(outputs.keyVaultUri).toBeUndefined();
+  expect(stackOutputsSchema.safeParse(outputs).error?.issues ?? []).toEqual([]);
+  expect(outputs.callers.bot.credential).toBe("federated");
+  expect(outputs.allowedUsers).toHaveLength(2);
+  expect(outputs.allowedUsers).toContain(principal);
 });

@@ -1,0 +1,81 @@
+/**
+ * `validate`'s offline plan (ops/offline-engine.ts planStack) for a stack with every credential kind:
+ * the program runs against placeholders, declares each kind's resources, and shows no secret.
+ */
+import { describe, expect, it } from "vitest";
+import { federatedCredentialName } from "../components/flow-caller";
+import { parseStackConfig } from "../config";
+import { planStack } from "../ops/offline-engine";
+
+const NOW = Date.parse("2026-11-22T09:30:00Z");
+const PRINCIPAL = "3f2a1b0c-9d8e-4f7a-8b6c-5d4e3f2a1b0c";
+
+const config = parseStackConfig(
+  {
+    "azure-native:location": "westeurope",
+    "flow-trigger-auth:callers": JSON.stringify([
+      { name: "erp" },
+      { name: "sap", credential: "certificate" },
+      {
+        name: "deploy-bot",
+        credential: "federated",
+        federatedCredentials: [{ github: { repository: "contoso/erp-sync", environment: "prod" } }],
+      },
+      { name: "logic-app", credential: "managedIdentity", managedIdentity: { principalId: PRINCIPAL } },
+      { name: "func", credential: "managedIdentity", managedIdentity: { create: true } },
+    ]),
+  },
+  "dev",
+);
+
+describe("validate's offline plan", () => {
+  it("plans every credential kind without a cloud, secrets shown as [secret]", async () => {
+    const plan = await planStack(config, NOW, "dev");
+    const custom = plan.resources.filter((r) => r.custom);
+    const names = custom.map((r) => `${r.type.split(":").pop()} ${r.name}`).sort();
+    const fic = federatedCredentialName(
+      "https://token.actions.githubusercontent.com",
+      "repo:contoso/erp-sync:environment:prod",
+    );
+    expect(names).toEqual(
+      [
+        "ResourceGroup vault-rg",
+        "RandomString vault-suffix",
+        "Vault vault",
+        "RoleAssignment vault-deployer",
+        ...["erp", "sap", "deploy-bot"].flatMap((n) => [
+          `Application ${n}`,
+          `ServicePrincipal ${n}-sp`,
+          `ServicePrincipalDelegatedPermissionGrant ${n}-consent`,
+        ]),
+        "ApplicationPassword erp-secret-a",
+        "ApplicationPassword erp-secret-b",
+        "Secret erp-secret-kv",
+        ...["a", "b"].flatMap((s) => [
+          `PrivateKey sap-certificate-${s}-key`,
+          `SelfSignedCert sap-certificate-${s}-cert`,
+          `ApplicationCertificate sap-certificate-${s}`,
+        ]),
+        "Secret sap-certificate-kv",
+        `ApplicationFederatedIdentityCredential deploy-bot-${fic}`,
+        "UserAssignedIdentity func-identity",
+      ].sort(),
+    );
+    const inputs = (name: string) => custom.find((r) => r.name === name)!.inputs;
+    expect(inputs("sap-certificate-kv")["properties.value"]).toBe("[secret]");
+    expect(inputs("sap-certificate-a-cert").privateKeyPem).toBe("[secret]");
+    expect(inputs("sap-certificate-a")).toMatchObject({ type: "AsymmetricX509Cert", encoding: "pem" });
+    expect(inputs(`deploy-bot-${fic}`)).toMatchObject({
+      subject: "repo:contoso/erp-sync:environment:prod",
+      "audiences[0]": "api://AzureADTokenExchange",
+      applicationId: "<id of deploy-bot>",
+    });
+    expect(inputs("func-identity")).toMatchObject({
+      resourceName: "flow-dev-func",
+      resourceGroupName: "flow-dev-rg",
+      location: "westeurope",
+    });
+    expect(JSON.stringify(plan.resources)).not.toMatch(/PRIVATE KEY/);
+    expect(plan.warnings).toEqual([]);
+  });
+});
