@@ -63,7 +63,13 @@ const HINT = {
     "flow not found: it is turned off or deleted, or the URL is wrong or outdated (saving the trigger with another 'Who can trigger the flow' gives it a new URL): copy the URL again from the trigger",
   anonymousAccepted: ANONYMOUS_ACCEPTED_HINT,
   mismatchingClaims:
-    "the token does not match the trigger's policy; check in this order: (1) the scope needs the double slash, e.g. `https://service.flow.microsoft.com//.default`, so the token's aud keeps its trailing slash; (2) in 'Specific users' mode, Allowed users must contain the caller's ENTERPRISE APPLICATION object ID (stack output callers.<name>.servicePrincipalObjectId), not its client ID nor its application object ID; (3) the token must come from the flow's tenant and cloud (--tenant-id, --cloud)",
+    "the token does not match the trigger's policy; check in this order: (1) the scope needs the double slash, e.g. `https://service.flow.microsoft.com//.default`, so the token's aud keeps its trailing slash; (2) in 'Specific users' mode, Allowed users must contain the caller's ENTERPRISE APPLICATION object ID (for a managed identity: its principal ID; stack output callers.<name>.servicePrincipalObjectId, the token's oid above), not its client ID nor its application object ID; (3) the token must come from the flow's tenant and cloud (--tenant-id, --cloud)",
+  certificateRefused:
+    "Entra does not accept the certificate: it is not (or no longer) registered on the app, or the PEM's key does not belong to it; read the published certificate from Key Vault (callers.<name>.keyVaultSecretUri) and compare its thumbprint with callers.<name>.certificateThumbprint",
+  federatedMismatch:
+    "no federated credential of the app matches the presented token: issuer, subject and audience must match exactly, case included (e.g. repo:contoso/erp-sync:environment:prod); compare them with callers.<name>.federatedCredentials and the token the platform issued",
+  assertionExpired:
+    "the client assertion is expired or not yet valid: the platform's token (AZURE_FEDERATED_TOKEN_FILE) is stale, or this machine's clock is off",
   directApiAuthorizationRequired:
     "the trigger did not take the access token (Authorization header) as its authentication: if it is set to 'Anyone' it only accepts its URL with sig (insecure); set 'Who can trigger the flow' to 'Specific users in my tenant' and use the new URL; make sure no proxy strips the Authorization header",
   oauthPolicyNotFound:
@@ -143,6 +149,11 @@ export const ANSWER_RULES: readonly AnswerRule[] = [
   { check: "token", code: "AADSTS650057", outcome: "fail", hint: HINT.permissionNotListed },
   { check: "token", code: "AADSTS7000229", outcome: "fail", hint: HINT.callerSpMissing },
   { check: "token", code: "AADSTS70011", outcome: "fail", hint: HINT.invalidScope },
+  { check: "token", code: "AADSTS700027", outcome: "fail", hint: HINT.certificateRefused },
+  { check: "token", code: "AADSTS70021", outcome: "fail", hint: HINT.federatedMismatch },
+  { check: "token", code: "AADSTS700211", outcome: "fail", hint: HINT.federatedMismatch },
+  { check: "token", code: "AADSTS700213", outcome: "fail", hint: HINT.federatedMismatch },
+  { check: "token", code: "AADSTS700024", outcome: "fail", hint: HINT.assertionExpired },
   { check: "token", code: "AADSTS1002012", outcome: "fail", hint: HINT.invalidScope },
   // 429, 5xx and network errors come before MSAL's endpoints_resolution_error: MSAL reports a 429 or
   // 5xx from the OIDC metadata endpoint with that code, and those are transient like any other.

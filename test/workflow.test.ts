@@ -100,6 +100,11 @@ describe("the scheduled rotation workflow", () => {
     });
   });
 
+  it("installs a Pulumi CLI that runs the program's error hooks (3.245 or later)", () => {
+    const cli = steps.find((s) => /^pulumi\/actions@/.test(s.uses ?? ""));
+    expect(cli.with["pulumi-version"]).toBe("^3.245.0");
+  });
+
   it("pins every action to a major version", () => {
     const uses = steps.filter((s) => s.uses).map((s) => s.uses);
     expect(uses).toEqual([
@@ -114,10 +119,12 @@ describe("the scheduled rotation workflow", () => {
     const ci = stepIndex(/^npm ci\b/);
     const login = steps.findIndex((s) => /^azure\/login@/.test(s.uses ?? ""));
     const cli = steps.findIndex((s) => /^pulumi\/actions@/.test(s.uses ?? ""));
-    const up = stepIndex(/^pulumi up --yes --stack "\$STACK"/);
-    const smoke = stepIndex(/^npm run smoke -- --stack "\$STACK" --caller "\$SMOKE_CALLER" .*--json$/);
+    // --refresh: drift (hand-added owners, deleted role assignments) is reverted by the daily run,
+    // as each app's notes say.
+    const up = stepIndex(/^pulumi up --yes --stack "\$STACK" --refresh\b/);
+    const smoke = stepIndex(/^npm run -s smoke -- --stack "\$STACK" --caller "\$SMOKE_CALLER" .*--json$/);
     const status = stepIndex(
-      /^npm run rotation-status -- --stack "\$STACK" --warn-days "\$\{WARN_DAYS:-30\}"$/,
+      /^npm run -s rotation-status -- --stack "\$STACK" --warn-days "\$\{WARN_DAYS:-30\}"$/,
     );
     expect(ci).toBeLessThan(up);
     expect(login).toBeLessThan(up);
@@ -128,9 +135,9 @@ describe("the scheduled rotation workflow", () => {
   });
 
   it("runs the smoke test only when a caller is configured, and rotation-status even after a failed update", () => {
-    const smoke = steps[stepIndex(/^npm run smoke/)];
+    const smoke = steps[stepIndex(/^npm run -s smoke/)];
     expect(smoke.if).toBe("${{ env.SMOKE_CALLER != '' }}");
-    const status = steps[stepIndex(/^npm run rotation-status/)];
+    const status = steps[stepIndex(/^npm run -s rotation-status/)];
     expect(status.if).toBe("${{ !cancelled() }}");
   });
 });

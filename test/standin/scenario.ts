@@ -3,6 +3,7 @@
  * each test (and the benchmark) gets its own isolated world on a shared stand-in.
  */
 import { randomBytes, randomUUID } from "node:crypto";
+import * as selfsigned from "selfsigned";
 import type { Standin, StandinApp, StandinFlow, StandinTenant } from "./standin";
 
 /** What a test needs to call the smoke CLI against a scenario. */
@@ -27,6 +28,20 @@ export interface ScenarioOptions {
   tenant?: Partial<Omit<StandinTenant, "tenantId" | "apps">>;
   /** The caller's client secret; default {@link entraLikeSecret}. */
   secret?: string;
+}
+
+/** A certificate and its private key (PEM), as a certificate caller holds them; `certificate` alone is what the app trusts. */
+export async function callerCertificate(): Promise<{ pem: string; certificate: string }> {
+  const generated = await selfsigned.generate(
+    [{ name: "commonName", value: "flow-trigger-auth test caller" }],
+    {
+      keySize: 2048,
+      algorithm: "sha256",
+      notBeforeDate: new Date(Date.now() - 60_000),
+      notAfterDate: new Date(Date.now() + 24 * 3600_000),
+    },
+  );
+  return { pem: `${generated.cert}\n${generated.private}`, certificate: generated.cert };
 }
 
 /** A secret shaped like Entra's: 40 characters of letters, digits and `~._-`. */

@@ -1,6 +1,8 @@
 /**
  * A stand-in for Entra ID (OIDC metadata, client-credentials token endpoint) and Power Automate's
- * HTTP trigger, over real HTTPS on 127.0.0.1, for testing the smoke test end to end.
+ * HTTP trigger, for testing the smoke test end to end. One handler (a WHATWG Request in, a Response
+ * out) with two transports: `standin.fetch`, a drop-in `fetch` for commands run in-process, and
+ * `startStandin()`, real HTTPS on 127.0.0.1 for the few tests that run the built tool as a process.
  *
  * Test support, not product. It answers the way domain.md says the real services do: AADSTS errors in
  * Entra's JSON shape, app-only v1 tokens whose `aud` is the scope cut at its last slash, and the
@@ -13,25 +15,51 @@
  * then `POST <token_endpoint>?client-request-id=...` with client_id, client_secret, scope and
  * grant_type=client_credentials. It does not fetch the JWKS (served anyway at `discovery/v2.0/keys`).
  */
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID, X509Certificate } from "node:crypto";
 import { createServer, type Server } from "node:https";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { exportJWK, generateKeyPair, jwtVerify, SignJWT, type CryptoKey, type JWK } from "jose";
+import { Readable } from "node:stream";
+import {
+  decodeProtectedHeader,
+  exportJWK,
+  generateKeyPair,
+  importX509,
+  jwtVerify,
+  SignJWT,
+  type CryptoKey,
+  type JWK,
+} from "jose";
 import { testCertificates } from "./certs";
 
 /** An app registration (with its enterprise app) in a stand-in tenant. */
 export interface StandinApp {
   /** Application (client) ID, e.g. a GUID. */
   clientId: string;
-  /** The client secret value the token endpoint accepts. */
-  secret: string;
+  /** The client secret value the token endpoint accepts (if it has one). */
+  secret?: string;
+  /** A certificate (PEM) the app trusts: a client assertion signed with its key is accepted. */
+  certificatePem?: string;
+  /**
+   * Federated identity credentials: a client assertion issued by `issuer` (the stand-in's own issuer,
+   * {@link Standin.federatedIssuer}) for `subject` and `audience` is accepted.
+   */
+  federated?: { issuer: string; subject: string; audience?: string }[];
   /** Object ID of the enterprise application: the token's `oid`, what Allowed users lists. */
   servicePrincipalObjectId: string;
   /** Answer AADSTS700016 ("not found in the directory") to this many token requests first (replication). */
   notReplicatedForRequests?: number;
   /** Answer AADSTS7000215 ("invalid client secret") to this many token requests first (new secret). */
   secretNotReplicatedForRequests?: number;
+}
+
+/** A managed identity the stand-in's managed-identity endpoint hands tokens out for. */
+export interface StandinManagedIdentity {
+  tenantId: string;
+  /** Client ID; a request naming no client ID gets the first identity registered (system-assigned). */
+  clientId: string;
+  /** Principal (object) ID: the token's `oid`, what Allowed users lists. */
+  principalId: string;
 }
 
 /** A tenant of the stand-in Entra ID. */
@@ -108,20 +136,28 @@ export type InjectedFailure =
       only?: "anonymous" | "authenticated";
     }
   | {
-      /** `drop`: the connection is destroyed without an answer; `hang`: no answer until the stand-in closes. */
+      /** `drop`: the connection is destroyed without an answer; `hang`: no answer until the caller gives up. */
       network: "drop" | "hang";
+      only?: "anonymous" | "authenticated";
+    }
+  | {
+      /**
+       * A server that misbehaves: `endless-body` answers 200 and then streams forever; `redirect`
+       * answers 302 to another host; `not-json` answers 200 with an HTML page.
+       */
+      misbehave: "endless-body" | "redirect" | "not-json";
       only?: "anonymous" | "authenticated";
     };
 
 /** Where {@link Standin.failNext} injects: a flow's trigger, a tenant's token endpoint or its OIDC metadata. */
 export type FailureTarget = { flowId: string } | { tenantId: string } | { metadataTenantId: string };
 
-/** A running stand-in. */
+/** A stand-in. */
 export interface Standin {
   /** `https://127.0.0.1:<port>`: the value for `--authority-host`. */
   baseUrl: string;
-  /** PEM file of the CA that signed the stand-in's certificate: the value for NODE_EXTRA_CA_CERTS. */
-  caFile: string;
+  /** A `fetch` that the stand-in answers directly, without a socket (for commands run in-process). */
+  fetch: typeof fetch;
   addTenant(tenant: StandinTenant): void;
   /** Registers a flow and returns its trigger URL (with `?api-version=1`, plus `sig` in "anyone" mode). */
   addFlow(flow: StandinFlow): string;
@@ -135,14 +171,38 @@ export interface Standin {
   callsFor(scope: { tenantId?: string; flowId?: string }): StandinCall[];
   /** Every call received so far, in order. */
   readonly calls: readonly StandinCall[];
+  /** The stand-in's own OIDC issuer (a stand-in for GitHub Actions), for federated credentials. */
+  federatedIssuer: string;
+  /** A token of {@link federatedIssuer} for `subject` (audience `api://AzureADTokenExchange` unless given). */
+  federatedToken(subject: string, audience?: string): Promise<string>;
+  /** Registers a managed identity for the managed-identity endpoint ({@link managedIdentityEndpoint}). */
+  addManagedIdentity(identity: StandinManagedIdentity): void;
+  /**
+   * App Service's managed-identity endpoint on the stand-in: the value for IDENTITY_ENDPOINT (plain
+   * HTTP, as on App Service); requests must carry `X-IDENTITY-HEADER: ` {@link MANAGED_IDENTITY_HEADER}.
+   */
+  managedIdentityEndpoint: string;
+}
+
+/** The value for IDENTITY_HEADER that the stand-in's managed-identity endpoint expects. */
+export const MANAGED_IDENTITY_HEADER = "stand-in-identity-header-0123456789";
+
+/** A stand-in serving real HTTPS on 127.0.0.1. */
+export interface ServedStandin extends Standin {
+  /** PEM file of the CA that signed the stand-in's certificate: the value for NODE_EXTRA_CA_CERTS. */
+  caFile: string;
   close(): Promise<void>;
 }
+
+/** Thrown by the handler to make a transport drop the connection without an answer. */
+class DropConnection extends Error {}
 
 /** The public cloud audience: what a trigger demands unless told otherwise. */
 export const PUBLIC_FLOW_AUDIENCE = "https://service.flow.microsoft.com/";
 
 /** Resources (v1 identifier URIs, compared without trailing slash) the stand-in knows tokens for. */
 const KNOWN_RESOURCES = [
+  "https://vault.azure.net",
   "https://service.flow.microsoft.com",
   "https://gov.service.flow.microsoft.us",
   "https://high.service.flow.microsoft.us",
@@ -153,20 +213,21 @@ const KNOWN_RESOURCES = [
 const TRIGGER_PATH =
   /^\/powerautomate\/automations\/direct\/workflows\/([^/]+)\/triggers\/manual\/paths\/invoke$/;
 
-function aadstsError(
-  res: ServerResponse,
-  status: number,
-  error: string,
-  code: number,
-  text: string,
-): { status: number } {
+function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { "content-type": "application/json; charset=utf-8", ...headers },
+  });
+}
+
+function aadstsError(status: number, error: string, code: number, text: string): Response {
   const traceId = randomUUID();
   const correlationId = randomUUID();
   const timestamp = new Date()
     .toISOString()
     .replace("T", " ")
     .replace(/\.\d+Z$/, "Z");
-  sendJson(res, status, {
+  return json(status, {
     error,
     error_description: `AADSTS${code}: ${text} Trace ID: ${traceId} Correlation ID: ${correlationId} Timestamp: ${timestamp}`,
     error_codes: [code],
@@ -175,33 +236,10 @@ function aadstsError(
     correlation_id: correlationId,
     error_uri: `https://login.microsoftonline.com/error?code=${code}`,
   });
-  return { status };
 }
 
-function sendJson(
-  res: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    "content-type": "application/json; charset=utf-8",
-    "content-length": Buffer.byteLength(text),
-    ...headers,
-  });
-  res.end(text);
-}
-
-function flowError(res: ServerResponse, status: number, code: string, message: string): { status: number } {
-  sendJson(res, status, { error: { code, message } });
-  return { status };
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
+function flowError(status: number, code: string, message: string): Response {
+  return json(status, { error: { code, message } });
 }
 
 function redactSig(pathAndQuery: string): string {
@@ -214,9 +252,34 @@ function runId(): string {
   return `0858${digits}CU${String(Math.floor(Math.random() * 100)).padStart(2, "0")}`;
 }
 
-/** Starts a stand-in on an ephemeral port of 127.0.0.1. */
-export async function startStandin(): Promise<Standin> {
-  const certs = await testCertificates();
+/** A body that never ends: 64 KiB of `x` whenever the reader asks for more. */
+function endlessBody(): ReadableStream<Uint8Array> {
+  const chunk = new Uint8Array(64 * 1024).fill(0x78);
+  return new ReadableStream({
+    pull(controller) {
+      controller.enqueue(chunk);
+    },
+  });
+}
+
+/** Never answers: rejects as fetch does once the caller aborts. */
+function hang(signal: AbortSignal | null): Promise<never> {
+  return new Promise((_, reject) => {
+    const abort = () =>
+      reject(signal?.reason ?? new DOMException("This operation was aborted", "AbortError"));
+    if (signal?.aborted) abort();
+    else signal?.addEventListener("abort", abort, { once: true });
+  });
+}
+
+/**
+ * A stand-in answering at `baseUrl` (no socket: use its `fetch`, or {@link startStandin} for HTTPS).
+ * `baseUrl` is what its OIDC metadata and trigger URLs name, e.g. `https://127.0.0.1:8443`.
+ */
+export async function createStandin(
+  baseUrl = "https://127.0.0.1:8443",
+  options: { onHang?: () => void } = {},
+): Promise<Standin & { handle: (request: Request) => Promise<Response> }> {
   const { privateKey, publicKey } = await generateKeyPair("RS256");
   const kid = randomUUID();
   const jwk: JWK = { ...(await exportJWK(publicKey)), kid, use: "sig", alg: "RS256" };
@@ -224,20 +287,19 @@ export async function startStandin(): Promise<Standin> {
   const tenants = new Map<string, StandinTenant>();
   const flows = new Map<string, StandinFlow>();
   const tokenRequestsByClient = new Map<string, number>();
-  /** Injected failures by `token:<tenantId>` or `trigger:<flowId>`. */
+  /** Injected failures by `token:<tenantId>`, `metadata:<tenantId>` or `trigger:<flowId>`. */
   const injected = new Map<string, InjectedFailure[]>();
   const calls: StandinCall[] = [];
-  let baseUrl = "";
+  const managedIdentities: StandinManagedIdentity[] = [];
+  const federatedIssuer = `${baseUrl}/federated-issuer`;
+  const federatedKeys = await generateKeyPair("RS256");
 
-  /** Sockets left without an answer by a `hang` failure; destroyed on close. */
-  const hanging = new Set<ServerResponse>();
-
-  function takeInjected(
+  async function takeInjected(
     target: "token" | "trigger" | "metadata",
     id: string,
-    res: ServerResponse,
+    request: Request,
     authenticated = false,
-  ): { status: number } | undefined {
+  ): Promise<Response | undefined> {
     const queue = injected.get(`${target}:${id}`) ?? [];
     const index = queue.findIndex(
       (f) => f.only === undefined || f.only === (authenticated ? "authenticated" : "anonymous"),
@@ -245,17 +307,32 @@ export async function startStandin(): Promise<Standin> {
     if (index < 0) return undefined;
     const [failure] = queue.splice(index, 1);
     if ("network" in failure) {
-      if (failure.network === "drop") res.socket?.destroy();
-      else hanging.add(res);
-      return { status: 0 };
+      if (failure.network === "drop") throw new DropConnection();
+      const hung = hang(request.signal);
+      // In-process, time only passes when someone says so: tell the fake clock a request hangs.
+      if (options.onHang) queueMicrotask(options.onHang);
+      return hung;
+    }
+    if ("misbehave" in failure) {
+      if (failure.misbehave === "endless-body") {
+        return new Response(endlessBody(), { status: 200, headers: { "content-type": "application/json" } });
+      }
+      if (failure.misbehave === "redirect") {
+        return new Response(null, {
+          status: 302,
+          headers: { location: "https://elsewhere.example/collect" },
+        });
+      }
+      return new Response("<html><body>Sign in to continue</body></html>", {
+        status: 200,
+        headers: { "content-type": "text/html" },
+      });
     }
     const headers: Record<string, string> = failure.retryAfter ? { "retry-after": failure.retryAfter } : {};
-    if (failure.body !== undefined) {
-      sendJson(res, failure.status, failure.body, headers);
-    } else if (target === "token") {
+    if (failure.body !== undefined) return json(failure.status, failure.body, headers);
+    if (target === "token") {
       const code = failure.status === 429 ? 50196 : 90033;
-      sendJson(
-        res,
+      return json(
         failure.status,
         {
           error: "temporarily_unavailable",
@@ -264,33 +341,23 @@ export async function startStandin(): Promise<Standin> {
         },
         headers,
       );
-    } else if (target === "metadata") {
-      // What a front door answers when the service behind it is unavailable: no JSON, no AADSTS code.
-      const text = `Service Unavailable (stand-in injected ${failure.status})`;
-      res.writeHead(failure.status, {
-        "content-type": "text/plain; charset=utf-8",
-        "content-length": Buffer.byteLength(text),
-        ...headers,
-      });
-      res.end(text);
-    } else {
-      const code = failure.status === 429 ? "WorkflowRequestsThrottled" : "ServiceUnavailable";
-      sendJson(
-        res,
-        failure.status,
-        { error: { code, message: `stand-in injected ${failure.status}` } },
-        headers,
-      );
     }
-    return { status: failure.status };
+    if (target === "metadata") {
+      // What a front door answers when the service behind it is unavailable: no JSON, no AADSTS code.
+      return new Response(`Service Unavailable (stand-in injected ${failure.status})`, {
+        status: failure.status,
+        headers: { "content-type": "text/plain; charset=utf-8", ...headers },
+      });
+    }
+    const code = failure.status === 429 ? "WorkflowRequestsThrottled" : "ServiceUnavailable";
+    return json(failure.status, { error: { code, message: `stand-in injected ${failure.status}` } }, headers);
   }
 
-  function metadata(tenantId: string, res: ServerResponse): { status: number } {
-    const injectedAnswer = takeInjected("metadata", tenantId, res);
+  async function metadata(tenantId: string, request: Request): Promise<Response> {
+    const injectedAnswer = await takeInjected("metadata", tenantId, request);
     if (injectedAnswer) return injectedAnswer;
     if (!tenants.has(tenantId)) {
       return aadstsError(
-        res,
         400,
         "invalid_tenant",
         90002,
@@ -299,7 +366,7 @@ export async function startStandin(): Promise<Standin> {
     }
     const t = `${baseUrl}/${tenantId}`;
     const regional = tenants.get(tenantId)?.regionalTokenEndpoint === true;
-    sendJson(res, 200, {
+    return json(200, {
       token_endpoint: `${t}${regional ? "/regional" : ""}/oauth2/v2.0/token`,
       token_endpoint_auth_methods_supported: ["client_secret_post", "private_key_jwt", "client_secret_basic"],
       jwks_uri: `${t}/discovery/v2.0/keys`,
@@ -324,15 +391,14 @@ export async function startStandin(): Promise<Standin> {
       msgraph_host: "graph.microsoft.com",
       rbac_url: "https://pas.windows.net",
     });
-    return { status: 200 };
   }
 
   async function token(
     tenantId: string,
     form: URLSearchParams,
-    res: ServerResponse,
+    request: Request,
     call: StandinCall,
-  ): Promise<{ status: number }> {
+  ): Promise<Response> {
     const clientId = form.get("client_id") ?? "";
     const scope = form.get("scope") ?? "";
     call.clientId = clientId;
@@ -340,18 +406,16 @@ export async function startStandin(): Promise<Standin> {
     const tenant = tenants.get(tenantId);
     if (!tenant) {
       return aadstsError(
-        res,
         400,
         "invalid_tenant",
         90002,
         `Tenant '${tenantId}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`,
       );
     }
-    const injectedAnswer = takeInjected("token", tenantId, res);
+    const injectedAnswer = await takeInjected("token", tenantId, request);
     if (injectedAnswer) return injectedAnswer;
     if (form.get("grant_type") !== "client_credentials") {
       return aadstsError(
-        res,
         400,
         "unsupported_grant_type",
         70003,
@@ -363,16 +427,23 @@ export async function startStandin(): Promise<Standin> {
     const app = tenant.apps.find((a) => a.clientId === clientId);
     if (!app || seen <= (app.notReplicatedForRequests ?? 0)) {
       return aadstsError(
-        res,
         400,
         "unauthorized_client",
         700016,
         `Application with identifier '${clientId}' was not found in the directory '${tenantId}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`,
       );
     }
-    if (form.get("client_secret") !== app.secret || seen <= (app.secretNotReplicatedForRequests ?? 0)) {
+    const assertion = form.get("client_assertion");
+    const tokenUrl = new URL(request.url);
+    if (assertion !== null) {
+      const refused = await checkAssertion(app, assertion, tokenUrl.origin + tokenUrl.pathname);
+      if (refused) return refused;
+    } else if (
+      app.secret === undefined ||
+      form.get("client_secret") !== app.secret ||
+      seen <= (app.secretNotReplicatedForRequests ?? 0)
+    ) {
       return aadstsError(
-        res,
         401,
         "invalid_client",
         7000215,
@@ -381,7 +452,6 @@ export async function startStandin(): Promise<Standin> {
     }
     if (!scope.endsWith("/.default")) {
       return aadstsError(
-        res,
         400,
         "invalid_scope",
         1002012,
@@ -393,23 +463,38 @@ export async function startStandin(): Promise<Standin> {
     const resourceKnown = KNOWN_RESOURCES.includes(audience.replace(/\/$/, ""));
     if (!resourceKnown || tenant.flowServicePrincipal === false) {
       return aadstsError(
-        res,
         400,
         "invalid_resource",
         500011,
         `The resource principal named ${audience} was not found in the tenant named ${tenantId}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.`,
       );
     }
+    const accessToken = await accessTokenFor(tenantId, clientId, app.servicePrincipalObjectId, audience);
+    return json(200, {
+      token_type: "Bearer",
+      expires_in: 3599,
+      ext_expires_in: 3599,
+      access_token: accessToken,
+    });
+  }
+
+  /** An app-only v1 access token, as Entra issues it for a v1 resource. */
+  function accessTokenFor(
+    tenantId: string,
+    clientId: string,
+    oid: string,
+    audience: string,
+  ): Promise<string> {
     const issuer = `https://sts.windows.net/${tenantId}/`;
-    const accessToken = await new SignJWT({
+    return new SignJWT({
       aio: "stand-in",
       appid: clientId,
       appidacr: "1",
       idp: issuer,
       idtyp: "app",
-      oid: app.servicePrincipalObjectId,
+      oid,
       rh: "0.stand-in.",
-      sub: app.servicePrincipalObjectId,
+      sub: oid,
       tid: tenantId,
       uti: randomUUID().replace(/-/g, "").slice(0, 22),
       ver: "1.0",
@@ -421,42 +506,122 @@ export async function startStandin(): Promise<Standin> {
       .setNotBefore("0s")
       .setExpirationTime("1h")
       .sign(privateKey as CryptoKey);
-    sendJson(res, 200, {
-      token_type: "Bearer",
-      expires_in: 3599,
-      ext_expires_in: 3599,
-      access_token: accessToken,
-    });
-    return { status: 200 };
   }
 
-  async function trigger(
-    flowId: string,
-    url: URL,
-    req: IncomingMessage,
-    res: ServerResponse,
-  ): Promise<{ status: number }> {
+  /**
+   * Checks a client assertion the way Entra does: a certificate's (signed with the key of a
+   * certificate the app trusts, named by its SHA-256 thumbprint, for this token endpoint, issued by
+   * and about the app), or a federated one (from a trusted issuer, subject and audience matching
+   * exactly, case included). Undefined when accepted, else Entra's error answer.
+   */
+  async function checkAssertion(
+    app: StandinApp,
+    assertion: string,
+    tokenUrl: string,
+  ): Promise<Response | undefined> {
+    let header: ReturnType<typeof decodeProtectedHeader>;
+    try {
+      header = decodeProtectedHeader(assertion);
+    } catch {
+      return aadstsError(401, "invalid_client", 50027, "JWT token is invalid or malformed.");
+    }
+    const unknownCertificate = () =>
+      aadstsError(
+        401,
+        "invalid_client",
+        700027,
+        "The certificate with identifier used to sign the client assertion is not registered on application.",
+      );
+    if (header["x5t#S256"] !== undefined || header.x5t !== undefined) {
+      if (!app.certificatePem) return unknownCertificate();
+      const der = new X509Certificate(app.certificatePem).raw;
+      if (
+        header["x5t#S256"] !== undefined &&
+        header["x5t#S256"] !== createHash("sha256").update(der).digest("base64url")
+      ) {
+        return unknownCertificate();
+      }
+      try {
+        const key = await importX509(app.certificatePem, String(header.alg));
+        const { payload } = await jwtVerify(assertion, key, {
+          algorithms: ["PS256", "RS256"],
+          audience: tokenUrl,
+        });
+        if (payload.iss !== app.clientId || payload.sub !== app.clientId) throw new Error("iss or sub");
+      } catch {
+        return aadstsError(401, "invalid_client", 700027, "Client assertion failed signature validation.");
+      }
+      return undefined;
+    }
+    try {
+      const { payload } = await jwtVerify(assertion, federatedKeys.publicKey, { issuer: federatedIssuer });
+      const audiences = [payload.aud].flat();
+      const match = (app.federated ?? []).find(
+        (f) =>
+          f.issuer === payload.iss &&
+          f.subject === payload.sub &&
+          audiences.includes(f.audience ?? "api://AzureADTokenExchange"),
+      );
+      if (match) return undefined;
+      return aadstsError(
+        400,
+        "invalid_request",
+        70021,
+        `No matching federated identity record found for presented assertion. Assertion Issuer: '${payload.iss}'. Assertion Subject: '${payload.sub}'. Assertion Audience: '${audiences.join(",")}'.`,
+      );
+    } catch {
+      return aadstsError(
+        400,
+        "invalid_request",
+        700211,
+        "No matching federated identity record found for presented assertion issuer.",
+      );
+    }
+  }
+
+  /** App Service's managed-identity endpoint: `GET ?resource=&api-version=2019-08-01[&client_id=]` with X-IDENTITY-HEADER. */
+  async function managedIdentity(url: URL, request: Request): Promise<Response> {
+    if (request.headers.get("x-identity-header") !== MANAGED_IDENTITY_HEADER) {
+      return json(401, { statusCode: 401, message: "Unauthorized: X-IDENTITY-HEADER is missing or wrong" });
+    }
+    const clientId = url.searchParams.get("client_id");
+    const identity = clientId ? managedIdentities.find((m) => m.clientId === clientId) : managedIdentities[0];
+    if (!identity)
+      return json(400, { statusCode: 400, message: `No managed identity found for client ID ${clientId}` });
+    const resource = url.searchParams.get("resource") ?? "";
+    if (!KNOWN_RESOURCES.includes(resource.replace(/\/$/, ""))) {
+      return json(400, { statusCode: 400, message: `unknown resource ${resource}` });
+    }
+    const token = await accessTokenFor(identity.tenantId, identity.clientId, identity.principalId, resource);
+    return json(200, {
+      access_token: token,
+      expires_on: String(Math.floor(Date.now() / 1000) + 3600),
+      resource,
+      token_type: "Bearer",
+      client_id: identity.clientId,
+    });
+  }
+
+  async function trigger(flowId: string, url: URL, request: Request): Promise<Response> {
     const flow = flows.get(flowId);
     if (!flow || flow.enabled === false) {
       return flowError(
-        res,
         404,
         "WorkflowNotFound",
         `The workflow '${flowId}' could not be found, or it is turned off.`,
       );
     }
-    const injectedAnswer = takeInjected("trigger", flowId, res, req.headers.authorization !== undefined);
+    const authorization = request.headers.get("authorization");
+    const injectedAnswer = await takeInjected("trigger", flowId, request, authorization !== null);
     if (injectedAnswer) return injectedAnswer;
-    if (req.method !== "POST") {
-      return flowError(res, 405, "MethodNotAllowed", `The trigger accepts POST, not ${req.method}.`);
+    if (request.method !== "POST") {
+      return flowError(405, "MethodNotAllowed", `The trigger accepts POST, not ${request.method}.`);
     }
-    const authorization = req.headers.authorization;
     const sig = url.searchParams.get("sig");
-    if (!authorization && flow.acceptAnonymous) return accept(flow, res);
+    if (!authorization && flow.acceptAnonymous) return accept(flow);
     if (flow.mode === "anyone") {
       if (authorization) {
         return flowError(
-          res,
           401,
           "OAuthAccessPolicyNotFound",
           "The request cannot be authorized: no OAuth access policy is configured for this trigger.",
@@ -464,27 +629,21 @@ export async function startStandin(): Promise<Standin> {
       }
       if (!sig || sig !== flow.sig) {
         return flowError(
-          res,
           401,
           "DirectApiAuthorizationRequired",
           "The request must be authenticated only by Shared Access scheme.",
         );
       }
-      return accept(flow, res);
+      return accept(flow);
     }
     if (!authorization?.startsWith("Bearer ")) {
-      return flowError(
-        res,
-        401,
-        "DirectApiAuthorizationRequired",
-        "The OAuth authorization scheme is required.",
-      );
+      return flowError(401, "DirectApiAuthorizationRequired", "The OAuth authorization scheme is required.");
     }
     let claims: Record<string, unknown>;
     try {
       ({ payload: claims } = await jwtVerify(authorization.slice("Bearer ".length), publicKey));
     } catch {
-      return flowError(res, 401, "InvalidAuthenticationToken", "The access token is not valid.");
+      return flowError(401, "InvalidAuthenticationToken", "The access token is not valid.");
     }
     const audience = flow.audience ?? PUBLIC_FLOW_AUDIENCE;
     const allowed = flow.allowedOids ?? [];
@@ -495,85 +654,95 @@ export async function startStandin(): Promise<Standin> {
       (flow.mode === "users" && allowed.length > 0 && !allowed.includes(String(claims.oid)));
     if (mismatch) {
       return flowError(
-        res,
         flow.mismatchStatus ?? 403,
         "MisMatchingOAuthClaims",
         "One or more claims either missing or does not match with the open authentication access control policy.",
       );
     }
-    return accept(flow, res);
+    return accept(flow);
   }
 
-  function accept(flow: StandinFlow, res: ServerResponse): { status: number } {
+  function accept(flow: StandinFlow): Response {
     const headers = { "x-ms-workflow-run-id": runId() };
-    if (flow.response) {
-      sendJson(res, flow.response.status, flow.response.body ?? {}, headers);
-      return { status: flow.response.status };
-    }
-    res.writeHead(202, { ...headers, "content-length": 0 });
-    res.end();
-    return { status: 202 };
+    if (flow.response) return json(flow.response.status, flow.response.body ?? {}, headers);
+    return new Response(null, { status: 202, headers });
   }
 
-  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? "/", "https://127.0.0.1");
+  /** Answers one request (the transports' common core); a DropConnection means "no answer at all". */
+  async function handle(request: Request): Promise<Response> {
+    const url = new URL(request.url);
     const call: StandinCall = {
       kind: "other",
-      method: req.method ?? "",
-      path: redactSig(req.url ?? "/"),
-      authorization: req.headers.authorization !== undefined,
+      method: request.method,
+      path: redactSig(url.pathname + url.search),
+      authorization: request.headers.has("authorization"),
       status: 0,
       at: Date.now(),
     };
     calls.push(call);
-    const body = await readBody(req);
+    const body = request.method === "GET" || request.method === "HEAD" ? "" : await request.text();
     let m: RegExpMatchArray | null;
-    let answer: { status: number };
+    let answer: Response;
     if ((m = url.pathname.match(/^\/([^/]+)\/v2\.0\/\.well-known\/openid-configuration$/))) {
       call.kind = "metadata";
-      answer = metadata(m[1], res);
+      answer = await metadata(m[1], request);
     } else if ((m = url.pathname.match(/^\/([^/]+)\/discovery\/v2\.0\/keys$/))) {
       call.kind = "keys";
-      sendJson(res, 200, { keys: [jwk] });
-      answer = { status: 200 };
+      answer = json(200, { keys: [jwk] });
     } else if (
       (m = url.pathname.match(/^\/([^/]+)(?:\/regional)?\/oauth2\/v2\.0\/token$/)) &&
-      req.method === "POST"
+      request.method === "POST"
     ) {
       call.kind = "token";
-      answer = await token(m[1], new URLSearchParams(body), res, call);
+      answer = await token(m[1], new URLSearchParams(body), request, call);
+    } else if (url.pathname === "/msi/token" && request.method === "GET") {
+      call.kind = "token";
+      answer = await managedIdentity(url, request);
     } else if ((m = url.pathname.match(TRIGGER_PATH))) {
       call.kind = "trigger";
-      answer = await trigger(m[1], url, req, res);
+      answer = await trigger(m[1], url, request);
     } else {
-      answer = flowError(res, 404, "NotFound", `stand-in has nothing at ${url.pathname}`);
+      answer = flowError(404, "NotFound", `stand-in has nothing at ${url.pathname}`);
     }
     call.status = answer.status;
+    return answer;
   }
 
-  const server: Server = createServer({ cert: certs.serverCert, key: certs.serverKey }, (req, res) => {
-    route(req, res).catch((err: unknown) => {
-      if (!res.headersSent) sendJson(res, 500, { error: { code: "StandinBug", message: String(err) } });
-      else res.end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  baseUrl = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
-
-  return {
+  const standin = {
     baseUrl,
-    caFile: certs.caFile,
-    addTenant(tenant) {
+    handle,
+    /** In-process transport: what `fetch` would do against the stand-in, without a socket. */
+    fetch: (async (input: string | URL | Request, init?: RequestInit) => {
+      const request = new Request(input, init);
+      if (new URL(request.url).host !== new URL(baseUrl).host) {
+        throw new TypeError("fetch failed", {
+          cause: Object.assign(new Error(`getaddrinfo ENOTFOUND ${new URL(request.url).hostname}`), {
+            code: "ENOTFOUND",
+          }),
+        });
+      }
+      try {
+        return await handle(request);
+      } catch (err) {
+        if (err instanceof DropConnection) {
+          throw new TypeError("fetch failed", {
+            cause: Object.assign(new Error("other side closed"), { code: "UND_ERR_SOCKET" }),
+          });
+        }
+        throw err;
+      }
+    }) as typeof fetch,
+    addTenant(tenant: StandinTenant) {
       tenants.set(tenant.tenantId, tenant);
     },
-    addFlow(flow) {
+    addFlow(flow: StandinFlow) {
       flows.set(flow.flowId, flow);
       const url = `${baseUrl}/powerautomate/automations/direct/workflows/${flow.flowId}/triggers/manual/paths/invoke?api-version=1`;
       return flow.mode === "anyone" && flow.sig
         ? `${url}&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=${flow.sig}`
         : url;
     },
-    failNext(target, count, failure) {
+    failNext(target: FailureTarget, count: number, failure: InjectedFailure) {
       const key =
         "flowId" in target
           ? `trigger:${target.flowId}`
@@ -584,7 +753,7 @@ export async function startStandin(): Promise<Standin> {
       for (let i = 0; i < count; i++) queue.push(failure);
       injected.set(key, queue);
     },
-    callsFor(scope) {
+    callsFor(scope: { tenantId?: string; flowId?: string }) {
       return calls.filter(
         (c) =>
           (scope.tenantId !== undefined && c.path.startsWith(`/${scope.tenantId}/`)) ||
@@ -592,10 +761,76 @@ export async function startStandin(): Promise<Standin> {
       );
     },
     calls,
+    federatedIssuer,
+    federatedToken(subject: string, audience = "api://AzureADTokenExchange") {
+      return new SignJWT({})
+        .setProtectedHeader({ alg: "RS256", typ: "JWT" })
+        .setIssuer(federatedIssuer)
+        .setSubject(subject)
+        .setAudience(audience)
+        .setIssuedAt()
+        .setExpirationTime("10m")
+        .sign(federatedKeys.privateKey as CryptoKey);
+    },
+    addManagedIdentity(identity: StandinManagedIdentity) {
+      managedIdentities.push(identity);
+    },
+    managedIdentityEndpoint: `${baseUrl.replace(/^https:/, "http:")}/msi/token`,
+  };
+  return standin;
+}
+
+/** Starts a stand-in serving HTTPS on an ephemeral port of 127.0.0.1 (for tests that run the tool as a process). */
+export async function startStandin(): Promise<ServedStandin> {
+  const certs = await testCertificates();
+  // Set once the stand-in exists (it needs the port, the server needs the handler).
+  const handler: { handle?: (request: Request) => Promise<Response> } = {};
+  const open = new Set<ServerResponse>();
+  const server: Server = createServer({ cert: certs.serverCert, key: certs.serverKey }, (req, res) => {
+    open.add(res);
+    res.on("close", () => open.delete(res));
+    serve(req, res).catch(() => res.socket?.destroy());
+  });
+  async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const abort = new AbortController();
+    res.on("close", () => abort.abort());
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const headers = new Headers();
+    for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string") headers.set(k, v);
+    const request = new Request(`https://127.0.0.1${req.url ?? "/"}`, {
+      method: req.method,
+      headers,
+      body:
+        chunks.length && req.method !== "GET" && req.method !== "HEAD" ? Buffer.concat(chunks) : undefined,
+      signal: abort.signal,
+    });
+    let answer: Response;
+    try {
+      answer = await handler.handle!(request);
+    } catch (err) {
+      res.socket?.destroy();
+      if (err instanceof DropConnection || abort.signal.aborted) return;
+      throw err;
+    }
+    res.writeHead(answer.status, Object.fromEntries(answer.headers));
+    if (!answer.body) {
+      res.end();
+      return;
+    }
+    Readable.fromWeb(answer.body as import("node:stream/web").ReadableStream).pipe(res);
+  }
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const baseUrl = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const standin = await createStandin(baseUrl);
+  handler.handle = standin.handle;
+  return {
+    ...standin,
+    caFile: certs.caFile,
     close() {
       return new Promise<void>((resolve) => {
         server.close(() => resolve());
-        for (const res of hanging) res.socket?.destroy();
+        for (const res of open) res.socket?.destroy();
         server.closeAllConnections();
       });
     },

@@ -1,0 +1,159 @@
+/**
+ * `smoke --credential certificate|federated`: a caller without a client secret gets its token from
+ * the stand-in through the real @azure/identity (client assertions signed with the certificate's
+ * key, PS256; or the platform's OIDC token exchanged), then the trigger decides by its `oid`.
+ */
+import { randomUUID } from "node:crypto";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { beforeAll, describe, expect, test } from "vitest";
+import { smoke } from "../cli/smoke";
+import { FakeIo } from "./helpers/fake-io";
+import { callerCertificate } from "./standin/scenario";
+import { createStandin, type Standin } from "./standin/standin";
+
+const BASE = "https://127.0.0.1:8443";
+let standin: Standin;
+
+beforeAll(async () => {
+  standin = await createStandin(BASE);
+});
+
+/** A tenant with one app authenticating as `app` says, and a flow that allows `allowed` (default: the app). */
+function world(
+  app: { certificatePem?: string; federated?: { issuer: string; subject: string }[] },
+  allowed?: string[],
+) {
+  const tenantId = randomUUID();
+  const clientId = randomUUID();
+  const servicePrincipalObjectId = randomUUID();
+  standin.addTenant({ tenantId, apps: [{ clientId, servicePrincipalObjectId, ...app }] });
+  const flowId = randomUUID().replace(/-/g, "");
+  const triggerUrl = standin.addFlow({
+    flowId,
+    tenantId,
+    mode: "users",
+    allowedOids: allowed ?? [servicePrincipalObjectId],
+  });
+  return { tenantId, clientId, servicePrincipalObjectId, flowId, triggerUrl };
+}
+
+async function run(argv: string[], env: Record<string, string> = {}, files: Record<string, string> = {}) {
+  const io = new FakeIo(env);
+  io.routes.set("127.0.0.1:8443", standin.fetch);
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(io.cwd, name), text);
+  const code = await smoke(argv, io);
+  return {
+    code,
+    io,
+    report: () =>
+      io.json<{ verdict: string; checks: { name: string; ok: boolean; code?: string; message: string }[] }>(),
+  };
+}
+
+const base = (w: ReturnType<typeof world>, ...extra: string[]) => [
+  "--trigger-url",
+  w.triggerUrl,
+  "--tenant-id",
+  w.tenantId,
+  "--client-id",
+  w.clientId,
+  "--authority-host",
+  BASE,
+  "--json",
+  ...extra,
+];
+
+describe("a certificate caller", () => {
+  test("passes with its certificate and key from a PEM file or FLOW_CLIENT_CERTIFICATE, never printing the key", async () => {
+    const { pem, certificate } = await callerCertificate();
+    const w = world({ certificatePem: certificate });
+    const fromFile = await run(
+      base(w, "--credential", "certificate", "--certificate-file", "caller.pem"),
+      {},
+      { "caller.pem": pem },
+    );
+    expect(fromFile.code, fromFile.io.allText).toBe(0);
+    expect(fromFile.report().checks[2].message).toContain(`oid ${w.servicePrincipalObjectId}`);
+    const fromEnv = await run(base(w, "--credential", "certificate"), { FLOW_CLIENT_CERTIFICATE: pem });
+    expect(fromEnv.code, fromEnv.io.allText).toBe(0);
+    for (const r of [fromFile, fromEnv]) expect(r.io.allText).not.toContain("PRIVATE KEY");
+  });
+
+  test("a certificate the app does not trust fails with what to check", async () => {
+    const trusted = await callerCertificate();
+    const other = await callerCertificate();
+    const w = world({ certificatePem: trusted.certificate });
+    const r = await run(base(w, "--credential", "certificate"), { FLOW_CLIENT_CERTIFICATE: other.pem });
+    expect(r.code).toBe(1);
+    const token = r.report().checks.find((c) => c.name === "token")!;
+    expect(token).toMatchObject({ ok: false, code: "AADSTS700027" });
+    expect(token.message).toContain("certificateThumbprint");
+  });
+
+  test("a PEM without its private key is a usage error", async () => {
+    const { certificate } = await callerCertificate();
+    const w = world({ certificatePem: certificate });
+    const r = await run(base(w, "--credential", "certificate"), { FLOW_CLIENT_CERTIFICATE: certificate });
+    expect(r.code).toBe(2);
+    expect(r.report().checks[0].message).toContain("both the certificate and its private key");
+  });
+});
+
+describe("a federated caller", () => {
+  test("passes with the platform's token from AZURE_FEDERATED_TOKEN_FILE or --federated-token-file", async () => {
+    const subject = "repo:contoso/erp-sync:environment:prod";
+    const w = world({ federated: [{ issuer: standin.federatedIssuer, subject }] });
+    const token = await standin.federatedToken(subject);
+    const viaEnv = await run(
+      base(w, "--credential", "federated"),
+      { AZURE_FEDERATED_TOKEN_FILE: "oidc-token" },
+      { "oidc-token": token },
+    );
+    expect(viaEnv.code, viaEnv.io.allText).toBe(0);
+    const viaOption = await run(
+      base(w, "--credential", "federated", "--federated-token-file", "t"),
+      {},
+      { t: `${token}\n` },
+    );
+    expect(viaOption.code, viaOption.io.allText).toBe(0);
+    expect(viaOption.io.allText).not.toContain(token.slice(0, 30));
+  });
+
+  test("a subject that differs only in case fails with the exact-match hint", async () => {
+    const w = world({
+      federated: [{ issuer: standin.federatedIssuer, subject: "repo:contoso/erp-sync:environment:prod" }],
+    });
+    const token = await standin.federatedToken("repo:Contoso/erp-sync:environment:prod");
+    const r = await run(
+      base(w, "--credential", "federated"),
+      { AZURE_FEDERATED_TOKEN_FILE: "t" },
+      { t: token },
+    );
+    expect(r.code).toBe(1);
+    const check = r.report().checks.find((c) => c.name === "token")!;
+    expect(check).toMatchObject({ code: "AADSTS70021" });
+    expect(check.message).toContain("case included");
+  });
+
+  test("without a token file it says where the token must come from", async () => {
+    const w = world({ federated: [] });
+    const r = await run(base(w, "--credential", "federated"));
+    expect(r.code).toBe(2);
+    expect(r.report().checks[0].message).toContain("AZURE_FEDERATED_TOKEN_FILE");
+  });
+});
+
+describe("any kind, not in Allowed users", () => {
+  test("fails with the hint to add the principal's object ID (the token's oid) to Allowed users", async () => {
+    const { pem, certificate } = await callerCertificate();
+    const w = world({ certificatePem: certificate }, [randomUUID()]);
+    const r = await run(base(w, "--credential", "certificate"), { FLOW_CLIENT_CERTIFICATE: pem });
+    expect(r.code).toBe(1);
+    const invoke = r.report().checks.find((c) => c.name === "invoke")!;
+    expect(invoke).toMatchObject({ code: "MisMatchingOAuthClaims" });
+    expect(invoke.message).toContain(
+      "ENTERPRISE APPLICATION object ID (for a managed identity: its principal ID",
+    );
+  });
+});
