@@ -38,8 +38,8 @@ describe("a certificate caller over three years", () => {
   it("replaces a slot's key, certificate and credential exactly when the planner replaces the slot, and always publishes a valid one", async () => {
     const fake = new FakeAzure();
     const model = new CallerModel();
-    const slow: RotationPolicy = { rotationDays: 120, offsetDays: 0, maxLifetimeDays: 730 };
-    const fast: RotationPolicy = { rotationDays: 60, offsetDays: 7, maxLifetimeDays: 730 };
+    const slow: RotationPolicy = { rotationDays: 180, offsetDays: 0, maxLifetimeDays: 730 };
+    const fast: RotationPolicy = { rotationDays: 90, offsetDays: 7, maxLifetimeDays: 730 };
     let t = START;
     let runs = 0;
     let rotations = 0;
@@ -95,7 +95,7 @@ describe("a certificate caller over three years", () => {
       t = Math.max(next + HOUR, t + DAY_MS) + gap;
     }
     expect(model.violations).toEqual([]);
-    expect(rotations).toBeGreaterThanOrEqual(20);
-    expect(runs).toBeLessThanOrEqual(40);
+    expect(rotations).toBeGreaterThanOrEqual(15);
+    expect(runs).toBeLessThanOrEqual(30);
   });
 });
