@@ -118,11 +118,10 @@ export function defineStack(
         })
       : undefined;
 
+  const uses = (kind: "secret" | "certificate") => config.callers.some((c) => c.credential === kind);
   const hooks = {
-    secret: [policyRefusalHook(config.rotation)],
-    certificate: config.callers.some((c) => c.credential === "certificate")
-      ? [policyRefusalHook(config.rotation, "certificate")]
-      : [],
+    secret: uses("secret") ? [policyRefusalHook(config.rotation)] : [],
+    certificate: uses("certificate") ? [policyRefusalHook(config.rotation, "certificate")] : [],
   };
   // Asked once: certificate callers need a CLI that replaces keys on their schedule.
   const keyRotationCheck = hooks.certificate.length ? requireKeyRotation() : undefined;
