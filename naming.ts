@@ -1,5 +1,11 @@
 /** Names derived from config: pure functions, so their limits are tested without Pulumi. */
 
+/** A caller's name, as the stack config allows it (`flow-trigger-auth:callers[].name`). */
+export const CALLER_NAME_PATTERN = /^[a-z][a-z0-9-]{0,39}$/;
+
+/** A stack name as `pulumi --stack` takes it (never an option: it must not start with `-`). */
+export const STACK_NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.\-/]{0,199}$/;
+
 /** Display name of a caller's app registration and enterprise app, e.g. `flow-dev-erp`. */
 export function callerDisplayName(namePrefix: string, environment: string, caller: string): string {
   return `${namePrefix}-${environment}-${caller}`;

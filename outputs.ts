@@ -7,6 +7,7 @@
  */
 import { z } from "zod";
 import { CLOUD_NAMES, CLOUDS, tokenEndpoint, VAULT_DNS_SUFFIX, type CloudName } from "./clouds";
+import { CALLER_NAME_PATTERN } from "./naming";
 
 /** How each caller authenticates (`flow-trigger-auth:callers[].credential`). */
 export const CREDENTIAL_KINDS = ["secret", "certificate", "federated", "managedIdentity"] as const;
@@ -22,8 +23,6 @@ export const SECRET_MESSAGE =
   'is shown as "[secret]": it is a secret output; run `pulumi up` with this version, or add --show-secrets';
 
 const GUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-/** A caller's name, as the stack config allows it. */
-export const CALLER_NAME_PATTERN = /^[a-z][a-z0-9-]{0,39}$/;
 
 /** A plain, one-line output value: no control characters (they would break a sheet or a terminal). */
 const text = z

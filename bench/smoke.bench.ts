@@ -1,154 +1,104 @@
 /**
- * `npm run bench:smoke -- [--runs N] [--cli]`: how long a passing smoke test takes against the
- * local HTTPS stand-in (test/standin), as figures, not assertions.
- *
- * The stand-in runs in this process; the smoke library runs N times in a child process started with
- * NODE_EXTRA_CA_CERTS (Node reads it only at start-up), which reports each run's per-check durations.
- * With `--cli`, the real CLI process is also timed end to end (ts-node start-up included).
- * Prints median and spread (min / p90 / max) of the total and of each check.
+ * `npm run bench:smoke`: how long a passing `npm run smoke` takes from start to exit, next to a bare
+ * Node client making the same requests (bench/bare-client.mjs), both as processes against the HTTPS
+ * stand-in on 127.0.0.1, alternating, in one run. Prints both medians and their ratio (target: at
+ * most 2.5), and how long `--help` of each command takes (target: under 0.3 s). Asserts nothing.
+ * Options: --runs N (default 15).
  */
-import { Command } from "commander";
-import { runSmoke, type SmokeResult } from "../smoke/checks";
-import { demoScenario, type Scenario } from "../test/standin/scenario";
+import { execFile } from "node:child_process";
+import { join } from "node:path";
+import { demoScenario } from "../test/standin/scenario";
 import { startStandin } from "../test/standin/standin";
-import { runSmokeCli, runTsScript } from "../test/standin/run-cli";
 
-interface WorkerInput {
-  scenario: Omit<Scenario, "secret">;
-  authorityHost: string;
-  runs: number;
-}
+const ROOT = join(__dirname, "..");
+const runsArg = process.argv.indexOf("--runs");
+const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 15;
 
-/** Child side: runs the library `runs` times and prints one JSON array of results. */
-async function worker(input: WorkerInput): Promise<void> {
-  const results: SmokeResult[] = [];
-  for (let i = 0; i < input.runs; i++) {
-    results.push(
-      await runSmoke({
-        triggerUrl: input.scenario.triggerUrl,
-        tenantId: input.scenario.tenantId,
-        clientId: input.scenario.clientId,
-        clientSecret: process.env.FLOW_CLIENT_SECRET ?? "",
-        authorityHost: input.authorityHost,
-        maxWaitMs: 30_000,
-      }),
-    );
-  }
-  process.stdout.write(`${JSON.stringify(results)}\n`, () => process.exit(0));
-}
-
-/** Nearest-rank percentile of sorted `values` (p in 0..100). */
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))];
-}
-
-function row(label: string, values: number[]): string {
-  const s = [...values].sort((a, b) => a - b);
-  const cells = [percentile(s, 50), s[0], percentile(s, 90), s[s.length - 1]].map((v) =>
-    `${v.toFixed(0)} ms`.padStart(10),
+function timed(
+  file: string,
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ ms: number; code: number | null }> {
+  const started = process.hrtime.bigint();
+  return new Promise((resolve) =>
+    execFile(
+      file,
+      args,
+      { cwd: ROOT, env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env } },
+      (err) =>
+        resolve({
+          ms: Number(process.hrtime.bigint() - started) / 1e6,
+          code: err ? ((err as { code?: number }).code ?? null) : 0,
+        }),
+    ),
   );
-  return `${label.padEnd(22)}${cells.join("")}`;
 }
 
-function table(title: string, rows: [string, number[]][]): string {
-  const header = `${"".padEnd(22)}${["median", "min", "p90", "max"].map((h) => h.padStart(10)).join("")}`;
-  return [title, header, ...rows.map(([label, values]) => row(label, values))].join("\n");
-}
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function main(): Promise<void> {
-  const program = new Command("bench:smoke")
-    .option("--runs <n>", "passing runs to time", "20")
-    .option("--cli", "also time the CLI process end to end (ts-node start-up included)")
-    .option("--worker <json>", "internal: run the library in this process")
-    .parse(process.argv);
-  const opts = program.opts<{ runs: string; cli?: boolean; worker?: string }>();
-  if (opts.worker) return worker(JSON.parse(opts.worker) as WorkerInput);
-
-  const runs = Number(opts.runs);
-  if (!Number.isInteger(runs) || runs < 1) {
-    console.error(`--runs must be a positive integer (got "${opts.runs}")`);
-    process.exit(2);
-  }
-
   const standin = await startStandin();
-  const { secret, ...scenario } = demoScenario(standin, { mode: "users" });
-  const env = { NODE_EXTRA_CA_CERTS: standin.caFile, FLOW_CLIENT_SECRET: secret };
-  const input: WorkerInput = { scenario, authorityHost: standin.baseUrl, runs };
-
-  const child = await runTsScript("bench/smoke.bench.ts", ["--worker", JSON.stringify(input)], env, 600_000);
-  if (child.code !== 0) {
-    console.error(`library runs failed (exit ${child.code}): ${child.stderr.trim()}`);
-    await standin.close();
-    process.exit(1);
-  }
-  const results = JSON.parse(child.stdout) as SmokeResult[];
-  // Only passing runs are timed: a failing run stops early (or waits out retries) and would skew them.
-  const passed = results.filter((r) => r.verdict === "pass");
-  const failed = results.filter((r) => r.verdict !== "pass");
-  console.log(
-    `stand-in ${standin.baseUrl}, node ${process.version}, ${runs} library runs (${failed.length} not passing, left out of the figures)`,
-  );
-  for (const r of failed) {
-    const last = r.checks[r.checks.length - 1];
-    console.error(`not passing: ${r.verdict}, ${last ? `${last.name}: ${last.message}` : "no check"}`);
-  }
-  if (passed.length === 0) {
-    console.error("no passing run to time");
-    await standin.close();
-    process.exit(1);
-  }
-  const names = ["url", "anonymous-rejected", "token", "invoke"];
-  const rows: [string, number[]][] = [
-    ["total", passed.map((r) => r.durationMs)],
-    ...names.map((name): [string, number[]] => [
-      name,
-      passed.map((r) => r.checks.find((c) => c.name === name)?.durationMs ?? NaN),
-    ]),
-  ];
-  console.log(
-    table(`smoke library, ${passed.length} passing runs (in one process, fresh credential per run):`, rows),
-  );
-
-  if (opts.cli) {
-    const cliRuns = Math.min(runs, 10);
-    const times: number[] = [];
-    for (let i = 0; i < cliRuns; i++) {
-      const run = await runSmokeCli(
-        [
-          "--trigger-url",
-          scenario.triggerUrl,
-          "--tenant-id",
-          scenario.tenantId,
-          "--client-id",
-          scenario.clientId,
-          "--authority-host",
-          standin.baseUrl,
-          "--json",
-        ],
-        env,
-      );
-      if (run.code !== 0) {
-        console.error(`CLI run ${i + 1} exited ${run.code}: left out of the figures`);
-        continue;
-      }
-      times.push(run.elapsedMs);
-    }
-    if (times.length > 0) {
-      console.log(
-        table(`\nCLI process end to end, ${times.length} passing of ${cliRuns} runs:`, [
-          ["ts-node smoke/cli.ts", times],
-        ]),
-      );
-    } else {
-      console.error(`\nCLI process end to end: none of ${cliRuns} runs passed, nothing to time`);
+  const s = demoScenario(standin, { mode: "users" });
+  const env = { NODE_EXTRA_CA_CERTS: standin.caFile, FLOW_CLIENT_SECRET: s.secret };
+  const tokenEndpoint = `${standin.baseUrl}/${s.tenantId}/oauth2/v2.0/token`;
+  const tool: number[] = [];
+  const bare: number[] = [];
+  for (let i = 0; i < RUNS + 1; i++) {
+    const a = await timed(
+      "npm",
+      [
+        "run",
+        "-s",
+        "smoke",
+        "--",
+        "--trigger-url",
+        s.triggerUrl,
+        "--tenant-id",
+        s.tenantId,
+        "--client-id",
+        s.clientId,
+        "--authority-host",
+        standin.baseUrl,
+      ],
+      env,
+    );
+    const b = await timed(
+      process.execPath,
+      [
+        "bench/bare-client.mjs",
+        s.triggerUrl,
+        tokenEndpoint,
+        s.clientId,
+        "https://service.flow.microsoft.com//.default",
+      ],
+      env,
+    );
+    if (a.code !== 0 || b.code !== 0)
+      throw new Error(`a run did not pass (npm run smoke: ${a.code}, bare client: ${b.code})`);
+    if (i > 0) {
+      // The first pair warms the file cache; it is not counted.
+      tool.push(a.ms);
+      bare.push(b.ms);
     }
   }
   await standin.close();
+  console.log(
+    `passing smoke test, ${RUNS} runs each, alternating (node ${process.version}, ${process.platform})`,
+  );
+  console.log(
+    `  npm run smoke     median ${median(tool).toFixed(0)} ms  (min ${Math.min(...tool).toFixed(0)}, max ${Math.max(...tool).toFixed(0)})`,
+  );
+  console.log(
+    `  bare Node client  median ${median(bare).toFixed(0)} ms  (min ${Math.min(...bare).toFixed(0)}, max ${Math.max(...bare).toFixed(0)})`,
+  );
+  console.log(`  median ratio      ${(median(tool) / median(bare)).toFixed(2)}  (target: at most 2.5)`);
+  console.log("--help, median of 5 (target: under 300 ms):");
+  for (const command of ["smoke", "handoff", "rotation-status", "validate"]) {
+    const times: number[] = [];
+    for (let i = 0; i < 5; i++)
+      times.push((await timed(process.execPath, ["dist/flow-trigger-auth.js", command, "--help"], {})).ms);
+    console.log(`  ${command.padEnd(16)} ${median(times).toFixed(0)} ms`);
+  }
 }
 
-main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : String(err));
-  process.exit(1);
-});
+void main();

@@ -30,7 +30,7 @@ export interface SmokeCheckArgs {
 }
 
 /**
- * Runs the smoke test (`npm run smoke`) inside `pulumi up`, after the published secret is stored, and
+ * Runs the smoke test (`flow-trigger-auth smoke`) inside `pulumi up`, after the published secret is stored, and
  * again whenever the published secret, the URL, the caller, the body or the expected status changes.
  * A failing check fails the update. Runs on the machine that runs `pulumi up`, from the project root.
  */
@@ -47,8 +47,9 @@ export class SmokeCheck extends pulumi.ComponentResource {
       `--max-wait-s ${args.maxWaitSeconds ?? 300}`,
       ...(args.expectStatus ? [`--expect-status ${args.expectStatus}`] : []),
     ].join(" ");
+    // The built tool directly (npm would add its banner to stdout and its own start-up time).
     const check =
-      'npm run --silent smoke -- --trigger-url "$FLOW_TRIGGER_URL" --tenant-id "$FLOW_TENANT_ID" ' +
+      'node dist/flow-trigger-auth.js smoke --trigger-url "$FLOW_TRIGGER_URL" --tenant-id "$FLOW_TENANT_ID" ' +
       `--client-id "$FLOW_CLIENT_ID" --body "$FLOW_BODY" ${options} --json`;
     const create = pulumi.output(args.skipReason).apply((reason) => {
       if (reason === undefined) return check;

@@ -1,29 +1,36 @@
 /**
  * `rotation-status --live`: reads each caller's secret from Azure Key Vault with the ambient Azure
- * credential (`DefaultAzureCredential`: `az login`, workload identity, managed identity, `AZURE_*`).
- * Only metadata is read (the versions' attributes), never a secret value, so the Key Vault Reader
- * role on the vault (or Key Vault Secrets User on each secret) is enough.
+ * credential (`DefaultAzureCredential`: `az login`, workload identity, managed identity, `AZURE_*`),
+ * through the command's bounded HTTP client and within its time budget. Only metadata is read (the
+ * versions' attributes), never a secret value, so the Key Vault Reader role on the vault (or Key Vault
+ * Secrets User on each secret) is enough. Loaded only with `--live`.
  */
 import { DefaultAzureCredential, type TokenCredential } from "@azure/identity";
-import { SecretClient, type SecretClientOptions, type SecretProperties } from "@azure/keyvault-secrets";
+import { SecretClient, type SecretProperties } from "@azure/keyvault-secrets";
 import { authorityHostForVault } from "../clouds";
 import { isoTime } from "../rotation";
+import { boundedHttpClient } from "../smoke/azure-http";
+import type { HttpDeps } from "../smoke/http";
 import type { LiveSecretReader } from "./rotation-status";
 
 /** A Key Vault read that failed for a reason other than "no such secret" (exit 2). */
 export class LiveReadError extends Error {
   override readonly name = "LiveReadError";
+  /** The runner reports it as a usage error. */
+  readonly kind = "usage";
 }
 
-/**
- * A {@link LiveSecretReader} backed by Key Vault; one client per vault. `credential` defaults to the
- * ambient one; `clientOptions` are passed to each `SecretClient` (tests give an `httpClient`).
- */
-export function keyVaultReader(
-  credential?: TokenCredential,
-  clientOptions: SecretClientOptions = {},
-): LiveSecretReader {
+/** What the reader needs: the command's HTTP deps and clock, and the end of its budget. */
+export interface LiveDeps extends HttpDeps {
+  now(): number;
+  /** When the budget ends (ms, on `now`'s clock). */
+  deadline: number;
+}
+
+/** A {@link LiveSecretReader} backed by Key Vault; one client per vault. `credential` defaults to the ambient one. */
+export function keyVaultReader(deps: LiveDeps, credential?: TokenCredential): LiveSecretReader {
   const clients = new Map<string, SecretClient>();
+  const httpClient = boundedHttpClient(deps);
   return async ({ vaultUri, secretName }) => {
     let client = clients.get(vaultUri);
     if (!client) {
@@ -31,28 +38,56 @@ export function keyVaultReader(
       const authorityHost = authorityHostForVault(vaultUri);
       client = new SecretClient(
         vaultUri,
-        credential ?? new DefaultAzureCredential(authorityHost ? { authorityHost } : {}),
-        clientOptions,
+        credential ?? new DefaultAzureCredential({ ...(authorityHost ? { authorityHost } : {}), httpClient }),
+        { httpClient, retryOptions: { maxRetries: 1 } },
       );
       clients.set(vaultUri, client);
     }
+    const left = deps.deadline - deps.now();
+    if (left <= 0)
+      throw new LiveReadError(
+        `reading ${secretName} in ${vaultUri}: the time budget (--max-wait-s) is spent`,
+      );
+    const timer = deps.timer(left);
     // The current version is the newest one; listing versions returns attributes without values.
     let current: SecretProperties | undefined;
     try {
-      for await (const version of client.listPropertiesOfSecretVersions(secretName)) {
-        if (!current || (version.createdOn?.getTime() ?? 0) > (current.createdOn?.getTime() ?? 0))
-          current = version;
-      }
+      const listing = (async () => {
+        for await (const version of client.listPropertiesOfSecretVersions(secretName, {
+          abortSignal: timer.signal,
+        })) {
+          if (!current || (version.createdOn?.getTime() ?? 0) > (current.createdOn?.getTime() ?? 0))
+            current = version;
+        }
+      })();
+      await Promise.race([
+        listing,
+        new Promise<never>((_, reject) =>
+          timer.signal.addEventListener(
+            "abort",
+            () => reject(Object.assign(new Error("timeout"), { name: "TimeoutError" })),
+            { once: true },
+          ),
+        ),
+      ]);
     } catch (err) {
+      if (timer.signal.aborted) {
+        throw new LiveReadError(
+          `reading ${secretName} in ${vaultUri} timed out (--max-wait-s): check the network path to the vault and your Azure login`,
+        );
+      }
       const status = (err as { statusCode?: number }).statusCode;
       if (status === 404) return undefined;
       throw new LiveReadError(explain(vaultUri, secretName, status, err));
+    } finally {
+      timer.cancel();
     }
     if (!current) return undefined;
+    const found: SecretProperties = current;
     return {
-      expiresAt: current.expiresOn ? isoTime(current.expiresOn.getTime()) : undefined,
-      enabled: current.enabled !== false,
-      version: current.version,
+      expiresAt: found.expiresOn ? isoTime(found.expiresOn.getTime()) : undefined,
+      enabled: found.enabled !== false,
+      version: found.version,
     };
   };
 }
@@ -65,10 +100,8 @@ function explain(vaultUri: string, secretName: string, status: number | undefine
       "(or Key Vault Secrets User on the secret), and the vault's firewall must let it in."
     );
   }
-  if (
-    (err as Error).name === "CredentialUnavailableError" ||
-    (err as Error).name === "AggregateAuthenticationError"
-  ) {
+  const name = (err as Error).name;
+  if (name === "CredentialUnavailableError" || name === "AggregateAuthenticationError") {
     return `${what}: no Azure credential found; run \`az login\` (or set up workload identity) and retry`;
   }
   return `${what}: ${status ? `HTTP ${status}: ` : ""}${(err as Error).message ?? err}`;

@@ -8,18 +8,27 @@
  * stopped), or, with `--live`, when Key Vault has no usable current version of its secret.
  */
 import { DAY_MS, isoTime } from "../rotation";
-import type { LoadedOutputs } from "./cli-common";
+import type { CallerOutputs } from "../outputs";
+import type { LoadedOutputs } from "./stack-outputs";
 
 /** How late a rotation may be before the schedule counts as stopped: the pipeline runs daily. */
 export const OVERDUE_GRACE_MS = DAY_MS;
 
 /**
  * A caller's state, worst first: `missing` (Key Vault has no usable current version), `expired`,
- * `expiring` (within the warning window), `overdue` (rotation late by more than a day), `ok`.
+ * `expiring` (within the warning window), `overdue` (rotation late by more than a day), `ok`; and
+ * `nothing-to-rotate` for callers without a secret or certificate (federated, managed identity).
  */
-export type CallerStatus = "missing" | "expired" | "expiring" | "overdue" | "ok";
+export type CallerStatus = "missing" | "expired" | "expiring" | "overdue" | "ok" | "nothing-to-rotate";
 
-const SEVERITY: Record<CallerStatus, number> = { missing: 4, expired: 3, expiring: 2, overdue: 1, ok: 0 };
+const SEVERITY: Record<CallerStatus, number> = {
+  missing: 4,
+  expired: 3,
+  expiring: 2,
+  overdue: 1,
+  ok: 0,
+  "nothing-to-rotate": 0,
+};
 
 /** What Key Vault says about a secret's current (newest) version; never its value. */
 export interface LiveSecret {
@@ -99,18 +108,20 @@ export interface CallerReport {
   /** Environment label: the stack name, or the outputs file's name. */
   environment: string;
   caller: string;
-  keyVaultSecretName: string;
-  keyVaultSecretUri: string;
+  credential: CallerOutputs["credential"];
+  /** Absent for callers with nothing to rotate. */
+  keyVaultSecretName?: string;
+  keyVaultSecretUri?: string;
   /** `secretExpiresAt` from the stack outputs. */
-  publishedExpiresAt: string;
+  publishedExpiresAt?: string;
   /** With `--live`: Key Vault's `expires` of the current version (`null`: none set; absent: not read). */
   liveExpiresAt?: string | null;
   /** The expiry the status is based on: Key Vault's when read and set, else the outputs'. */
   expiresAt: string | null;
-  expirySource: "outputs" | "key-vault";
+  expirySource?: "outputs" | "key-vault";
   /** With `--live`: Key Vault's expiry differs from the outputs' (by a second or more, or is missing). */
   expiryDiffers?: boolean;
-  nextRotationAt: string;
+  nextRotationAt?: string;
   /** Whole days until `expiresAt` (negative once expired); `null` when it never expires. */
   daysUntilExpiry: number | null;
   /** Whole days since `nextRotationAt` passed; 0 when it is still ahead. */
@@ -138,7 +149,7 @@ export interface RotationReport {
 export interface AssessOptions {
   /** "Now", in ms since the Unix epoch. */
   nowMs: number;
-  /** Warn when a published secret expires within this many days (contract default 30). */
+  /** Warn when a published secret expires within this many days (default 30). */
   warnDays: number;
   /** Given: read each secret from Key Vault (`--live`) and trust it over the outputs. */
   readLive?: LiveSecretReader;
@@ -151,19 +162,22 @@ export async function assessRotation(
 ): Promise<RotationReport> {
   const callers: CallerReport[] = [];
   for (const env of environments) {
-    const entries = Object.entries(env.outputs.callers).sort(([a], [b]) => a.localeCompare(b));
-    const reports = await Promise.all(
-      entries.map(async ([caller, c]) => {
-        const live = options.readLive
+    const names = Object.keys(env.outputs.callers).sort();
+    for (const caller of names) {
+      const c = env.outputs.callers[caller];
+      if (c.credential !== "secret" && c.credential !== "certificate") {
+        callers.push(nothingToRotate(env.label, caller, c));
+        continue;
+      }
+      const live =
+        options.readLive && env.outputs.keyVaultUri
           ? await readLiveSecret(options.readLive, {
               vaultUri: env.outputs.keyVaultUri,
               secretName: c.keyVaultSecretName,
             })
           : undefined;
-        return assessCaller(env.label, caller, c, live, options);
-      }),
-    );
-    callers.push(...reports);
+      callers.push(assessCaller(env.label, caller, c, live, options));
+    }
   }
   const atRisk = callers.filter((c) => c.atRisk).map((c) => `${c.environment}/${c.caller}`);
   return {
@@ -176,7 +190,26 @@ export async function assessRotation(
   };
 }
 
-type OutputsCaller = LoadedOutputs["outputs"]["callers"][string];
+type OutputsCaller = Extract<CallerOutputs, { credential: "secret" | "certificate" }>;
+
+function nothingToRotate(environment: string, caller: string, c: CallerOutputs): CallerReport {
+  return {
+    environment,
+    caller,
+    credential: c.credential,
+    expiresAt: null,
+    daysUntilExpiry: null,
+    daysRotationLate: 0,
+    status: "nothing-to-rotate",
+    atRisk: false,
+    problems: [],
+    notes: [
+      c.credential === "federated"
+        ? "federated credential: no secret to rotate"
+        : "managed identity: no secret to rotate",
+    ],
+  };
+}
 type LiveResult = { found: false } | { found: true; secret: LiveSecret };
 
 async function readLiveSecret(read: LiveSecretReader, ref: SecretRef): Promise<LiveResult> {
@@ -234,6 +267,7 @@ function assessCaller(
   return {
     environment,
     caller,
+    credential: c.credential,
     keyVaultSecretName: c.keyVaultSecretName,
     keyVaultSecretUri: c.keyVaultSecretUri,
     publishedExpiresAt: c.secretExpiresAt,
@@ -263,6 +297,10 @@ export function renderText(report: RotationReport): string {
       environment = c.environment;
       lines.push("", `${environment}:`);
     }
+    if (c.nextRotationAt === undefined) {
+      lines.push(`  ${c.caller.padEnd(nameWidth)}  ${"-".padEnd(8)}  nothing to rotate (${c.credential})`);
+      continue;
+    }
     const expiry =
       c.expiresAt === null ? "never expires" : `expires ${c.expiresAt} (${relative(c.daysUntilExpiry ?? 0)})`;
     const late =
@@ -276,7 +314,8 @@ export function renderText(report: RotationReport): string {
   }
   lines.push("");
   if (report.atRisk.length === 0) {
-    lines.push(`All ${report.callers.length} caller(s) OK.`);
+    const rotating = report.callers.filter((c) => c.status !== "nothing-to-rotate").length;
+    lines.push(`All ${rotating} caller(s) with a secret or certificate OK.`);
   } else {
     lines.push(`${report.atRisk.length} caller(s) AT RISK:`);
     for (const c of report.callers.filter((r) => r.atRisk)) {

@@ -1,105 +1,50 @@
 /**
- * The stack outputs of flow-trigger-auth (contract: "Stack outputs"), as the commands that run after
- * `pulumi up` read them: from a file saved with `pulumi stack output --json`, or from the Pulumi CLI.
- * No Pulumi SDK here: this module runs outside the engine.
+ * Reading stack outputs the way the post-deploy commands need them: from a file saved with
+ * `pulumi stack output --json`, or from the Pulumi CLI, within the command's time budget, checked
+ * with the one outputs schema (outputs.ts) before anything is used. No Pulumi SDK here.
  */
-import { execFile } from "node:child_process";
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
-import { promisify } from "node:util";
-import { z } from "zod";
+import { SECRET_MARKER, SECRET_MESSAGE, stackOutputsSchema, type StackOutputs } from "../outputs";
+import type { Io } from "../cli/io";
+import { STACK_NAME_PATTERN as STACK_NAME } from "../naming";
 
-/** How `pulumi stack output --json` shows a secret output (without `--show-secrets`). */
-const SECRET_MARKER = "[secret]";
-const SECRET_MESSAGE =
-  'is shown as "[secret]": it is a secret output; run `pulumi up` with this version, or add --show-secrets';
-
-/**
- * A plain output value. `pulumi stack output --json` shows a secret output as "[secret]": none of
- * this stack's outputs should be secret, so that marker means the outputs cannot be used as they are.
- */
-const text = z
-  .string()
-  .min(1, "is empty")
-  .refine((s) => s !== SECRET_MARKER, { error: SECRET_MESSAGE });
-
-/** An ISO 8601 instant as the stack writes it, e.g. `2027-03-03T00:00:00Z` (offset or `Z` required). */
-const isoTime = text.refine(
-  (s) =>
-    /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(s) &&
-    !Number.isNaN(Date.parse(s)),
-  "must be an ISO 8601 time such as 2027-03-03T00:00:00Z",
-);
-
-/** One caller's outputs: everything a flow maker or a pipeline needs, no secret value. */
-export const callerOutputsSchema = z.object({
-  displayName: text,
-  clientId: text,
-  applicationObjectId: text,
-  servicePrincipalObjectId: text,
-  keyVaultSecretName: text,
-  keyVaultSecretUri: text,
-  secretExpiresAt: isoTime,
-  nextRotationAt: isoTime,
-});
-
-/** The whole set of stack outputs. Outputs this version does not know are kept, not refused. */
-export const stackOutputsSchema = z
-  .looseObject({
-    tenantId: text,
-    cloud: text,
-    audience: text,
-    scope: text,
-    tokenEndpoint: text,
-    keyVaultName: text,
-    keyVaultUri: text,
-    callers: z
-      .record(z.string(), callerOutputsSchema)
-      .refine((c) => Object.keys(c).length > 0, "lists no caller (a stack has 1 to 100)"),
-    allowedUsers: z.array(text),
-  })
-  .refine(
-    (o) =>
-      [...o.allowedUsers].sort().join() ===
-      Object.values(o.callers)
-        .map((c) => c.servicePrincipalObjectId)
-        .sort()
-        .join(),
-    { path: ["allowedUsers"], error: "must list exactly the callers' servicePrincipalObjectId values" },
-  );
-
-export type CallerOutputs = z.infer<typeof callerOutputsSchema>;
-export type StackOutputs = z.infer<typeof stackOutputsSchema>;
-
-/**
- * A path as the user typed it, resolved where they typed it: `npm run` starts commands in the package
- * root and keeps the caller's directory in `INIT_CWD`.
- */
-export function userPath(p: string): string {
-  return path.resolve(process.env.INIT_CWD ?? process.cwd(), p);
-}
-
-/** Input that is not flow-trigger-auth stack outputs (a usage error: exit 2). */
+/** Input that is not usable stack outputs (a usage error: exit 2). */
 export class StackOutputsError extends Error {
   override readonly name = "StackOutputsError";
+  /** The runner reports it as a usage error, about the stack outputs. */
+  readonly kind = "usage";
+  readonly subject = "outputs";
 }
+
+/** One environment's outputs, with the name it is reported under. */
+export interface LoadedOutputs {
+  /** `dev` for `--stack dev`; the file name without `.json` for `--outputs outputs/dev.json`. */
+  label: string;
+  /** Where they came from, for messages: `stack dev` or `outputs/dev.json`. */
+  source: string;
+  outputs: StackOutputs;
+}
+
+/** Largest outputs the tool reads (a stack of 100 callers prints well under 1 MiB). */
+export const MAX_OUTPUTS_BYTES = 16 * 1024 * 1024;
 
 /** How to get outputs into a file, for messages about `--outputs FILE`. */
 const SAVE_HINT = "save them with `pulumi stack output --json > FILE`";
 
-/** The value at `path` in decoded JSON, or undefined. */
-function valueAt(json: unknown, path: readonly PropertyKey[]): unknown {
+/** The value at `at` in decoded JSON, or undefined (own properties only). */
+function valueAt(json: unknown, at: readonly PropertyKey[]): unknown {
   let value = json;
-  for (const key of path) {
-    if (value === null || typeof value !== "object") return undefined;
+  for (const key of at) {
+    if (value === null || typeof value !== "object" || !Object.hasOwn(value, key)) return undefined;
     value = (value as Record<PropertyKey, unknown>)[key];
   }
   return value;
 }
 
 /**
- * Parses already-decoded JSON; `source` names where it came from and `hint` what to do, for the
- * error message.
+ * Checks decoded JSON; `source` names where it came from and `hint` what to do, for the message.
+ * @throws {StackOutputsError} naming up to five problems and where they are.
  */
 export function parseStackOutputs(json: unknown, source: string, hint: string = SAVE_HINT): StackOutputs {
   // `pulumi stack output --json` prints `{}` for a stack that has never been deployed.
@@ -108,64 +53,112 @@ export function parseStackOutputs(json: unknown, source: string, hint: string = 
       `${source} holds no stack outputs: the stack has not been deployed yet (run \`pulumi up\` first)`,
     );
   }
-  const result = stackOutputsSchema.safeParse(json);
-  if (!result.success) {
-    const problems = result.error.issues
-      .slice(0, 5)
-      .map((i) => {
-        // A whole object output shown as "[secret]" fails as "expected record": say why instead.
-        const message = valueAt(json, i.path) === SECRET_MARKER ? SECRET_MESSAGE : i.message;
-        return `${i.path.length ? i.path.join(".") : "(top level)"}: ${message}`;
-      })
-      .join("; ");
-    throw new StackOutputsError(`${source} is not flow-trigger-auth stack outputs (${hint}): ${problems}`);
+  const callers = valueAt(json, ["callers"]);
+  if (callers && typeof callers === "object" && Object.keys(callers).length > 100) {
+    throw new StackOutputsError(
+      `${source} lists ${Object.keys(callers).length} callers; a stack has at most 100: is this the right file? (${hint})`,
+    );
   }
-  return result.data;
+  const result = stackOutputsSchema.safeParse(json);
+  if (result.success) return result.data;
+  const problems = result.error.issues
+    .slice(0, 5)
+    .map((i) => {
+      // A whole object output shown as "[secret]" fails as "expected record": say why instead.
+      const message = valueAt(json, i.path) === SECRET_MARKER ? SECRET_MESSAGE : i.message;
+      return `${i.path.length ? i.path.join(".") : "(top level)"}: ${message}`;
+    })
+    .join("; ");
+  throw new StackOutputsError(`${source} is not flow-trigger-auth stack outputs (${hint}): ${problems}`);
 }
 
-/** Reads outputs saved by `pulumi stack output --json > FILE`. */
-export async function readStackOutputsFile(file: string): Promise<StackOutputs> {
-  let text: string;
+/**
+ * Text of an outputs file: UTF-8, with or without the byte order mark Windows PowerShell writes, or
+ * UTF-16 as Windows PowerShell 5's `>` writes it. Anything else is refused, never guessed.
+ */
+export function decodeOutputsFile(bytes: Buffer, file: string): string {
+  if (bytes[0] === 0xff && bytes[1] === 0xfe)
+    return new TextDecoder("utf-16le", { fatal: true }).decode(bytes.subarray(2));
+  if (bytes[0] === 0xfe && bytes[1] === 0xff)
+    return new TextDecoder("utf-16be", { fatal: true }).decode(bytes.subarray(2));
   try {
-    text = await readFile(userPath(file), "utf8");
+    // TextDecoder drops a UTF-8 byte order mark by itself.
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw new StackOutputsError(`${file} is not UTF-8 text; ${SAVE_HINT}`);
+  }
+}
+
+/** Reads outputs saved by `pulumi stack output --json > FILE` (relative to `cwd`). */
+export async function readStackOutputsFile(file: string, cwd: string): Promise<StackOutputs> {
+  const full = path.resolve(cwd, file);
+  let bytes: Buffer;
+  try {
+    if ((await stat(full)).size > MAX_OUTPUTS_BYTES) {
+      throw new StackOutputsError(
+        `--outputs ${file} is larger than 16 MiB: it is not stack outputs (${SAVE_HINT})`,
+      );
+    }
+    bytes = await readFile(full);
   } catch (err) {
+    if (err instanceof StackOutputsError) throw err;
     throw new StackOutputsError(
-      `cannot read --outputs ${file}: ${(err as NodeJS.ErrnoException).code ?? err}`,
+      `cannot read --outputs ${file}: ${(err as NodeJS.ErrnoException).code ?? "unreadable"}`,
     );
   }
   let json: unknown;
   try {
-    json = JSON.parse(text);
-  } catch {
-    throw new StackOutputsError(
-      `${file} is not JSON; save the outputs with \`pulumi stack output --json > FILE\``,
-    );
+    json = JSON.parse(decodeOutputsFile(bytes, file));
+  } catch (err) {
+    if (err instanceof StackOutputsError) throw err;
+    throw new StackOutputsError(`${file} is not JSON; ${SAVE_HINT}`);
   }
   return parseStackOutputs(json, file);
 }
 
-const run = promisify(execFile);
-
-/** Asks the Pulumi CLI (`pulumi stack output --json --stack NAME`) for a stack's outputs. */
-export async function readStackOutputsFromPulumi(stack: string, pulumiBin = "pulumi"): Promise<StackOutputs> {
-  let stdout: string;
-  try {
-    ({ stdout } = await run(pulumiBin, ["stack", "output", "--json", "--stack", stack], {
-      maxBuffer: 16 * 1024 * 1024,
-    }));
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException & { stderr?: string };
-    if (e.code === "ENOENT") {
+/**
+ * Asks the Pulumi CLI (`pulumi stack output --json --stack NAME`) for a stack's outputs, giving up
+ * after `timeoutMs`. What Pulumi prints on failure is passed on, cut to a readable length (the runner
+ * redacts everything printed).
+ */
+export async function readStackOutputsFromPulumi(
+  stack: string,
+  io: Io,
+  timeoutMs: number,
+  pulumiBin = "pulumi",
+): Promise<StackOutputs> {
+  if (!STACK_NAME.test(stack)) {
+    throw new StackOutputsError("--stack must be a stack name such as dev or org/project/dev");
+  }
+  const run = await io.exec(pulumiBin, ["stack", "output", "--json", "--stack", stack], {
+    timeoutMs,
+    maxBytes: MAX_OUTPUTS_BYTES,
+  });
+  const said = (run.stderr || "").replace(/\s+/g, " ").trim().slice(0, 600);
+  switch (run.failure) {
+    case "not-found":
       throw new StackOutputsError(
-        `--stack ${stack}: the Pulumi CLI (${pulumiBin}) is not installed; use --outputs FILE instead`,
+        `--stack ${stack}: the Pulumi CLI (${pulumiBin}) is not installed here; use --outputs FILE instead`,
       );
-    }
-    const said = (e.stderr ?? "").trim() || `exit code ${String(e.code)}, no message`;
-    throw new StackOutputsError(`--stack ${stack}: pulumi stack output failed: ${said}`);
+    case "timeout":
+      throw new StackOutputsError(
+        `--stack ${stack}: \`pulumi stack output\` gave no answer within ${Math.round(timeoutMs / 1000)} s (--max-wait-s); check the backend login (pulumi whoami) or use --outputs FILE`,
+      );
+    case "too-much-output":
+      throw new StackOutputsError(
+        `--stack ${stack}: \`pulumi stack output\` printed more than 16 MiB, which no flow-trigger-auth stack does: is it the right stack?`,
+      );
+    case "failed-to-start":
+      throw new StackOutputsError(`--stack ${stack}: the Pulumi CLI (${pulumiBin}) could not be started`);
+  }
+  if (run.code !== 0) {
+    throw new StackOutputsError(
+      `--stack ${stack}: pulumi stack output failed (exit ${run.code ?? "?"}): ${said || "no message"}`,
+    );
   }
   let json: unknown;
   try {
-    json = JSON.parse(stdout);
+    json = JSON.parse(run.stdout);
   } catch {
     throw new StackOutputsError(`--stack ${stack}: pulumi stack output did not print JSON`);
   }
@@ -174,4 +167,38 @@ export async function readStackOutputsFromPulumi(stack: string, pulumiBin = "pul
     `stack ${stack}`,
     "is it a flow-trigger-auth stack, deployed with `pulumi up`?",
   );
+}
+
+/** Where one set of stack outputs comes from (`--outputs FILE` / `--stack NAME`, in command-line order). */
+export type OutputsSource = { kind: "file"; file: string } | { kind: "stack"; stack: string };
+
+/** Reads every source, in order, each within what is left of the budget. */
+export async function loadOutputs(
+  sources: readonly OutputsSource[],
+  io: Io,
+  deadline: number,
+): Promise<LoadedOutputs[]> {
+  if (sources.length === 0) {
+    throw new StackOutputsError(
+      "give --outputs FILE (saved with `pulumi stack output --json`) or --stack NAME",
+    );
+  }
+  const loaded: LoadedOutputs[] = [];
+  for (const s of sources) {
+    if (s.kind === "file") {
+      loaded.push({
+        label: path.basename(s.file).replace(/\.json$/i, ""),
+        source: s.file,
+        outputs: await readStackOutputsFile(s.file, io.cwd),
+      });
+    } else {
+      const timeoutMs = Math.max(1000, deadline - io.now());
+      loaded.push({
+        label: s.stack,
+        source: `stack ${s.stack}`,
+        outputs: await readStackOutputsFromPulumi(s.stack, io, timeoutMs),
+      });
+    }
+  }
+  return loaded;
 }

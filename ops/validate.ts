@@ -17,6 +17,8 @@ export const SECURE_PLACEHOLDER = "https://secure-value.invalid/";
 /** A settings file that cannot be read or is not Pulumi stack settings (usage error: exit 2). */
 export class StackFileError extends Error {
   override readonly name = "StackFileError";
+  /** The runner reports it as a usage error. */
+  readonly kind = "usage";
 }
 
 /** The raw config map, and the key paths whose values are secure (encrypted) in the file. */
@@ -65,17 +67,24 @@ export function stackFileToConfig(doc: unknown, file: string): StackFileConfig {
   return { raw, securePaths };
 }
 
-/** Reads `Pulumi.<stack>.yaml` from `dir`; `stack` may be fully qualified (`org/project/dev`). */
+/** Reads `Pulumi.<stack>.yaml` from `dir` as strict UTF-8; `stack` may be fully qualified (`org/project/dev`). */
 export async function readStackFile(dir: string, stack: string): Promise<StackFileConfig & { file: string }> {
   const short = stack.split("/").pop() ?? stack;
   const file = path.join(dir, `Pulumi.${short}.yaml`);
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await readFile(file, "utf8");
+    bytes = await readFile(file);
   } catch {
     throw new StackFileError(
       `--stack ${stack}: ${file} not found; create it with \`pulumi stack init ${short}\` and \`pulumi config set ...\``,
     );
+  }
+  let text: string;
+  try {
+    // Invalid bytes are an error, not a replacement character quietly put into a value.
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw new StackFileError(`${file} is not UTF-8 text: save it as UTF-8`);
   }
   let doc: unknown;
   try {

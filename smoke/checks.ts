@@ -1,10 +1,11 @@
 /**
- * The smoke test as a library: does an HTTP-triggered flow refuse anonymous callers and accept a
- * caller's client-credentials token? Checks run in the contract's order (url, anonymous-rejected,
- * token, invoke), retrying what {@link ANSWER_RULES} says is transient within one total budget.
- * No Pulumi here; the CLI (smoke/cli.ts) and the stack's post-deploy check both call {@link runSmoke}.
+ * The smoke test as a library: does an HTTP-triggered flow refuse anonymous callers and accept the
+ * caller's token? Checks run in order (url, anonymous-rejected, token, invoke), retrying what
+ * {@link ANSWER_RULES} says is transient within one total budget (docs/smoke-test.md).
+ * No Pulumi here; the `smoke` command calls {@link runSmoke}, also inside `pulumi up`.
  */
 import { CLOUDS, tokenEndpoint, type CloudName } from "../clouds";
+import { checkTriggerUrl as checkUrl } from "../trigger-url";
 import {
   ANONYMOUS_ACCEPTED_HINT,
   classifyAnswer,
@@ -14,21 +15,29 @@ import {
   type Classification,
   type NetworkCheck,
 } from "./hints";
+import { send, type HttpDeps } from "./http";
 import { redact } from "./redact";
 import { DEFAULT_BACKOFF, parseRetryAfter, planRetry, type BackoffPolicy } from "./retry";
-import { acquireTokenWithIdentity, type AcquireToken } from "./token";
+import type { AcquireToken, CallerCredential } from "./token";
 
-/** Overall result: exit code 0, 1, 3 and 2 respectively. */
-export type Verdict = "pass" | "fail" | "insecure" | "usage";
+/** Overall result: exit code 0, 1, 3, 2 and 70 respectively (`error`: the tool itself failed). */
+export type Verdict = "pass" | "fail" | "insecure" | "usage" | "error";
 
-/** Exit code of each verdict (contract: 0 pass, 1 fail, 2 usage or config error, 3 insecure). */
-export const EXIT_CODES: Readonly<Record<Verdict, number>> = { pass: 0, fail: 1, usage: 2, insecure: 3 };
+/** Exit code of each verdict: the tool's exit-code table (docs/commands.md). */
+export const EXIT_CODES: Readonly<Record<Verdict, number>> = {
+  pass: 0,
+  fail: 1,
+  usage: 2,
+  insecure: 3,
+  error: 70,
+};
 
 /**
- * Names in a report: the four checks, plus `arguments` (bad options) and `secret` (no client secret
- * could be obtained), which only appear with the verdict `usage`.
+ * Names in a report: the four checks, plus `arguments` (bad options), `secret` (no credential could
+ * be obtained) and `outputs` (stack outputs could not be read), which only appear with the verdict
+ * `usage`, and `internal` (the tool failed: verdict `error`).
  */
-export type ReportCheckName = CheckName | "arguments" | "secret";
+export type ReportCheckName = CheckName | "arguments" | "secret" | "outputs" | "internal";
 
 /** The result of one check. */
 export interface CheckResult {
@@ -60,25 +69,30 @@ export interface SmokeResult {
   durationMs: number;
 }
 
-/** Inputs of {@link runSmoke}. None of them is printed as is: the secret never, the URL's `sig` never. */
+/** Inputs of {@link runSmoke}. None of them is printed as is: no credential ever, the URL's `sig` never. */
 export interface SmokeOptions {
   /** The trigger's URL, copied from the flow, e.g. `https://<env>.environment.api.powerplatform.com:443/powerautomate/...`. */
   triggerUrl: string;
   /** Tenant (directory) ID of the caller and the flow. */
   tenantId: string;
-  /** Application (client) ID of the caller's app registration. */
+  /** Application (client) ID of the caller (for a managed identity: its client ID, if user-assigned). */
   clientId: string;
-  /** The caller's client secret value. */
-  clientSecret: string;
-  /** Cloud of the tenant; picks audience, scope and authority host. Default `public`. */
+  /** How the caller proves who it is. */
+  credential: CallerCredential;
+  /** Cloud of the tenant; picks audience, scope, authority host and trigger hosts. Default `public`. */
   cloud?: CloudName;
   /** A non-standard authority host (sovereign or test endpoint); instance discovery is then off. */
   authorityHost?: string;
+  /** Host names the bearer token may go to besides Power Automate's (`--trust-host`), lower case. */
+  trustedHosts?: string[];
   /** Scope to ask for; default the cloud's (`<audience>/.default`, double slash). Only tests change it. */
   scope?: string;
   /** JSON text sent as the request body of both calls. Default `{}`. */
   body?: string;
-  /** Status the authenticated call must get (the flow's own Response action); default any 2xx. */
+  /**
+   * Status the authenticated call must get (the flow's own Response action); default any 2xx. A
+   * non-2xx status passes only when the flow answered it (the answer carries a run ID).
+   */
   expectStatus?: number;
   /** Total budget for retries and waits, in ms. Default 300 000 (`--max-wait-s 300`). */
   maxWaitMs?: number;
@@ -86,24 +100,17 @@ export interface SmokeOptions {
   requestTimeoutMs?: number;
   /** Backoff between retries. Default {@link DEFAULT_BACKOFF}. */
   backoff?: BackoffPolicy;
+  /** When the run's budget started (ms, the deps' clock); default when runSmoke is called. */
+  startedAtMs?: number;
 }
 
-/** What {@link runSmoke} uses from the outside world; tests replace parts of it. */
-export interface SmokeDeps {
-  fetch: typeof fetch;
+/** What {@link runSmoke} uses from the outside world; tests replace it. */
+export interface SmokeDeps extends HttpDeps {
   acquireToken: AcquireToken;
   now: () => number;
   sleep: (ms: number) => Promise<void>;
   random: () => number;
 }
-
-const defaultDeps: SmokeDeps = {
-  fetch: (input, init) => fetch(input, init),
-  acquireToken: acquireTokenWithIdentity,
-  now: () => Date.now(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-  random: () => Math.random(),
-};
 
 /** Default total budget: 300 s. */
 export const DEFAULT_MAX_WAIT_MS = 300_000;
@@ -138,36 +145,19 @@ export interface UrlCheck {
   /** `sig` when the URL is an "Anyone" trigger. */
   code?: string;
   message: string;
+  /** Facts about the URL worth repeating when a later check fails (e.g. a retired legacy host). */
+  notes?: string[];
 }
 
 /**
- * Check 1, no network: the URL must be HTTPS and well formed (else a usage error); a `sig` query
- * parameter makes it an "Anyone" trigger, callable by whoever holds the URL (insecure).
+ * Check 1, no network: the URL must be HTTPS, well formed, without user name or password, on a
+ * Power Automate host of the cloud (or loopback, or a host trusted with `--trust-host`), else a usage
+ * error; a `sig` query parameter makes it an "Anyone" trigger, callable by whoever holds the URL
+ * (insecure).
  */
-export function checkTriggerUrl(raw: string): UrlCheck {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    return {
-      outcome: "usage",
-      message: "--trigger-url is not a URL: copy the HTTP URL from the flow's trigger",
-    };
-  }
-  if (url.protocol !== "https:") {
-    return {
-      outcome: "usage",
-      message: `--trigger-url must be an https:// URL (got ${url.protocol}//): copy the HTTP URL from the flow's trigger`,
-    };
-  }
-  if (!url.hostname) {
-    return { outcome: "usage", message: "--trigger-url has no host" };
-  }
-  if (url.username || url.password) {
-    return { outcome: "usage", message: "--trigger-url must not carry a user name or password" };
-  }
-  const hasSig = [...url.searchParams.keys()].some((k) => k.toLowerCase() === "sig");
-  if (hasSig) {
+export function checkTriggerUrl(raw: string, cloud?: CloudName, trustedHosts: string[] = []): UrlCheck {
+  const checked = checkUrl(raw, { cloud, trustedHosts, allowLoopback: true });
+  if (checked.outcome === "insecure") {
     return {
       outcome: "insecure",
       code: "sig",
@@ -175,10 +165,13 @@ export function checkTriggerUrl(raw: string): UrlCheck {
         "the URL carries a `sig` query parameter: an 'Anyone' trigger, callable by whoever holds the URL (no call made)",
     };
   }
-  return { outcome: "pass", message: `HTTPS URL without sig (${url.host})` };
+  if (checked.outcome === "invalid") return { outcome: "usage", message: `--trigger-url ${checked.message}` };
+  const notes = checked.notes;
+  const message = `HTTPS URL without sig (${checked.url.host})${notes.length ? `; note: ${notes.join("; ")}` : ""}`;
+  return { outcome: "pass", message, ...(notes.length ? { notes } : {}) };
 }
 
-/** The JSON report of the contract: `{ verdict, checks: [{ name, ok, status?, code?, message }], runId?, durationMs }`. */
+/** The `--json` report (docs/smoke-test.md): `{ verdict, checks: [{ name, ok, status?, code?, message }], runId?, durationMs }`. */
 export interface JsonReport {
   verdict: Verdict;
   checks: { name: ReportCheckName; ok: boolean; status?: number; code?: string; message: string }[];
@@ -186,7 +179,7 @@ export interface JsonReport {
   durationMs: number;
 }
 
-/** The contract's `--json` object of a result: each check's hint is appended to its message. */
+/** The `--json` object of a result: each check's hint is appended to its message. */
 export function toJsonReport(result: SmokeResult): JsonReport {
   const report: JsonReport = {
     verdict: result.verdict,
@@ -234,23 +227,39 @@ function short(text: string, max = 300): string {
   return oneLine.length > max ? `${oneLine.slice(0, max - 3)}...` : oneLine;
 }
 
-/** Claims worth reporting from a token (not secret themselves); `undefined` if it does not decode. */
-function tokenClaims(token: string): { aud?: unknown; tid?: unknown; oid?: unknown } | undefined {
+/** The claims a flow maker compares with the trigger's settings; `undefined` if the token does not decode. */
+export interface TokenFacts {
+  aud?: unknown;
+  tid?: unknown;
+  oid?: unknown;
+  idtyp?: unknown;
+}
+
+/** {@link TokenFacts} of a JWT access token (not secret themselves). */
+export function tokenClaims(token: string): TokenFacts | undefined {
   try {
-    return JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString("utf8")) as {
-      aud?: unknown;
-      tid?: unknown;
-      oid?: unknown;
-    };
+    const claims = JSON.parse(
+      Buffer.from(token.split(".")[1] ?? "", "base64url").toString("utf8"),
+    ) as TokenFacts;
+    return claims && typeof claims === "object" ? claims : undefined;
   } catch {
     return undefined;
   }
 }
 
+/** The trigger's own authorization error codes: an answer carrying one never passes. */
+const TRIGGER_AUTH_CODES = new Set(
+  [
+    "MisMatchingOAuthClaims",
+    "DirectApiAuthorizationRequired",
+    "OAuthAccessPolicyNotFound",
+    "InvalidAuthenticationToken",
+  ].map((c) => c.toLowerCase()),
+);
+
 /** Runs the smoke test. Never throws for what a server answers; the result says what happened. */
-export async function runSmoke(options: SmokeOptions, deps: Partial<SmokeDeps> = {}): Promise<SmokeResult> {
-  const d: SmokeDeps = { ...defaultDeps, ...deps };
-  const start = d.now();
+export async function runSmoke(options: SmokeOptions, d: SmokeDeps): Promise<SmokeResult> {
+  const start = options.startedAtMs ?? d.now();
   const deadline = start + (options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS);
   const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const backoff = options.backoff ?? DEFAULT_BACKOFF;
@@ -258,19 +267,28 @@ export async function runSmoke(options: SmokeOptions, deps: Partial<SmokeDeps> =
   const scope = options.scope ?? scopeForAudience(cloud.audience);
   const authorityHost = (options.authorityHost ?? cloud.authorityHost).replace(/\/+$/, "");
   const checks: CheckResult[] = [];
-  const secrets: string[] = [options.clientSecret];
+  const c = options.credential;
+  const secrets: string[] = c.kind === "secret" ? [c.secret] : c.kind === "certificate" ? [c.pem] : [];
   let runId: string | undefined;
+  let urlNotes: string[] = [];
 
   const finish = (verdict: Verdict): SmokeResult => {
     const result: SmokeResult = {
       verdict,
       exitCode: EXIT_CODES[verdict],
-      checks: checks.map((c) => ({
-        ...c,
-        message: redact(c.message, secrets),
-        ...(c.hint ? { hint: redact(c.hint, secrets) } : {}),
-        ...(c.code ? { code: redact(c.code, secrets) } : {}),
-      })),
+      checks: checks.map((check) => {
+        // A failure after a URL note (a retired legacy host) repeats it where people look: the hint.
+        const hint =
+          !check.ok && urlNotes.length && check.name !== "url"
+            ? [check.hint, ...urlNotes].filter(Boolean).join("; ")
+            : check.hint;
+        return {
+          ...check,
+          message: redact(check.message, secrets),
+          ...(hint ? { hint: redact(hint, secrets) } : {}),
+          ...(check.code ? { code: redact(check.code, secrets) } : {}),
+        };
+      }),
       durationMs: d.now() - start,
     };
     if (runId !== undefined) result.runId = runId;
@@ -281,17 +299,17 @@ export async function runSmoke(options: SmokeOptions, deps: Partial<SmokeDeps> =
     Math.max(1, Math.min(requestTimeoutMs, Math.max(deadline - d.now(), MIN_REQUEST_TIMEOUT_MS)));
 
   // 1. url: no network at all.
-  const urlStart = d.now();
-  const url = checkTriggerUrl(options.triggerUrl);
+  const url = checkTriggerUrl(options.triggerUrl, options.cloud, options.trustedHosts);
   checks.push({
     name: "url",
     ok: url.outcome === "pass",
     ...(url.code ? { code: url.code } : {}),
     message: url.message,
     attempts: 0,
-    durationMs: d.now() - urlStart,
+    durationMs: 0,
   });
   if (url.outcome !== "pass") return finish(url.outcome);
+  urlNotes = url.notes ?? [];
 
   const body = options.body ?? "{}";
   try {
@@ -338,39 +356,23 @@ export async function runSmoke(options: SmokeOptions, deps: Partial<SmokeDeps> =
   const post = async (token: string | undefined): Promise<Answer> => {
     const headers: Record<string, string> = { "content-type": "application/json" };
     if (token !== undefined) headers.authorization = `Bearer ${token}`;
-    const timeoutOfThisMs = timeoutMs();
-    try {
-      const response = await d.fetch(options.triggerUrl, {
-        method: "POST",
-        headers,
-        body,
-        redirect: "manual",
-        signal: AbortSignal.timeout(timeoutOfThisMs),
-      });
-      const text = await response.text();
-      const described = describeBody(text);
-      const answer: Answer = {
-        status: response.status,
-        message: described.message ? short(described.message) : short(text) || `HTTP ${response.status}`,
-      };
-      if (described.code) answer.code = described.code;
-      const retryAfter = response.headers.get("retry-after");
-      if (retryAfter !== null) answer.retryAfter = retryAfter;
-      const run = response.headers.get("x-ms-workflow-run-id");
-      if (run !== null) answer.runId = run;
-      return answer;
-    } catch (err) {
-      const e = err as { name?: string; message?: string; cause?: { code?: unknown; message?: unknown } };
-      if (e.name === "TimeoutError" || e.name === "AbortError") {
-        return { code: "TimeoutError", message: `no answer within ${timeoutOfThisMs} ms` };
-      }
-      const code = typeof e.cause?.code === "string" ? e.cause.code : undefined;
-      const causeMessage = typeof e.cause?.message === "string" ? e.cause.message : e.message;
-      return {
-        ...(code ? { code } : {}),
-        message: short(`request failed: ${causeMessage ?? "network error"}`),
-      };
-    }
+    const sent = await send(d, options.triggerUrl, { method: "POST", headers, body }, timeoutMs());
+    if (!sent.ok) return { code: sent.code, message: short(sent.message) };
+    const described = describeBody(sent.text);
+    const answer: Answer = {
+      status: sent.status,
+      message: described.message
+        ? short(described.message)
+        : sent.truncated
+          ? `HTTP ${sent.status} with a body larger than 64 KiB (not read further)`
+          : short(sent.text) || `HTTP ${sent.status}`,
+    };
+    if (described.code) answer.code = described.code;
+    const retryAfter = sent.headers.get("retry-after");
+    if (retryAfter !== null) answer.retryAfter = retryAfter;
+    const run = sent.headers.get("x-ms-workflow-run-id");
+    if (run !== null) answer.runId = run;
+    return answer;
   };
 
   const describe = (
@@ -435,7 +437,7 @@ export async function runSmoke(options: SmokeOptions, deps: Partial<SmokeDeps> =
       const answer = await d.acquireToken({
         tenantId: options.tenantId,
         clientId: options.clientId,
-        clientSecret: options.clientSecret,
+        credential: options.credential,
         scope,
         authorityHost,
         disableInstanceDiscovery: options.authorityHost !== undefined,
@@ -461,7 +463,7 @@ export async function runSmoke(options: SmokeOptions, deps: Partial<SmokeDeps> =
       () => {
         const claims = token === undefined ? undefined : tokenClaims(token);
         const facts = claims
-          ? ` (aud ${String(claims.aud)}, tid ${String(claims.tid)}, oid ${String(claims.oid)})`
+          ? ` (aud ${String(claims.aud)}, tid ${String(claims.tid)}, oid ${String(claims.oid)}, idtyp ${String(claims.idtyp ?? "-")})`
           : "";
         return `token for ${scope} from ${endpoint}${facts}`;
       },
@@ -479,15 +481,22 @@ export async function runSmoke(options: SmokeOptions, deps: Partial<SmokeDeps> =
   const invoke = await untilFinal(
     () => post(token),
     (a) => {
-      if (options.expectStatus !== undefined && a.status === options.expectStatus) return { outcome: "pass" };
+      const ranTheFlow = a.runId !== undefined;
+      // The trigger refused the caller: never a pass, whatever --expect-status says.
+      if (a.code !== undefined && TRIGGER_AUTH_CODES.has(a.code.toLowerCase()))
+        return classifyAnswer("invoke", a.status, a.code);
+      if (options.expectStatus !== undefined && a.status === options.expectStatus) {
+        const is2xx = a.status >= 200 && a.status < 300;
+        if (is2xx || ranTheFlow) return { outcome: "pass" };
+      }
       // A non-2xx with a run ID: the flow ran and its Response action answered it. Final: a retry
       // would run the flow again.
-      if (a.status !== undefined && (a.status < 200 || a.status > 299) && a.runId !== undefined) {
+      if (a.status !== undefined && (a.status < 200 || a.status > 299) && ranTheFlow) {
         return { outcome: "fail", hint: a.status >= 500 ? FLOW_RUN_FAILED_HINT : flowAnsweredHint(a.status) };
       }
       if (options.expectStatus === undefined) return classifyAnswer("invoke", a.status, a.code);
-      const c = classifyAnswer("invoke", a.status, a.code);
-      if (c.outcome !== "pass") return c;
+      const classified = classifyAnswer("invoke", a.status, a.code);
+      if (classified.outcome !== "pass") return classified;
       return {
         outcome: "fail",
         hint: `the flow answered ${a.status}, not ${options.expectStatus} (--expect-status)`,

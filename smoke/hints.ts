@@ -1,12 +1,12 @@
 /**
  * Which answers the smoke test retries and which are final, with what to do about each final one:
- * a table (data), read top to bottom, first match wins. Sources: domain.md (trigger answers,
- * community evidence) and Microsoft's AADSTS error code reference
+ * a table (data), read top to bottom, first match wins. Sources: the trigger's answers as seen in the field
+ * (community evidence; docs/troubleshooting.md) and Microsoft's AADSTS error code reference
  * (learn.microsoft.com/entra/identity-platform/reference-error-codes).
  */
 import { FLOW_SERVICE_APP_ID } from "../clouds";
 
-/** The checks of the smoke test, in the order they run (contract: "Smoke test"). */
+/** The checks of the smoke test, in the order they run (docs/smoke-test.md). */
 export const CHECK_NAMES = ["url", "anonymous-rejected", "token", "invoke"] as const;
 
 /** One of {@link CHECK_NAMES}. */

@@ -1,14 +1,15 @@
 /**
- * Where the caller's client secret comes from: the environment (`FLOW_CLIENT_SECRET`) or a Key Vault
- * secret read with the ambient Azure credential. Never from a command-line argument: arguments show
- * up in process lists, shell history and CI logs.
+ * Where a caller's credential comes from when it is not in the environment: a Key Vault secret, read
+ * with the ambient Azure credential through the command's bounded HTTP client and within its budget.
+ * Never from a command-line argument: arguments show up in process lists, shell history and CI logs.
  */
-import { DefaultAzureCredential } from "@azure/identity";
-import { authorityHostForVault } from "../clouds";
-import { parseKeyVaultSecretIdentifier, SecretClient } from "@azure/keyvault-secrets";
+import { authorityHostForVault, VAULT_DNS_SUFFIX } from "../clouds";
+import type { TokenDeps } from "./token";
 
-/** The environment variable holding the client secret. */
+/** The environment variable holding a client secret. */
 export const SECRET_ENV = "FLOW_CLIENT_SECRET";
+/** The environment variable holding a certificate and its private key, PEM. */
+export const CERTIFICATE_ENV = "FLOW_CLIENT_CERTIFICATE";
 
 /** A Key Vault secret URI, taken apart. */
 export interface KeyVaultSecretRef {
@@ -20,70 +21,106 @@ export interface KeyVaultSecretRef {
   version?: string;
 }
 
+const VAULT_HOSTS = [...new Set(Object.values(VAULT_DNS_SUFFIX))];
+
 /**
- * Parses `https://<vault>.vault.azure.net/secrets/<name>[/<version>]` (any cloud's vault domain),
- * or returns a message saying what is wrong.
+ * Parses `https://<vault>.vault.azure.net/secrets/<name>[/<version>]` (any cloud's vault domain; a
+ * loopback host for a local stand-in), or says what is wrong without repeating the value.
  */
-export function parseKeyVaultSecretUri(uri: string): KeyVaultSecretRef | { error: string } {
-  let url: URL;
-  try {
-    url = new URL(uri);
-  } catch {
-    return {
-      error: `--key-vault-secret-uri is not a URL; expected https://<vault>.vault.azure.net/secrets/<name>`,
-    };
+export function parseKeyVaultSecretUri(
+  uri: string,
+  option = "--key-vault-secret-uri",
+): KeyVaultSecretRef | { error: string } {
+  const shape = `${option} must look like https://<vault>.vault.azure.net/secrets/<name>[/<version>]`;
+  if (!URL.canParse(uri))
+    return { error: `${option} is not a URL; ${shape.replace(`${option} must look`, "it must look")}` };
+  const url = new URL(uri);
+  const host = url.hostname.toLowerCase();
+  const vaultHost =
+    VAULT_HOSTS.some((suffix) => host.endsWith(`.${suffix}`)) ||
+    ["127.0.0.1", "localhost", "[::1]"].includes(host);
+  const m = /^\/secrets\/([0-9A-Za-z-]{1,127})(?:\/([0-9A-Za-z]{1,64}))?\/?$/.exec(url.pathname);
+  if (
+    url.protocol !== "https:" ||
+    !vaultHost ||
+    !m ||
+    url.username ||
+    url.password ||
+    url.search ||
+    url.hash
+  ) {
+    return { error: `${shape} (a Key Vault host of Azure: ${VAULT_HOSTS.join(", ")})` };
   }
-  if (url.protocol !== "https:") {
-    return { error: "--key-vault-secret-uri must be an https:// URL" };
-  }
-  try {
-    const parsed = parseKeyVaultSecretIdentifier(uri);
-    if (!/^\/secrets\/[^/]+(\/[^/]+)?\/?$/.test(url.pathname)) throw new Error("not a secret URI");
-    return {
-      vaultUrl: parsed.vaultUrl,
-      name: parsed.name,
-      ...(parsed.version ? { version: parsed.version } : {}),
-    };
-  } catch {
-    return {
-      error:
-        "--key-vault-secret-uri must look like https://<vault>.vault.azure.net/secrets/<name>[/<version>]",
-    };
-  }
+  return { vaultUrl: url.origin, name: m[1], ...(m[2] ? { version: m[2] } : {}) };
 }
 
-/** Reading the secret from Key Vault failed; the message says what to do and holds no secret. */
+/** Reading a secret from Key Vault failed; the message says what to do and holds no secret. */
 export class SecretSourceError extends Error {
   override readonly name = "SecretSourceError";
+  /** The runner reports it as a usage error, about the credential. */
+  readonly kind = "usage";
+  readonly subject = "secret";
 }
 
 /**
- * Reads the secret value with `DefaultAzureCredential` (environment, workload or managed identity,
- * Azure CLI login...). The identity needs "Key Vault Secrets User" on the secret.
+ * Reads a secret value with `DefaultAzureCredential` (environment, workload or managed identity,
+ * Azure CLI login...), giving up after `timeoutMs`. The identity needs "Key Vault Secrets User" on the
+ * secret.
  */
-export async function readKeyVaultSecret(ref: KeyVaultSecretRef): Promise<string> {
+export async function readKeyVaultSecret(
+  ref: KeyVaultSecretRef,
+  deps: TokenDeps & { timeoutMs: number; credential?: import("@azure/identity").TokenCredential },
+): Promise<string> {
+  const [{ DefaultAzureCredential }, { SecretClient }, { boundedHttpClient }] = await Promise.all([
+    import("@azure/identity"),
+    import("@azure/keyvault-secrets"),
+    import("./azure-http"),
+  ]);
+  const httpClient = boundedHttpClient(deps);
   // A sovereign-cloud vault needs a token from that cloud's authority.
   const authorityHost = authorityHostForVault(ref.vaultUrl);
   const client = new SecretClient(
     ref.vaultUrl,
-    new DefaultAzureCredential(authorityHost ? { authorityHost } : {}),
+    deps.credential ??
+      new DefaultAzureCredential({ ...(authorityHost ? { authorityHost } : {}), httpClient }),
+    { httpClient, retryOptions: { maxRetries: 1 } },
   );
+  const timer = deps.timer(deps.timeoutMs);
   let value: string | undefined;
   try {
-    const secret = await client.getSecret(ref.name, ref.version ? { version: ref.version } : {});
+    const secret = await Promise.race([
+      client.getSecret(ref.name, {
+        ...(ref.version ? { version: ref.version } : {}),
+        abortSignal: timer.signal,
+      }),
+      new Promise<never>((_, reject) =>
+        timer.signal.addEventListener(
+          "abort",
+          () => reject(Object.assign(new Error("timeout"), { name: "TimeoutError" })),
+          { once: true },
+        ),
+      ),
+    ]);
     value = secret.value;
   } catch (err) {
     const e = err as { statusCode?: number; code?: string; name?: string };
+    if (timer.signal.aborted || e.name === "TimeoutError") {
+      throw new SecretSourceError(
+        `reading secret ${ref.name} from ${ref.vaultUrl} timed out after ${Math.round(deps.timeoutMs / 1000)} s (--max-wait-s): check the network path to the vault and your Azure login`,
+      );
+    }
     const status = e.statusCode ? ` (${e.statusCode}${e.code ? ` ${e.code}` : ""})` : "";
     const what =
       e.name === "CredentialUnavailableError" || e.name === "AggregateAuthenticationError"
         ? "no Azure credential is available here: log in (`az login`) or provide a workload/managed identity"
         : e.statusCode === 403
-          ? 'the identity running the smoke test lacks "Key Vault Secrets User" on this secret'
+          ? 'the identity running this lacks "Key Vault Secrets User" on this secret'
           : e.statusCode === 404
             ? "no such secret (or version) in that vault"
             : "check the URI, the network path to the vault and your Azure login";
     throw new SecretSourceError(`cannot read secret ${ref.name} from ${ref.vaultUrl}${status}: ${what}`);
+  } finally {
+    timer.cancel();
   }
   if (!value) throw new SecretSourceError(`secret ${ref.name} in ${ref.vaultUrl} is empty`);
   return value;

@@ -4,7 +4,9 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import dev from "./fixtures/outputs/dev.json";
 import prod from "./fixtures/outputs/prod.json";
-import { fakePulumi, fixture, ROOT, runCli } from "./helpers/cli";
+import { main } from "../cli/main";
+import { fakePulumi, fixture, runCli } from "./helpers/cli";
+import { FakeIo } from "./helpers/fake-io";
 
 describe("npm run handoff: the flow makers' sheet", () => {
   it("gives the tenant, cloud, token endpoint and the scope with its double slash, saying to copy it exactly and why", async () => {
@@ -79,6 +81,8 @@ describe("npm run handoff: the flow makers' sheet", () => {
     expect(env.callers.map((c: any) => c.name)).toEqual(["crm", "erp", "hr-sync"]);
     expect(env.callers[1]).toEqual({
       name: "erp",
+      credential: "secret",
+      todo: expect.stringContaining("Read the client secret from the Key Vault secret above at run time"),
       displayName: dev.callers.erp.displayName,
       servicePrincipalObjectId: dev.callers.erp.servicePrincipalObjectId,
       clientId: dev.callers.erp.clientId,
@@ -91,7 +95,7 @@ describe("npm run handoff: the flow makers' sheet", () => {
 
   it("--stack asks the Pulumi CLI for that stack's outputs", async () => {
     const pulumi = await fakePulumi({ prod: fixture("outputs/prod.json") });
-    const r = await runCli("handoff", ["--stack", "prod"], { pathPrepend: pulumi.dir });
+    const r = await runCli("handoff", ["--stack", "prod"], { pulumi });
     expect(r.code).toBe(0);
     expect(await pulumi.calls()).toEqual(["stack output --json --stack prod"]);
     expect(r.stdout).toContain("## Environment `prod`");
@@ -107,14 +111,14 @@ describe("npm run handoff: the flow makers' sheet", () => {
     const r = await runCli(
       "handoff",
       ["--stack", "prod", "--outputs", fixture("outputs/dev.json"), "--stack", "test", "--format", "json"],
-      { pathPrepend: pulumi.dir },
+      { pulumi },
     );
     expect(r.code).toBe(0);
     const sheet = JSON.parse(r.stdout);
     expect(sheet.environments.map((e: any) => e.name)).toEqual(["prod", "dev", "test"]);
     expect(sheet.environments[0].allowedUsers).toEqual(prod.allowedUsers);
     const md = await runCli("handoff", ["--outputs", fixture("outputs/dev.json"), "--stack", "prod"], {
-      pathPrepend: pulumi.dir,
+      pulumi,
     });
     expect([...md.stdout.matchAll(/^## Environment `(\w+)`/gm)].map((m) => m[1])).toEqual(["dev", "prod"]);
   });
@@ -195,7 +199,7 @@ describe("npm run handoff: the flow makers' sheet", () => {
       ["--outputs", empty],
       ["--stack", "fresh"],
     ]) {
-      const r = await runCli("handoff", args, { pathPrepend: pulumi.dir });
+      const r = await runCli("handoff", args, { pulumi });
       expect(r.code, args.join(" ")).toBe(2);
       expect(r.stdout).toBe("");
       expect(r.stderr).toContain(
@@ -206,11 +210,11 @@ describe("npm run handoff: the flow makers' sheet", () => {
 
   it("exits 2 when the Pulumi CLI knows no such stack, passing on its message", async () => {
     const pulumi = await fakePulumi({ prod: fixture("outputs/prod.json") });
-    const r = await runCli("handoff", ["--stack", "staging"], { pathPrepend: pulumi.dir });
+    const r = await runCli("handoff", ["--stack", "staging"], { pulumi });
     expect(r.code).toBe(2);
     expect(r.stdout).toBe("");
     expect(r.stderr).toContain(
-      "--stack staging: pulumi stack output failed: error: no stack named 'staging' found",
+      "--stack staging: pulumi stack output failed (exit 255): error: no stack named 'staging' found",
     );
   });
 
@@ -221,13 +225,11 @@ describe("npm run handoff: the flow makers' sheet", () => {
 
     const format = await runCli("handoff", ["--outputs", fixture("outputs/dev.json"), "--format", "yaml"]);
     expect(format.code).toBe(2);
-    expect(format.stderr).toContain(
-      "option '--format <format>' argument 'yaml' is invalid. Allowed choices are markdown, json.",
-    );
+    expect(format.stderr).toContain("--format: Allowed choices are markdown, json.");
 
     const unknown = await runCli("handoff", ["--output", fixture("outputs/dev.json")]);
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toContain("unknown option '--output'");
+    expect(unknown.stderr).toContain("unknown option --output");
   });
 
   it("--help explains the options and exits 0", async () => {
@@ -239,19 +241,186 @@ describe("npm run handoff: the flow makers' sheet", () => {
   });
 });
 
-describe("paths given to npm run", () => {
-  it("are resolved from the directory the command was typed in, not the package root", async () => {
-    const { execFile } = await import("node:child_process");
-    const here = join(ROOT, "test", "fixtures");
-    const r = await new Promise<{ code: number | null; stdout: string }>((done) =>
-      execFile(
-        "npm",
-        ["run", "handoff", "--", "--outputs", "outputs/dev.json"],
-        { cwd: here, timeout: 60_000 },
-        (err, stdout) => done({ code: err ? ((err as { code?: number }).code ?? null) : 0, stdout }),
-      ),
-    );
+describe("handoff --out: replaces a previous sheet only, never half-written", () => {
+  const sheetArgs = (out: string, ...extra: string[]) => [
+    "--outputs",
+    fixture("outputs/dev.json"),
+    "--out",
+    out,
+    ...extra,
+  ];
+
+  it("replaces a sheet it wrote before, Markdown or JSON, through a temporary file", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "handoff-"));
+    for (const format of ["markdown", "json"]) {
+      const out = join(dir, `sheet.${format}`);
+      expect((await runCli("handoff", sheetArgs(out, "--format", format))).code).toBe(0);
+      expect((await runCli("handoff", sheetArgs(out, "--format", format))).code).toBe(0);
+    }
+    const { readdir } = await import("node:fs/promises");
+    expect((await readdir(dir)).sort()).toEqual(["sheet.json", "sheet.markdown"]);
+  });
+
+  it("refuses to overwrite its own --outputs file, even with --force", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "handoff-"));
+    const input = join(dir, "dev.json");
+    await writeFile(input, await readFile(fixture("outputs/dev.json")));
+    const r = await runCli("handoff", ["--outputs", input, "--out", input, "--force"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("is an input of this command");
+    expect(JSON.parse(await readFile(input, "utf8")).tenantId).toBe(dev.tenantId);
+  });
+
+  it("refuses to replace a file that is not a sheet (a stack's settings) unless --force", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "handoff-"));
+    const settings = join(dir, "Pulumi.dev.yaml");
+    await writeFile(settings, "config:\n  azure-native:location: westeurope\n");
+    const r = await runCli("handoff", sheetArgs(settings));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("is not a hand-off sheet: refusing to replace it (add --force");
+    expect(await readFile(settings, "utf8")).toContain("westeurope");
+    expect((await runCli("handoff", sheetArgs(settings, "--force"))).code).toBe(0);
+  });
+
+  it("refuses a symbolic link, leaving its target alone", async () => {
+    const { symlink } = await import("node:fs/promises");
+    const dir = await mkdtemp(join(tmpdir(), "handoff-"));
+    const target = join(dir, "precious.txt");
+    await writeFile(target, "keep me");
+    await symlink(target, join(dir, "sheet.md"));
+    const r = await runCli("handoff", sheetArgs(join(dir, "sheet.md"), "--force"));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("is a symbolic link");
+    expect(await readFile(target, "utf8")).toBe("keep me");
+  });
+
+  it("with --json, stdout is one JSON object saying what was written", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "handoff-"));
+    const r = await runCli("handoff", [...sheetArgs(join(dir, "s.md")), "--json"]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain(dev.allowedUsers.join(","));
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      kind: "flow-trigger-auth/handoff",
+      format: "markdown",
+      environments: 1,
+    });
+  });
+});
+
+describe("handoff checks the outputs it is given before printing anything", () => {
+  async function spoiled(spoil: (o: any) => void): Promise<string> {
+    const outputs = structuredClone(dev) as any;
+    spoil(outputs);
+    const file = join(await mkdtemp(join(tmpdir(), "handoff-")), "spoiled.json");
+    await writeFile(file, JSON.stringify(outputs), "utf8");
+    return file;
+  }
+
+  it.each([
+    [
+      "a newline in an object ID (a heading and a link injected into the sheet)",
+      (o: any) => (o.callers.erp.servicePrincipalObjectId += "\n## Pay here\n[click](https://evil.example)"),
+      "callers.erp.servicePrincipalObjectId",
+    ],
+    ["a single-slash scope", (o: any) => (o.scope = "https://service.flow.microsoft.com/.default"), "scope"],
+    [
+      "an http:// token endpoint",
+      (o: any) => (o.tokenEndpoint = o.tokenEndpoint.replace("https:", "http:")),
+      "tokenEndpoint",
+    ],
+    [
+      "a file:// secret URI",
+      (o: any) => (o.callers.erp.keyVaultSecretUri = "file:///etc/shadow"),
+      "callers.erp.keyVaultSecretUri",
+    ],
+    [
+      "a secret URI on another host",
+      (o: any) => (o.callers.erp.keyVaultSecretUri = "https://evil.example/secrets/erp-client-secret"),
+      "callers.erp.keyVaultSecretUri",
+    ],
+    [
+      "a token endpoint of another authority",
+      (o: any) => (o.tokenEndpoint = `https://login.evil.example/${o.tenantId}/oauth2/v2.0/token`),
+      "tokenEndpoint",
+    ],
+    ["a tenant ID that is not a GUID", (o: any) => (o.tenantId = "contoso"), "tenantId"],
+  ])("refuses %s, naming the field (exit 2)", async (_, spoil, field) => {
+    const r = await runCli("handoff", ["--outputs", await spoiled(spoil)]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toContain(`${field}:`);
+    expect(r.stderr).not.toContain("evil.example)");
+  });
+
+  it("escapes what it prints: a display name cannot add Markdown to the sheet", async () => {
+    const r = await runCli("handoff", [
+      "--outputs",
+      await spoiled((o) => (o.callers.erp.displayName = "erp `| **bold** <b>x</b> [a](b)")),
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).not.toContain("**bold**");
+    expect(r.stdout).not.toContain("<b>");
+    expect(r.stdout).not.toContain("[a](b)");
+  });
+
+  it("reads outputs saved by Windows PowerShell: UTF-8 with a byte order mark, and UTF-16", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "handoff-"));
+    const text = await readFile(fixture("outputs/dev.json"), "utf8");
+    await writeFile(
+      join(dir, "bom.json"),
+      Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text)]),
+    );
+    await writeFile(
+      join(dir, "utf16.json"),
+      Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, "utf16le")]),
+    );
+    for (const file of ["bom.json", "utf16.json"]) {
+      const r = await runCli("handoff", ["--outputs", join(dir, file)]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toContain(dev.allowedUsers.join(","));
+    }
+  });
+
+  it("says what is wrong with 20,000 callers instead of overflowing", async () => {
+    const file = await spoiled((o) => {
+      for (let i = 0; i < 20_000; i++) o.callers[`c${i}`] = o.callers.erp;
+    });
+    const r = await runCli("handoff", ["--outputs", file]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("lists 20003 callers; a stack has at most 100");
+  });
+
+  it("a `pulumi` printing more than 16 MiB, or never answering, ends with what happened (exit 2)", async () => {
+    for (const [answer, message] of [
+      [{ code: null, failure: "too-much-output" }, "printed more than 16 MiB"],
+      [{ code: null, failure: "timeout" }, "gave no answer within 120 s (--max-wait-s)"],
+    ] as const) {
+      const io = new FakeIo();
+      io.pulumi.set("prod", answer);
+      const code = await main(["handoff", "--stack", "prod"], io);
+      expect(code).toBe(2);
+      expect(io.stderrText).toContain(message);
+    }
+  });
+
+  it("passes on what `pulumi` said when it failed, redacted", async () => {
+    const io = new FakeIo();
+    const jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln";
+    io.pulumi.set("prod", { code: 255, stderr: `error: token ${jwt} rejected by the backend` });
+    const code = await main(["handoff", "--stack", "prod"], io);
+    expect(code).toBe(2);
+    expect(io.stderrText).toContain("rejected by the backend");
+    expect(io.stderrText).not.toContain(jwt);
+  });
+});
+
+describe("the sheet tells flow makers which authentication mode to choose", () => {
+  it("Specific users, not Any user in my tenant; an empty list admits the whole tenant; a new mode means a new URL", async () => {
+    const r = await runCli("handoff", ["--outputs", fixture("outputs/dev.json")]);
+    expect(r.stdout).toContain('"Specific users in my tenant"');
+    expect(r.stdout).toContain(
+      'Not "Any user in my tenant": that admits every app and managed identity of the tenant',
+    );
+    expect(r.stdout).toContain("An empty Allowed users list admits the whole tenant too");
+    expect(r.stdout).toContain("gives the trigger a new URL");
   });
 });

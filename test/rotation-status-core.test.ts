@@ -1,17 +1,11 @@
 import {
-  createHttpHeaders,
-  type HttpClient,
-  type PipelineRequest,
-  type PipelineResponse,
-} from "@azure/core-rest-pipeline";
-import {
   type AccessToken,
   CredentialUnavailableError,
   type GetTokenOptions,
   type TokenCredential,
 } from "@azure/identity";
 import { describe, expect, it } from "vitest";
-import type { LoadedOutputs } from "../ops/cli-common";
+import type { LoadedOutputs } from "../ops/stack-outputs";
 import { assessRotation, classifyCaller, type LiveSecret, type SecretRef } from "../ops/rotation-status";
 import { keyVaultReader, LiveReadError } from "../ops/rotation-status-live";
 import { parseStackOutputs } from "../ops/stack-outputs";
@@ -231,34 +225,42 @@ describe("--live: Key Vault as the source of truth (reader injected, no network)
  * network): the challenge (401 with WWW-Authenticate), then the secret's version list, paged.
  */
 function fakeKeyVault(routes: Record<string, { status: number; body: unknown }[]>) {
-  const requests: { method: string; url: string; authorization?: string }[] = [];
-  const httpClient: HttpClient = {
-    async sendRequest(request: PipelineRequest): Promise<PipelineResponse> {
-      const url = new URL(request.url);
-      const authorization = request.headers.get("authorization");
-      requests.push({ method: request.method, url: request.url, authorization });
-      const respond = (status: number, body: unknown, headers: Record<string, string> = {}) => ({
-        request,
+  const requests: { method: string; url: string; authorization: string | null }[] = [];
+  const fetch = (async (input: string | URL | Request, init?: RequestInit) => {
+    const request = new Request(input, init);
+    const url = new URL(request.url);
+    const authorization = request.headers.get("authorization");
+    requests.push({ method: request.method, url: request.url, authorization });
+    const respond = (status: number, body: unknown, headers: Record<string, string> = {}) =>
+      new Response(JSON.stringify(body), {
         status,
-        headers: createHttpHeaders({ "content-type": "application/json", ...headers }),
-        bodyAsText: JSON.stringify(body),
+        headers: { "content-type": "application/json", ...headers },
       });
-      if (!authorization) {
-        const resource = `https://${url.hostname.split(".").slice(1).join(".")}`;
-        return respond(
-          401,
-          { error: { code: "Unauthorized", message: "AKV10000: Request is missing a Bearer token." } },
-          {
-            "www-authenticate": `Bearer authorization="https://login.microsoftonline.com/${TENANT}", resource="${resource}"`,
-          },
-        );
-      }
-      const pages = routes[url.pathname] ?? [{ status: 404, body: NOT_FOUND }];
-      const page = Number(url.searchParams.get("page") ?? "0");
-      return respond(pages[page].status, pages[page].body);
-    },
+    if (!authorization) {
+      const resource = `https://${url.hostname.split(".").slice(1).join(".")}`;
+      return respond(
+        401,
+        { error: { code: "Unauthorized", message: "AKV10000: Request is missing a Bearer token." } },
+        {
+          "www-authenticate": `Bearer authorization="https://login.microsoftonline.com/${TENANT}", resource="${resource}"`,
+        },
+      );
+    }
+    const pages = routes[url.pathname] ?? [{ status: 404, body: NOT_FOUND }];
+    const page = Number(url.searchParams.get("page") ?? "0");
+    return respond(pages[page].status, pages[page].body);
+  }) as typeof globalThis.fetch;
+  return { fetch, requests };
+}
+
+/** The reader's deps over the fake vault: real timers are never started (a budget of a day). */
+function deps(vault: { fetch: typeof globalThis.fetch }) {
+  return {
+    fetch: vault.fetch,
+    timer: () => ({ signal: new AbortController().signal, cancel: () => undefined }),
+    now: () => NOW,
+    deadline: NOW + DAY_MS,
   };
-  return { httpClient, requests };
 }
 
 const TENANT = "eb4abb67-170c-4ad7-977a-78b7180211ed";
@@ -295,7 +297,6 @@ function fakeCredential(fail?: Error): TokenCredential & { scopes: string[] } {
 
 describe("--live reads Key Vault through @azure/keyvault-secrets (in-process HTTP client, no network)", () => {
   const ref = { vaultUri: VAULT, secretName: "erp-client-secret" };
-  const noRetry = { retryOptions: { maxRetries: 0 } };
 
   it("takes the newest version across pages as the current one, reading attributes only, never the value", async () => {
     const vault = fakeKeyVault({
@@ -320,7 +321,7 @@ describe("--live reads Key Vault through @azure/keyvault-secrets (in-process HTT
       ],
     });
     const credential = fakeCredential();
-    const read = keyVaultReader(credential, { httpClient: vault.httpClient, ...noRetry });
+    const read = keyVaultReader(deps(vault), credential);
     expect(await read(ref)).toEqual({ expiresAt: "2027-03-03T00:00:00Z", enabled: true, version: "2cc" });
     expect(credential.scopes).toEqual(["https://vault.azure.net/.default"]);
     const paths = vault.requests.filter((r) => r.authorization).map((r) => new URL(r.url).pathname);
@@ -342,7 +343,7 @@ describe("--live reads Key Vault through @azure/keyvault-secrets (in-process HTT
         },
       ],
     });
-    const read = keyVaultReader(fakeCredential(), { httpClient: vault.httpClient, ...noRetry });
+    const read = keyVaultReader(deps(vault), fakeCredential());
     expect(await read(ref)).toEqual({ expiresAt: undefined, enabled: false, version: "3dd" });
   });
 
@@ -350,7 +351,7 @@ describe("--live reads Key Vault through @azure/keyvault-secrets (in-process HTT
     const vault = fakeKeyVault({
       "/secrets/empty-client-secret/versions": [{ status: 200, body: { value: [] } }],
     });
-    const read = keyVaultReader(fakeCredential(), { httpClient: vault.httpClient, ...noRetry });
+    const read = keyVaultReader(deps(vault), fakeCredential());
     expect(await read(ref)).toBeUndefined();
     expect(await read({ vaultUri: VAULT, secretName: "empty-client-secret" })).toBeUndefined();
   });
@@ -370,7 +371,7 @@ describe("--live reads Key Vault through @azure/keyvault-secrets (in-process HTT
         },
       ],
     });
-    const read = keyVaultReader(fakeCredential(), { httpClient: vault.httpClient, ...noRetry });
+    const read = keyVaultReader(deps(vault), fakeCredential());
     const err = await read(ref).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(LiveReadError);
     expect((err as Error).message).toBe(
@@ -382,11 +383,8 @@ describe("--live reads Key Vault through @azure/keyvault-secrets (in-process HTT
   it("no Azure credential fails with what to run, and never shows a token", async () => {
     const vault = fakeKeyVault({});
     const read = keyVaultReader(
+      deps(vault),
       fakeCredential(new CredentialUnavailableError("Azure CLI could not be found.")),
-      {
-        httpClient: vault.httpClient,
-        ...noRetry,
-      },
     );
     const err = await read(ref).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(LiveReadError);
@@ -406,7 +404,7 @@ describe("--live reads Key Vault through @azure/keyvault-secrets (in-process HTT
       ],
     });
     const credential = fakeCredential();
-    const read = keyVaultReader(credential, { httpClient: vault.httpClient, ...noRetry });
+    const read = keyVaultReader(deps(vault), credential);
     expect((await read({ vaultUri: gov, secretName: "erp-client-secret" }))?.expiresAt).toBe(
       "2027-03-03T00:00:00Z",
     );

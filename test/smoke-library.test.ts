@@ -16,7 +16,7 @@ const OPTIONS: SmokeOptions = {
   triggerUrl: URL_OK,
   tenantId: "11111111-2222-3333-4444-555555555555",
   clientId: "66666666-7777-8888-9999-000000000000",
-  clientSecret: SECRET,
+  credential: { kind: "secret", secret: SECRET },
 };
 
 interface TriggerAnswer {
@@ -34,6 +34,7 @@ function world(trigger: (authenticated: boolean) => TriggerAnswer, token: (n: nu
   const triggerCalls: { authenticated: boolean; body: string; contentType: string | null }[] = [];
   const tokenRequests: TokenRequest[] = [];
   const deps: SmokeDeps = {
+    timer: () => ({ signal: new AbortController().signal, cancel: () => undefined }),
     now: () => now,
     sleep: async (ms) => {
       sleeps.push(ms);
@@ -101,7 +102,11 @@ describe("runSmoke", () => {
 
   test("asks the sovereign cloud's authority for its audience, and turns discovery off for --authority-host", async () => {
     const w = world(refuseAnonymous({ status: 202 }), issued);
-    await runSmoke({ ...OPTIONS, cloud: "gcchigh" }, w.deps);
+    const gccHighUrl = URL_OK.replace(
+      "environment.api.powerplatform.com",
+      "environment.api.high.powerplatform.microsoft.us",
+    );
+    await runSmoke({ ...OPTIONS, triggerUrl: gccHighUrl, cloud: "gcchigh" }, w.deps);
     expect(w.tokenRequests[0]).toMatchObject({
       scope: "https://high.service.flow.microsoft.us//.default",
       authorityHost: "https://login.microsoftonline.us",

@@ -6,7 +6,9 @@ import { describe, expect, test } from "vitest";
 import { CLOUD_NAMES, CLOUDS } from "../clouds";
 import { audienceOfScope, checkTriggerUrl, scopeForAudience, toJsonReport } from "../smoke/checks";
 import { ANSWER_RULES, classifyAnswer, hintFor } from "../smoke/hints";
-import { secretArguments, validateOptions } from "../smoke/options";
+import { secretOptionNames } from "../cli/runner";
+import { secretProblem } from "../cli/smoke";
+import { checkTriggerUrl as checkUrlFor } from "../trigger-url";
 import { aadstsCodeOfBody } from "../smoke/token";
 import { redact } from "../smoke/redact";
 import { parseKeyVaultSecretUri } from "../smoke/secret";
@@ -164,57 +166,49 @@ describe("answer table", () => {
   });
 });
 
-describe("options", () => {
-  const base = { triggerUrl: NEW_URL, tenantId: "t", clientId: "c" };
-
-  test("defaults: body {}, budget 300 s, public cloud left to the caller", () => {
-    expect(validateOptions(base)).toEqual({
-      options: { ...base, body: "{}", maxWaitMs: 300_000, json: false },
-      problems: [],
-    });
+describe("trigger hosts per cloud", () => {
+  const path = "/powerautomate/automations/direct/workflows/abc/triggers/manual/paths/invoke?api-version=1";
+  test.each([
+    ["public", "https://0fd3.0f.environment.api.powerplatform.com"],
+    ["gcc", "https://default66cf.b.environment.api.gov.powerplatform.microsoft.us:443"],
+    ["gcchigh", "https://0fd3.b.environment.api.high.powerplatform.microsoft.us"],
+    ["dod", "https://0fd3.b.environment.api.appsplatform.us"],
+    ["china", "https://0fd3.b.environment.api.powerplatform.partner.microsoftonline.cn"],
+    ["gcchigh", "https://prod-58.usgovtexas.logic.azure.us"],
+    ["china", "https://prod-05.chinaeast2.logic.azure.cn"],
+  ] as const)("%s accepts %s", (cloud, origin) => {
+    expect(checkUrlFor(`${origin}${path}`, { cloud }).outcome).toBe("ok");
   });
 
-  test("reports every problem at once, each naming its option", () => {
-    const { options, problems } = validateOptions({
-      cloud: "azure",
-      body: "{",
-      maxWaitS: "ten",
-      expectStatus: "99",
-      authorityHost: "http://login.example",
-      keyVaultSecretUri: "https://kv.vault.azure.net/keys/k",
-    });
-    expect(options).toBeUndefined();
-    for (const option of [
-      "--trigger-url",
-      "--tenant-id",
-      "--client-id",
-      "--cloud",
-      "--body",
-      "--max-wait-s",
-      "--expect-status",
-      "--authority-host",
-      "--key-vault-secret-uri",
-    ]) {
-      expect(
-        problems.some((p) => p.startsWith(option)),
-        `${option} in ${problems.join("\n")}`,
-      ).toBe(true);
-    }
-  });
-
-  test("stack outputs replace tenant and client ID but need a caller", () => {
-    expect(validateOptions({ triggerUrl: NEW_URL, stack: "dev", caller: "erp" }).problems).toEqual([]);
-    expect(validateOptions({ triggerUrl: NEW_URL, stack: "dev" }).problems).toEqual([
-      expect.stringContaining("--caller is required"),
-    ]);
+  test("another cloud's host, a look-alike or a bare suffix is refused; loopback only where allowed", () => {
     expect(
-      validateOptions({ triggerUrl: NEW_URL, stack: "dev", outputs: "f", caller: "x" }).problems,
-    ).toEqual([expect.stringContaining("alternatives")]);
+      checkUrlFor(`https://0fd3.b.environment.api.powerplatform.com${path}`, { cloud: "gcchigh" }).outcome,
+    ).toBe("invalid");
+    expect(checkUrlFor(`https://prod.lоgic.azure.com${path}`, { cloud: "public" }).outcome).toBe("invalid");
+    expect(checkUrlFor(`https://environment.api.powerplatform.com${path}`, { cloud: "public" }).outcome).toBe(
+      "invalid",
+    );
+    expect(checkUrlFor(`https://127.0.0.1:8443${path}`, { cloud: "public" }).outcome).toBe("invalid");
+    expect(
+      checkUrlFor(`https://127.0.0.1:8443${path}`, { cloud: "public", allowLoopback: true }).outcome,
+    ).toBe("ok");
+    expect(
+      checkUrlFor(`https://flows.contoso.com${path}`, { trustedHosts: ["flows.contoso.com"] }).outcome,
+    ).toBe("ok");
   });
 
-  test("spots options that would carry the secret, whatever their spelling", () => {
+  test("messages never repeat the URL (it may carry a secret)", () => {
+    const url = `https://user:hunter2hunter2@flows.contoso.com${path}&token=abc`;
+    const check = checkUrlFor(url, { cloud: "public" });
+    expect(check.outcome).toBe("invalid");
+    if (check.outcome === "invalid") expect(check.message).not.toContain("hunter2");
+  });
+});
+
+describe("secrets on the command line and in the environment", () => {
+  test("spots options that would carry the secret, whatever their spelling, without keeping a glued value", () => {
     expect(
-      secretArguments([
+      secretOptionNames([
         "--client-secret",
         "x",
         "--secret=y",
@@ -222,11 +216,28 @@ describe("options", () => {
         "u",
         "--password",
         "--tenant-id",
+        "--federated-token-file",
+        "f",
       ]),
     ).toEqual(["--client-secret", "--secret", "--password"]);
+    expect(secretOptionNames(["--assertion=abc"])).toEqual(["--assertion"]);
   });
 
-  test("takes any cloud's Key Vault secret URI, with or without a version", () => {
+  test("refuses values that cannot be Entra client secrets, never repeating them", () => {
+    expect(secretProblem("Xy8Q~abcDEF.ghi_jkl-mnoPQRstuVWX0123456", "FLOW_CLIENT_SECRET")).toBeUndefined();
+    for (const bad of [
+      "p",
+      "0f1e2d3c-4b5a-4968-8776-655443322110",
+      "with space in it 0123456789",
+      "x".repeat(2000),
+    ]) {
+      const problem = secretProblem(bad, "FLOW_CLIENT_SECRET");
+      expect(problem).toMatch(/^FLOW_CLIENT_SECRET /);
+      if (bad.length >= 8) expect(problem).not.toContain(bad.slice(0, 8));
+    }
+  });
+
+  test("takes any cloud's Key Vault secret URI, with or without a version; nothing else", () => {
     expect(parseKeyVaultSecretUri("https://flow-dev.vault.azure.net/secrets/erp-client-secret")).toEqual({
       vaultUrl: "https://flow-dev.vault.azure.net",
       name: "erp-client-secret",
@@ -237,7 +248,15 @@ describe("options", () => {
       name: "erp",
       version: "0123abcd",
     });
-    expect(parseKeyVaultSecretUri("http://flow-dev.vault.azure.net/secrets/x")).toHaveProperty("error");
+    for (const bad of [
+      "http://flow-dev.vault.azure.net/secrets/x",
+      "https://flow-dev.vault.azure.net/keys/k",
+      "https://evil.example/secrets/x",
+      "https://flow-dev.vault.azure.net.evil.example/secrets/x",
+      "file:///etc/passwd",
+    ]) {
+      expect(parseKeyVaultSecretUri(bad)).toHaveProperty("error");
+    }
   });
 });
 
@@ -252,6 +271,17 @@ describe("redaction", () => {
     expect(out).not.toContain(secret);
     expect(out).not.toContain(encodeURIComponent(secret));
     expect(out).toContain("client_id=a");
+  });
+
+  test("scrubs token shapes before secret values, so a short secret cannot leave a token readable", () => {
+    const out = redact(`Authorization: Bearer ${jwt}`, ["a"]);
+    expect(out).not.toContain("eyJ");
+    expect(out).not.toContain(jwt.slice(20, 40));
+  });
+
+  test("scrubs a private key in PEM", () => {
+    const pem = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----";
+    expect(redact(`key: ${pem} done`)).toBe("key: *** done");
   });
 
   test("scrubs anything shaped like a token, and bearer credentials", () => {
@@ -273,7 +303,7 @@ describe("redaction", () => {
     expect(redact(text, [secret, "", undefined])).toBe(text);
   });
 
-  test("the JSON report holds only the contract's fields, hints folded into messages", () => {
+  test("the JSON report holds only the documented fields, hints folded into messages", () => {
     const report = toJsonReport({
       verdict: "fail",
       exitCode: 1,

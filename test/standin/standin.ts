@@ -4,7 +4,7 @@
  * out) with two transports: `standin.fetch`, a drop-in `fetch` for commands run in-process, and
  * `startStandin()`, real HTTPS on 127.0.0.1 for the few tests that run the built tool as a process.
  *
- * Test support, not product. It answers the way domain.md says the real services do: AADSTS errors in
+ * Test support, not product. It answers the way the real services do (docs/smoke-test.md, docs/troubleshooting.md): AADSTS errors in
  * Entra's JSON shape, app-only v1 tokens whose `aud` is the scope cut at its last slash, and the
  * trigger's three modes with their error codes. Tokens are RS256 JWTs verified against its own key.
  * Calls are recorded without any credential: only whether an Authorization header was present.

@@ -1,0 +1,146 @@
+/**
+ * `flow-trigger-auth handoff`: the flow makers' sheet (docs/operations.md), from stack outputs saved
+ * to files (`--outputs`) or asked of the Pulumi CLI (`--stack`), one section per environment. With
+ * `--out`, it replaces a previous sheet only: never an input, a symbolic link or another file (unless
+ * `--force` for the last), and never half-written.
+ */
+import { randomBytes } from "node:crypto";
+import { lstat, open, readFile, realpath, rename, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { Option, type Command } from "commander";
+import { buildHandoff, renderJson, renderMarkdown, SHEET_KIND, SHEET_MARKER } from "../ops/handoff";
+import type { OutputsSource } from "../ops/stack-outputs";
+import type { Io } from "./io";
+import { addOutputsOptions, maxWaitOption, type OutputsOptions } from "./options";
+import { EXIT, runCommand, UsageError, type CommandSpec } from "./runner";
+
+interface Options extends OutputsOptions {
+  format: "markdown" | "json";
+  out?: string;
+  force?: boolean;
+  json?: boolean;
+}
+
+const spec: CommandSpec<Options> = {
+  name: "handoff",
+  summary: "print the flow makers' hand-off sheet: object IDs for Allowed users, token facts per caller",
+  configure(program: Command) {
+    program
+      .description(
+        "Print the flow makers' hand-off sheet: per environment the tenant, token endpoint and scope, the principal " +
+          "object IDs to paste into the trigger's Allowed users, and what each calling system's owner must do.",
+      )
+      .addOption(
+        new Option("--format <format>", "sheet format").choices(["markdown", "json"]).default("markdown"),
+      )
+      .option("--out <file>", "write the sheet to FILE (replacing only a previous sheet) instead of stdout")
+      .option("--force", "with --out: replace FILE even if it is not a previous hand-off sheet");
+    addOutputsOptions(program);
+    maxWaitOption(program, 120);
+  },
+  async run(o, ctx) {
+    const { io } = ctx;
+    // Loaded only here: reading outputs needs their schema (zod), which --help does not.
+    const { loadOutputs } = await import("../ops/stack-outputs");
+    const environments = await loadOutputs(o.sources, io, ctx.startedAt + o.maxWaitS * 1000);
+    const sheet = buildHandoff(environments);
+    // --json is about stdout; the file's format is --format's.
+    if (!o.out)
+      return {
+        exitCode: EXIT.ok,
+        json: sheet,
+        text: o.format === "json" ? renderJson(sheet) : renderMarkdown(sheet),
+      };
+    const asJson = o.format === "json";
+    const text = asJson ? renderJson(sheet) : renderMarkdown(sheet);
+    const written = await writeSheet(o.out, text, o.sources, io, o.force === true);
+    ctx.note(`handoff: wrote ${o.out} (${sheet.environments.length} environment(s))`);
+    return {
+      exitCode: EXIT.ok,
+      json: {
+        kind: SHEET_KIND,
+        written,
+        format: asJson ? "json" : "markdown",
+        environments: sheet.environments.length,
+      },
+      text: "",
+    };
+  },
+};
+
+/** `flow-trigger-auth handoff <argv>`. */
+export function handoff(argv: readonly string[], io: Io): Promise<number> {
+  return runCommand(spec, argv, io);
+}
+
+/** True when `content` is a sheet this command wrote (Markdown or JSON). */
+export function isSheet(content: string): boolean {
+  if (content.startsWith(SHEET_MARKER)) return true;
+  try {
+    return (JSON.parse(content) as { kind?: unknown }).kind === SHEET_KIND;
+  } catch {
+    return false;
+  }
+}
+
+/** Writes `text` to `out` through a temporary file and a rename; refuses what it must not replace. */
+async function writeSheet(
+  out: string,
+  text: string,
+  sources: readonly OutputsSource[],
+  io: Io,
+  force: boolean,
+): Promise<string> {
+  const target = path.resolve(io.cwd, out);
+  const existing = await lstat(target).catch(() => undefined);
+  if (existing) {
+    if (existing.isSymbolicLink())
+      throw new UsageError(`--out ${out} is a symbolic link: give the path of a regular file`);
+    if (!existing.isFile()) throw new UsageError(`--out ${out} exists and is not a regular file`);
+    const real = await realpath(target);
+    for (const s of sources) {
+      if (s.kind !== "file") continue;
+      const input = await realpath(path.resolve(io.cwd, s.file)).catch(() => undefined);
+      if (input === real)
+        throw new UsageError(`--out ${out} is an input of this command (--outputs): it would be overwritten`);
+    }
+    if (!force) {
+      const head = await readHead(target);
+      if (!isSheet(head)) {
+        throw new UsageError(
+          `--out ${out} exists and is not a hand-off sheet: refusing to replace it (add --force to replace it anyway)`,
+        );
+      }
+    }
+  }
+  const temporary = path.join(
+    path.dirname(target),
+    `.${path.basename(target)}.${randomBytes(6).toString("hex")}.tmp`,
+  );
+  try {
+    await writeFile(temporary, text, { encoding: "utf8", flag: "wx", mode: 0o644 });
+    await rename(temporary, target);
+  } catch (err) {
+    await rm(temporary, { force: true });
+    throw new UsageError(
+      `cannot write --out ${out}: ${(err as NodeJS.ErrnoException).code ?? "write failed"}`,
+    );
+  }
+  return target;
+}
+
+/** The first 64 KiB of a file (enough to recognise a sheet). */
+async function readHead(file: string): Promise<string> {
+  const handle = await open(file, "r");
+  try {
+    const buffer = Buffer.alloc(64 * 1024);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    const head = buffer.subarray(0, bytesRead).toString("utf8");
+    // A whole JSON sheet is needed to parse it; a Markdown one is recognised by its first line.
+    return head.startsWith(SHEET_MARKER) || bytesRead < buffer.length
+      ? head
+      : (await readFile(file, "utf8")).slice(0, 1024 * 1024);
+  } finally {
+    await handle.close();
+  }
+}

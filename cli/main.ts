@@ -1,0 +1,82 @@
+/**
+ * `flow-trigger-auth <command> [options]`: the tool's one entry point (the package's `bin`). It loads
+ * only the command it runs (docs/commands.md), gives it the real outside world, and exits with the
+ * command's code once everything printed has been flushed.
+ */
+import type { Io } from "./io";
+import { processIo } from "./io";
+import { EXIT } from "./runner";
+
+type Run = (argv: readonly string[], io: Io) => Promise<number>;
+
+/** The commands, each loaded only when it runs. */
+export const COMMANDS: Record<string, { summary: string; load: () => Promise<Run> }> = {
+  smoke: {
+    summary: "check that a flow refuses anonymous calls and accepts the caller's token",
+    load: async () => (await import("./smoke")).smoke,
+  },
+  handoff: {
+    summary: "print the flow makers' hand-off sheet: object IDs for Allowed users, token facts per caller",
+    load: async () => (await import("./handoff")).handoff,
+  },
+  "rotation-status": {
+    summary: "exit 1 when a caller's published secret nears expiry or its rotation is overdue",
+    load: async () => (await import("./rotation-status")).rotationStatus,
+  },
+  validate: {
+    summary: "validate Pulumi.<stack>.yaml offline and show the resources it would declare",
+    load: async () => (await import("./validate")).validate,
+  },
+};
+
+/** The tool's own help: commands and exit codes. */
+export function toolHelp(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
+  return [
+    "Usage: flow-trigger-auth <command> [options]   (npm run <command> -- [options])",
+    "",
+    "Commands:",
+    ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
+    "",
+    "Every command takes --help and --json (exactly one JSON object on stdout).",
+    `Exit codes: ${EXIT.ok} ok, ${EXIT.failed} a check failed, ${EXIT.usage} usage or config error, ${EXIT.insecure} insecure trigger, ${EXIT.internal} internal error.`,
+    "",
+  ].join("\n");
+}
+
+/** Runs the tool on `argv` (without node and script); resolves to the exit code. */
+export async function main(argv: readonly string[], io: Io): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === "--help" || command === "-h" || command === "help") {
+    if (argv.includes("--json"))
+      io.stdout(`${JSON.stringify({ help: toolHelp(), commands: Object.keys(COMMANDS) })}\n`);
+    else io.stdout(toolHelp());
+    return command === undefined ? EXIT.usage : EXIT.ok;
+  }
+  if (!Object.hasOwn(COMMANDS, command)) {
+    const message = `unknown command; the commands are ${Object.keys(COMMANDS).join(", ")}`;
+    if (argv.includes("--json")) io.stdout(`${JSON.stringify({ error: { kind: "usage", message } })}\n`);
+    else io.stderr(`flow-trigger-auth: ${message}\n`);
+    return EXIT.usage;
+  }
+  const run = await COMMANDS[command].load();
+  return run(rest, io);
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2), processIo()).then(
+    (code) => exit(code),
+    (err: unknown) => {
+      // The runner reports every error of a command; this is a failure of the entry point itself.
+      process.stderr.write(
+        `flow-trigger-auth: internal error: ${err instanceof Error ? err.message : String(err)}\n`,
+      );
+      exit(EXIT.internal);
+    },
+  );
+}
+
+/** Exits once stdout and stderr are flushed (they may be pipes read by `pulumi up` or CI). */
+function exit(code: number): void {
+  process.stdout.write("", () => process.stderr.write("", () => process.exit(code)));
+}

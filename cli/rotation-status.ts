@@ -1,0 +1,77 @@
+/**
+ * `flow-trigger-auth rotation-status`: is each caller's published secret or certificate safe?
+ * (docs/operations.md). Exit 1 naming every caller whose credential expires within --warn-days or
+ * whose rotation is overdue by more than a day; federated and managed-identity callers have nothing
+ * to rotate.
+ */
+import type { Command } from "commander";
+import { assessRotation, renderText, type LiveSecretReader } from "../ops/rotation-status";
+import type { Io } from "./io";
+import { addOutputsOptions, isoInstant, maxWaitOption, wholeDays, type OutputsOptions } from "./options";
+import { EXIT, runCommand, type CommandSpec } from "./runner";
+
+/** Default of `--warn-days`. */
+const DEFAULT_WARN_DAYS = 30;
+
+interface Options extends OutputsOptions {
+  warnDays: number;
+  live?: boolean;
+  now?: number;
+}
+
+const spec: CommandSpec<Options> = {
+  name: "rotation-status",
+  summary: "check every caller's published secret: exit 1 when one nears expiry or a rotation is overdue",
+  configure(program: Command) {
+    program
+      .description(
+        "Check each caller's published client secret or certificate: exit 1 naming every caller whose credential " +
+          "expires within --warn-days days or whose rotation is overdue by more than a day.",
+      )
+      .option(
+        "--warn-days <days>",
+        "warn when a published credential expires within this many days",
+        wholeDays,
+        DEFAULT_WARN_DAYS,
+      )
+      .option(
+        "--live",
+        "read each secret's expiry from Key Vault (ambient Azure credential) and trust it over the outputs",
+      )
+      .option("--now <iso>", "judge at this time instead of the clock (reproducible runs)", isoInstant);
+    addOutputsOptions(program);
+    maxWaitOption(program, 120);
+  },
+  async run(o, ctx) {
+    const { io } = ctx;
+    const deadline = ctx.startedAt + o.maxWaitS * 1000;
+    // Loaded only here: reading outputs needs their schema (zod), which --help does not.
+    const { loadOutputs } = await import("../ops/stack-outputs");
+    const environments = await loadOutputs(o.sources, io, deadline);
+    let readLive: LiveSecretReader | undefined;
+    if (o.live) {
+      // Loaded only when asked: the Azure SDK is not needed to judge the outputs.
+      const { keyVaultReader } = await import("../ops/rotation-status-live");
+      readLive = keyVaultReader(
+        { fetch: io.fetch, timer: io.timer, now: io.now, deadline },
+        io.azureCredential,
+      );
+    }
+    const report = await assessRotation(environments, {
+      nowMs: o.now ?? io.now(),
+      warnDays: o.warnDays,
+      readLive,
+    });
+    if (report.exitCode !== 0 && !ctx.json) ctx.note(`rotation-status: at risk: ${report.atRisk.join(", ")}`);
+    return {
+      exitCode: report.exitCode === 0 ? EXIT.ok : EXIT.failed,
+      json: report,
+      text: renderText(report),
+    };
+  },
+};
+
+/** `flow-trigger-auth rotation-status <argv>`. */
+export function rotationStatus(argv: readonly string[], io: Io): Promise<number> {
+  return runCommand(spec, argv, io);
+}

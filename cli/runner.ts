@@ -1,0 +1,217 @@
+/**
+ * The one runner of every command: argument parsing (commander), `--json` (exactly one JSON object
+ * on stdout, whatever happens), redaction of everything printed, and the exit-code table. A command
+ * is a `run(argv, io)` that resolves to its exit code; tests call it in-process.
+ */
+import { Command, CommanderError, InvalidArgumentError } from "commander";
+import { redact } from "../smoke/redact";
+import type { Io } from "./io";
+
+/** The exit codes of every command (docs/commands.md). */
+export const EXIT = {
+  /** The command did what it was asked and everything checked out. */
+  ok: 0,
+  /** A check failed: the flow refused the caller, a secret is about to expire... */
+  failed: 1,
+  /** Bad arguments, bad configuration or unusable input (e.g. a file that is not stack outputs). */
+  usage: 2,
+  /** The trigger is insecure: callable without a token. */
+  insecure: 3,
+  /** The tool itself failed (a bug): the message says what happened. */
+  internal: 70,
+} as const;
+
+/** Bad arguments or input the user has to fix (exit 2). The message never repeats a value given. */
+export class UsageError extends Error {
+  override readonly name = "UsageError";
+  /** What the error is about, for reports that name it (e.g. the smoke test's `secret` check). */
+  readonly subject?: string;
+  constructor(message: string, subject?: string) {
+    super(message);
+    if (subject !== undefined) this.subject = subject;
+  }
+}
+
+/** What a command produced. */
+export interface Outcome {
+  exitCode: number;
+  /** The `--json` object. */
+  json: unknown;
+  /** The text printed without `--json`. */
+  text: string;
+  /** Where {@link text} goes; default stdout. */
+  textTo?: "stdout" | "stderr";
+}
+
+/** What a running command can use besides its options. */
+export interface Context {
+  io: Io;
+  /** `--json` was given. */
+  json: boolean;
+  /** When the command started, on the io's clock. */
+  startedAt: number;
+  /** Registers a secret value: nothing printed afterwards contains it. */
+  secret(value: string | undefined): void;
+  /** A line for the person at the terminal (stderr), also in `--json` mode; redacted. */
+  note(text: string): void;
+}
+
+/** A command of the tool. */
+export interface CommandSpec<O> {
+  name: string;
+  /** One line for the tool's help. */
+  summary: string;
+  /** Adds the command's options (and its description) to `program`. */
+  configure(program: Command): void;
+  run(options: O, ctx: Context): Promise<Outcome>;
+  /** The outcome of a usage error or an internal error, in the command's own report shape. */
+  failure?(kind: "usage" | "internal", message: string, ctx: Context, subject?: string): Outcome;
+}
+
+/** Shortest secret value that gets scrubbed from output (shorter ones would mangle ordinary words). */
+const MIN_REDACTED_LENGTH = 8;
+
+/** Options whose value would be a secret itself: refused whatever their value. */
+export function secretOptionNames(argv: readonly string[]): string[] {
+  return argv
+    .filter((a) => a.startsWith("-"))
+    .map((a) => optionName(a))
+    .filter(
+      (name) =>
+        /secret|password|passwd|client-?key|token|assertion/i.test(name) &&
+        !/^--(key-vault-secret-uri|federated-token-file)$/.test(name),
+    );
+}
+
+/** The option name of an argument, without any value glued to it (`-pX` gives `-p`, `--a=b` gives `--a`). */
+function optionName(arg: string): string {
+  if (arg.startsWith("--")) return arg.split("=")[0];
+  return arg.slice(0, 2);
+}
+
+/** An option value parser that refuses with `reason`, which must not repeat the value. */
+export function parser<T>(parse: (value: string) => T | undefined, reason: string): (value: string) => T {
+  return (value) => {
+    const parsed = parse(value);
+    if (parsed === undefined) throw new InvalidArgumentError(reason);
+    return parsed;
+  };
+}
+
+/** Runs `spec` on `argv` with `io`; resolves to the exit code after printing the outcome. */
+export async function runCommand<O>(spec: CommandSpec<O>, argv: readonly string[], io: Io): Promise<number> {
+  const secrets: string[] = [];
+  const json = argv.includes("--json");
+  const ctx: Context = {
+    io,
+    json,
+    startedAt: io.now(),
+    secret: (value) => {
+      if (value && value.length >= MIN_REDACTED_LENGTH && !secrets.includes(value)) secrets.push(value);
+    },
+    note: (text) => io.stderr(`${redact(text, secrets)}\n`),
+  };
+  // Secrets of the ambient Azure credential (Key Vault reads) are never printed either.
+  for (const name of [
+    "AZURE_CLIENT_SECRET",
+    "AZURE_CLIENT_CERTIFICATE_PASSWORD",
+    "AZURE_PASSWORD",
+    "IDENTITY_HEADER",
+  ]) {
+    ctx.secret(io.env[name]);
+  }
+  const print = (outcome: Outcome): number => {
+    if (json) io.stdout(`${JSON.stringify(redactValues(outcome.json, secrets), null, 2)}\n`);
+    else if (outcome.text)
+      (outcome.textTo === "stderr" ? io.stderr : io.stdout)(redact(outcome.text, secrets));
+    return outcome.exitCode;
+  };
+  const fail = (kind: "usage" | "internal", message: string, subject?: string): number => {
+    const clean = redact(message, secrets);
+    const outcome = spec.failure?.(kind, clean, ctx, subject) ?? {
+      exitCode: kind === "usage" ? EXIT.usage : EXIT.internal,
+      json: { error: { kind, message: clean } },
+      text: `${spec.name}: ${kind === "usage" ? "" : "internal error: "}${clean}\n${kind === "usage" ? `run with --help for the options\n` : ""}`,
+      textTo: "stderr",
+    };
+    return print(outcome);
+  };
+
+  const refused = secretOptionNames(argv);
+  if (refused.length) {
+    return fail(
+      "usage",
+      `${[...new Set(refused)].join(", ")}: a secret is never taken from the command line (it would show in process lists, shell history and CI logs); see --help for where it comes from`,
+    );
+  }
+
+  let help = "";
+  const program = new Command(spec.name)
+    .helpOption("-h, --help", "show this help")
+    .option("--json", "print exactly one JSON object on stdout")
+    .allowExcessArguments(false)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => (help += s),
+      writeErr: () => undefined,
+      outputError: () => undefined,
+    });
+  spec.configure(program);
+  try {
+    program.parse([...argv], { from: "user" });
+  } catch (err) {
+    if (!(err instanceof CommanderError)) return fail("internal", errorMessage(err));
+    if (
+      err.code === "commander.helpDisplayed" ||
+      err.code === "commander.help" ||
+      err.code === "commander.version"
+    ) {
+      return print({ exitCode: EXIT.ok, json: { command: spec.name, help }, text: help });
+    }
+    return fail("usage", commanderMessage(err, argv));
+  }
+
+  try {
+    return print(await spec.run(program.opts() as O, ctx));
+  } catch (err) {
+    if (isUsageError(err))
+      return fail("usage", (err as Error).message, (err as { subject?: string }).subject);
+    return fail("internal", errorMessage(err));
+  }
+}
+
+/** A {@link UsageError}, or a library's error that says it is one (`kind: "usage"`). */
+export function isUsageError(err: unknown): boolean {
+  return err instanceof UsageError || (err instanceof Error && (err as { kind?: unknown }).kind === "usage");
+}
+
+/** Commander's refusal, without any value it may have echoed. */
+function commanderMessage(err: CommanderError, argv: readonly string[]): string {
+  if (err.code === "commander.unknownOption") {
+    const given = argv.find((a) => a.startsWith("-") && err.message.includes(`'${a}'`));
+    return `unknown option${given ? ` ${optionName(given)}` : ""} (see --help)`;
+  }
+  if (err.code === "commander.invalidArgument") {
+    // "error: option '--cloud <name>' argument 'x' is invalid. <reason>": keep the option and the reason.
+    const option = /option '([^' ]+)/.exec(err.message)?.[1] ?? "an option";
+    const reason = err.message.split(" is invalid. ")[1] ?? "is invalid";
+    return `${option}: ${reason}`;
+  }
+  return err.message
+    .replace(/^error:\s*/, "")
+    .replace(/'[^']*'/g, (m) => (m.startsWith("'-") ? m.split(" ")[0] + "'" : "the argument"));
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? `${err.name === "Error" ? "" : `${err.name}: `}${err.message}` : String(err);
+}
+
+/** `value` with every string in it redacted (keys are fixed words and stay as they are). */
+export function redactValues(value: unknown, secrets: readonly string[]): unknown {
+  if (typeof value === "string") return redact(value, secrets);
+  if (Array.isArray(value)) return value.map((v) => redactValues(v, secrets));
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactValues(v, secrets)]));
+  }
+  return value;
+}

@@ -1,0 +1,146 @@
+/**
+ * `flow-trigger-auth validate --stack NAME`: offline, no cloud credentials (docs/configuration.md).
+ * Reads `Pulumi.NAME.yaml`, validates it with the program's own schema, evaluates the program with
+ * the engine mocked and prints the resources it would declare. Exit 0: valid; 1: the config has
+ * problems (every bad key named); 2: bad arguments or an unreadable file.
+ */
+import path from "node:path";
+import type { Command } from "commander";
+import type { PlannedResource } from "../ops/offline-engine";
+import type { Io } from "./io";
+import { isoInstant } from "./options";
+import { EXIT, parser, runCommand, type CommandSpec } from "./runner";
+
+interface Options {
+  stack: string;
+  dir?: string;
+  now?: number;
+}
+
+/** Inputs that matter to a reviewer, per resource type; other types show every input. */
+const SHOWN: Record<string, string[]> = {
+  "azuread:index/application:Application": [
+    "displayName",
+    "signInAudience",
+    "owners",
+    "requiredResourceAccesses",
+  ],
+  "azuread:index/servicePrincipal:ServicePrincipal": ["clientId", "owners"],
+  "azuread:index/servicePrincipalDelegatedPermissionGrant:ServicePrincipalDelegatedPermissionGrant": [
+    "claimValues",
+    "resourceServicePrincipalObjectId",
+    "servicePrincipalObjectId",
+  ],
+  "azuread:index/applicationPassword:ApplicationPassword": ["endDate", "rotateWhenChanged"],
+  "azure-native:keyvault:Vault": [
+    "vaultName",
+    "location",
+    "properties.enableRbacAuthorization",
+    "properties.enablePurgeProtection",
+    "properties.enableSoftDelete",
+  ],
+  "azure-native:keyvault:Secret": [
+    "vaultName",
+    "secretName",
+    "properties.value",
+    "properties.attributes.expires",
+    "tags.slot",
+    "tags.rotation-state",
+  ],
+  "azure-native:authorization:RoleAssignment": ["principalId", "principalType", "scope"],
+};
+
+function render(r: PlannedResource): string {
+  const wanted = SHOWN[r.type];
+  const shown = Object.entries(r.inputs).filter(
+    ([k]) => !wanted || wanted.some((w) => k === w || k.startsWith(`${w}.`) || k.startsWith(`${w}[`)),
+  );
+  const detail = shown.map(([k, v]) => {
+    if (k === "properties.attributes.expires") v = `${v} (${new Date(Number(v) * 1000).toISOString()})`;
+    return `      ${k} = ${v.length > 160 ? `${v.slice(0, 157)}...` : v}`;
+  });
+  return [`  + ${r.type}  ${r.name}`, ...detail].join("\n");
+}
+
+const spec: CommandSpec<Options> = {
+  name: "validate",
+  summary: "validate Pulumi.<stack>.yaml offline and show the resources the program would declare",
+  configure(program: Command) {
+    program
+      .description(
+        "Validate Pulumi.<stack>.yaml offline (no cloud credentials) and print the resources the program would declare.",
+      )
+      .requiredOption(
+        "--stack <name>",
+        "stack whose Pulumi.<name>.yaml to check",
+        parser(
+          (v) => (/^[A-Za-z0-9_][A-Za-z0-9_.\-/]{0,199}$/.test(v) ? v : undefined),
+          "must be a stack name such as dev",
+        ),
+      )
+      .option("--dir <path>", "directory holding the stack file (default: the project root)")
+      .option("--now <iso>", "evaluate the rotation schedule at this time instead of now", isoInstant);
+  },
+  async run(o, ctx) {
+    const { io } = ctx;
+    // Loaded only here: the config schema and the YAML parser are not needed for --help.
+    const { readStackFile, validateStackConfig } = await import("../ops/validate");
+    const input = await readStackFile(
+      o.dir === undefined ? projectRoot() : path.resolve(io.cwd, o.dir),
+      o.stack,
+    );
+    const result = validateStackConfig(input, o.stack);
+    if (!result.config) {
+      const lines = [
+        result.problems.length
+          ? `${input.file}: ${result.problems.length} problem(s); nothing would be created:`
+          : `${input.file} is valid apart from secure values that cannot be checked offline (no plan shown):`,
+        ...result.problems.map((p) => `  ${p.path}: ${p.message}`),
+        ...result.unchecked.map((p) => `  ${p.path}: secure value, not checked offline`),
+      ];
+      return {
+        exitCode: result.problems.length ? EXIT.failed : EXIT.ok,
+        json: {
+          valid: result.problems.length === 0,
+          file: input.file,
+          problems: result.problems,
+          unchecked: result.unchecked,
+        },
+        text: `${lines.join("\n")}\n`,
+        textTo: "stderr",
+      };
+    }
+    // Loaded only here: the Pulumi SDK and the program are heavy.
+    const { planStack, PlanError } = await import("../ops/offline-engine");
+    let resources: PlannedResource[];
+    try {
+      const plan = await planStack(result.config, o.now ?? io.now(), o.stack);
+      resources = plan.resources;
+      for (const w of plan.warnings) ctx.note(`warning: ${w}`);
+    } catch (err) {
+      if (!(err instanceof PlanError)) throw err;
+      return {
+        exitCode: EXIT.failed,
+        json: { valid: false, file: input.file, error: err.message },
+        text: `${input.file} is valid, but the program refused it when evaluated offline:\n  ${err.message}\n`,
+        textTo: "stderr",
+      };
+    }
+    const custom = resources.filter((r) => r.custom);
+    return {
+      exitCode: EXIT.ok,
+      json: { valid: true, file: input.file, resources: custom },
+      text: `${input.file} is valid. Planned resources (${custom.length}), computed values in <angle brackets>:\n${custom.map(render).join("\n")}\n`,
+    };
+  },
+};
+
+/** The project root, where `Pulumi.<stack>.yaml` files live (this file is cli/ in the sources, dist/ when built). */
+function projectRoot(): string {
+  return path.resolve(__dirname, "..");
+}
+
+/** `flow-trigger-auth validate <argv>`. */
+export function validate(argv: readonly string[], io: Io): Promise<number> {
+  return runCommand(spec, argv, io);
+}
