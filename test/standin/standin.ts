@@ -546,6 +546,8 @@ export async function createStandin(
         const { payload } = await jwtVerify(assertion, key, {
           algorithms: ["PS256", "RS256"],
           audience: tokenUrl,
+          // Entra tolerates clock skew (MSAL rounds nbf and iat to the second).
+          clockTolerance: 300,
         });
         if (payload.iss !== app.clientId || payload.sub !== app.clientId) throw new Error("iss or sub");
       } catch {
@@ -554,7 +556,10 @@ export async function createStandin(
       return undefined;
     }
     try {
-      const { payload } = await jwtVerify(assertion, federatedKeys.publicKey, { issuer: federatedIssuer });
+      const { payload } = await jwtVerify(assertion, federatedKeys.publicKey, {
+        issuer: federatedIssuer,
+        clockTolerance: 300,
+      });
       const audiences = [payload.aud].flat();
       const match = (app.federated ?? []).find(
         (f) =>
