@@ -1,12 +1,13 @@
 /**
- * The one schema of stack configuration (contract: "Stack configuration"), parsed and validated once,
+ * The one schema of stack configuration (docs/configuration.md), parsed and validated once,
  * before any resource is declared. Every problem is reported at once, each with its key path and what
  * is allowed; unknown keys are errors. Pure: takes the raw config map, never reads Pulumi state itself,
- * so `npm run validate` and the tests use exactly what `pulumi up` uses.
+ * so `flow-trigger-auth validate` and the tests use exactly what `pulumi up` uses.
  */
 import { z } from "zod";
-import { CLOUD_NAMES, type CloudName } from "./clouds";
+import { CLOUD_NAMES, isCloudName, type CloudName } from "./clouds";
 import { CREDENTIAL_KINDS, type CredentialKind } from "./outputs";
+import { checkTriggerUrl } from "./trigger-url";
 
 /** Config namespace of this project. */
 export const NAMESPACE = "flow-trigger-auth";
@@ -347,13 +348,9 @@ const keyVault = z.strictObject({
 });
 
 const smokeTest = z.strictObject({
-  triggerUrl: httpsUrl("the flow's HTTPS trigger URL").refine(
-    (s) => !URL.canParse(s) || !new URL(s).searchParams.has("sig"),
-    {
-      error:
-        'carries a "sig" parameter: that is an "Anyone" trigger, callable by whoever has the URL; set "Who can trigger the flow" to "Any user in my tenant" or "Specific users in my tenant" and use the new URL',
-    },
-  ),
+  // Host, scheme, credentials and "sig" are checked against the stack's cloud in crossChecks, with the
+  // smoke test's own rules (trigger-url.ts).
+  triggerUrl: z.string({ error: "must be the flow's HTTPS trigger URL" }),
   caller: z.string({ error: "must name one of flow-trigger-auth:callers" }),
   body: z.unknown().optional(),
   expectStatus: intIn(200, 299).optional(),
@@ -504,6 +501,14 @@ function days(v: unknown, fallback: number): number | undefined {
  * run reports everything; each rule skips values the schema already refuses.
  */
 function crossChecks(input: Record<string, unknown>, problems: ConfigProblem[]): void {
+  const smokeInput = input.smokeTest;
+  if (isRecord(smokeInput) && typeof smokeInput.triggerUrl === "string") {
+    // The same rules as the smoke test inside pulumi up, so validate refuses what it would refuse.
+    const cloud = typeof input.cloud === "string" && isCloudName(input.cloud) ? input.cloud : "public";
+    const checked = checkTriggerUrl(smokeInput.triggerUrl, { cloud });
+    if (checked.outcome !== "ok")
+      problems.push({ path: `${NAMESPACE}:smokeTest.triggerUrl`, message: checked.message });
+  }
   const r = isRecord(input.rotation) ? input.rotation : {};
   const rotationDays = days(r.rotationDays, 90);
   const maxLifetimeDays = days(r.maxLifetimeDays, 730);

@@ -191,29 +191,26 @@ export function defineStack(
     const credential: SmokeCredential = caller.secret
       ? { kind: "secret", value: caller.secret.publishedValue }
       : { kind: "certificate", pem: caller.certificate!.publishedPem };
-    // `credential` is the hook components/smoke-check.ts signs in with; `clientSecret` is what it
-    // takes today. Built as a variable so that either shape of SmokeCheckArgs accepts it.
-    const smokeArgs = {
+    new SmokeCheck(`smoke-${callerName}`, {
       triggerUrl,
       tenantId: entra.tenantId,
       clientId: caller.clientId,
-      credential,
-      clientSecret: credential.kind === "secret" ? credential.value : pulumi.secret(""),
+      credential:
+        credential.kind === "secret"
+          ? { kind: "secret", value: credential.value }
+          : { kind: "certificate", pem: credential.pem },
       publishedVersion: rotating.secretVersionUri,
       // A new caller cannot be in the flow's Allowed users yet: its hand-off comes first.
       skipReason: rotating.plan.apply((p) =>
         p.fresh === "no-state"
           ? `${callerName} has no rotation state yet (first deployment): hand its object ID to the flow maker ` +
             "(flow-trigger-auth handoff), who adds it to Allowed users; the next pulumi up runs the smoke test"
-          : credential.kind === "certificate"
-            ? `${callerName} signs in with a certificate, which the in-stack smoke test does not take yet`
-            : undefined,
+          : undefined,
       ),
       cloud: config.cloud,
       body,
       expectStatus,
-    };
-    new SmokeCheck(`smoke-${callerName}`, smokeArgs);
+    });
   }
 
   return {

@@ -36,6 +36,8 @@ export interface TriggerUrlPolicy {
   trustedHosts?: readonly string[];
   /** Accept loopback hosts (a local stand-in); the smoke test does, the stack config does not. */
   allowLoopback?: boolean;
+  /** How the user trusts another host, e.g. `--trust-host HOST`; said in the refusal when given. */
+  trustOption?: string;
 }
 
 /**
@@ -82,7 +84,7 @@ export function checkTriggerUrl(raw: string, policy: TriggerUrlPolicy = {}): Tri
       outcome: "invalid",
       message:
         `has a host that is not Power Automate's${policy.cloud ? ` in cloud ${policy.cloud}` : ""} (expected ${expected}): ` +
-        "the bearer token would be sent to it. Copy the URL from the trigger, or trust the host explicitly with --trust-host HOST",
+        `the bearer token would be sent to it. Copy the URL from the trigger${policy.trustOption ? `, or trust the host explicitly with ${policy.trustOption}` : ""}`,
     };
   }
   if (host.split(".").some((label) => label.startsWith("xn--"))) {

@@ -10,8 +10,12 @@ export interface SmokeCheckArgs {
   tenantId: pulumi.Input<string>;
   /** The caller's client ID. */
   clientId: pulumi.Input<string>;
-  /** The published client secret: passed to the check in its environment only, never on a command line. */
-  clientSecret: pulumi.Input<string>;
+  /**
+   * What the caller signs in with: the published client secret, or the published private key and
+   * certificate (PEM). Passed to the check in its environment only, never on a command line.
+   */
+  credential:
+    { kind: "secret"; value: pulumi.Input<string> } | { kind: "certificate"; pem: pulumi.Input<string> };
   /** Version URI of the published vault secret, e.g. `https://v.vault.azure.net/secrets/erp-client-secret/0f3a...`: the check re-runs when it changes. */
   publishedVersion: pulumi.Input<string>;
   /** Cloud whose audience and authority the check uses. */
@@ -45,6 +49,7 @@ export class SmokeCheck extends pulumi.ComponentResource {
     const options = [
       `--cloud ${args.cloud}`,
       `--max-wait-s ${args.maxWaitSeconds ?? 300}`,
+      ...(args.credential.kind === "certificate" ? ["--credential certificate"] : []),
       ...(args.expectStatus ? [`--expect-status ${args.expectStatus}`] : []),
     ].join(" ");
     // The built tool directly (npm would add its banner to stdout and its own start-up time).
@@ -62,7 +67,9 @@ export class SmokeCheck extends pulumi.ComponentResource {
         // A changed command (skipped, then not) runs again in place; new triggers replace the resource.
         create,
         environment: {
-          FLOW_CLIENT_SECRET: pulumi.secret(args.clientSecret),
+          ...(args.credential.kind === "secret"
+            ? { FLOW_CLIENT_SECRET: pulumi.secret(args.credential.value) }
+            : { FLOW_CLIENT_CERTIFICATE: pulumi.secret(args.credential.pem) }),
           FLOW_TRIGGER_URL: pulumi.secret(args.triggerUrl),
           FLOW_TENANT_ID: args.tenantId,
           FLOW_CLIENT_ID: args.clientId,

@@ -156,7 +156,12 @@ export interface UrlCheck {
  * (insecure).
  */
 export function checkTriggerUrl(raw: string, cloud?: CloudName, trustedHosts: string[] = []): UrlCheck {
-  const checked = checkUrl(raw, { cloud, trustedHosts, allowLoopback: true });
+  const checked = checkUrl(raw, {
+    cloud,
+    trustedHosts,
+    allowLoopback: true,
+    trustOption: "--trust-host HOST",
+  });
   if (checked.outcome === "insecure") {
     return {
       outcome: "insecure",

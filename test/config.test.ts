@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { ConfigError, githubSubject, githubSubjectProblem, parseStackConfig } from "../config";
 
 const NS = "flow-trigger-auth";
+const FLOW_HOST = "0a1b2c3d.environment.api.powerplatform.com";
 const GUID = "0f1e2d3c-4b5a-4968-8776-655443322110";
 const VAULT_ID = `/subscriptions/${GUID}/resourceGroups/rg-flow/providers/Microsoft.KeyVault/vaults/kv-flow-dev`;
 
@@ -30,7 +31,7 @@ function problems(changes: Record<string, unknown>, stack = "dev"): { path: stri
 }
 
 describe("a valid config", () => {
-  it("gets the contract's defaults", () => {
+  it("gets the documented defaults", () => {
     const c = parseStackConfig(raw(), "dev");
     expect(c).toEqual({
       environment: "dev",
@@ -65,7 +66,7 @@ describe("a valid config", () => {
         [`${NS}:rotation`]: { rotationDays: 30, maxLifetimeDays: 45, offsetDays: 29 },
         [`${NS}:keyVault`]: { existingVaultId: VAULT_ID, secretReaders: [{ objectId: GUID, type: "User" }] },
         [`${NS}:smokeTest`]: {
-          triggerUrl: "https://x.environment.api.powerplatform.com/p?api-version=1",
+          triggerUrl: "https://x.environment.api.high.powerplatform.microsoft.us/p?api-version=1",
           caller: "erp",
           body: { a: 1 },
           expectStatus: 200,
@@ -284,19 +285,46 @@ describe("bad input is refused with its key path", () => {
     ],
     [
       "http trigger URL",
-      { [`${NS}:smokeTest`]: { triggerUrl: "http://example.com/x", caller: "erp" } },
+      { [`${NS}:smokeTest`]: { triggerUrl: `http://${FLOW_HOST}/x`, caller: "erp" } },
       `${NS}:smokeTest.triggerUrl`,
-      /HTTPS/,
+      /must be an https:\/\/ URL/,
+    ],
+    [
+      "trigger URL on a host that is not Power Automate's",
+      { [`${NS}:smokeTest`]: { triggerUrl: "https://flows.example.com/x", caller: "erp" } },
+      `${NS}:smokeTest.triggerUrl`,
+      /not Power Automate's in cloud public .* the bearer token would be sent to it/,
+    ],
+    [
+      "trigger URL of another cloud",
+      {
+        [`${NS}:smokeTest`]: { triggerUrl: `https://${FLOW_HOST}/x`, caller: "erp" },
+        [`${NS}:cloud`]: "china",
+      },
+      `${NS}:smokeTest.triggerUrl`,
+      /in cloud china/,
+    ],
+    [
+      "trigger URL with a SIG in capitals",
+      { [`${NS}:smokeTest`]: { triggerUrl: `https://${FLOW_HOST}/x?api-version=1&SIG=abc`, caller: "erp" } },
+      `${NS}:smokeTest.triggerUrl`,
+      /"Anyone" trigger/,
+    ],
+    [
+      "trigger URL with credentials in it",
+      { [`${NS}:smokeTest`]: { triggerUrl: `https://user:pass@${FLOW_HOST}/x`, caller: "erp" } },
+      `${NS}:smokeTest.triggerUrl`,
+      /user name or password/,
     ],
     [
       "smoke test caller not configured",
-      { [`${NS}:smokeTest`]: { triggerUrl: "https://example.com/x", caller: "hr" } },
+      { [`${NS}:smokeTest`]: { triggerUrl: `https://${FLOW_HOST}/x`, caller: "hr" } },
       `${NS}:smokeTest.caller`,
       /one of the callers: erp, crm/,
     ],
     [
       "expectStatus not 2xx",
-      { [`${NS}:smokeTest`]: { triggerUrl: "https://example.com/x", caller: "erp", expectStatus: 401 } },
+      { [`${NS}:smokeTest`]: { triggerUrl: `https://${FLOW_HOST}/x`, caller: "erp", expectStatus: 401 } },
       `${NS}:smokeTest.expectStatus`,
       /from 200 to 299/,
     ],
@@ -739,7 +767,7 @@ describe("credential kinds", () => {
       "smoke test of a federated caller",
       {
         ...fed({ github: { repository: "a/b", environment: "x" } }),
-        [`${NS}:smokeTest`]: { triggerUrl: "https://example.com/x", caller: "bot" },
+        [`${NS}:smokeTest`]: { triggerUrl: `https://${FLOW_HOST}/x`, caller: "bot" },
       },
       `${NS}:smokeTest.caller`,
       /"bot" is a federated caller: .* name a secret or certificate caller/,
@@ -748,7 +776,7 @@ describe("credential kinds", () => {
       "smoke test of a managed identity",
       {
         ...mi({ managedIdentity: { create: true } }),
-        [`${NS}:smokeTest`]: { triggerUrl: "https://example.com/x", caller: "app" },
+        [`${NS}:smokeTest`]: { triggerUrl: `https://${FLOW_HOST}/x`, caller: "app" },
       },
       `${NS}:smokeTest.caller`,
       /is a managedIdentity caller/,

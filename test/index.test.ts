@@ -4,7 +4,7 @@ import { resolveDeep } from "../ops/mock-engine";
 import { stackOutputsSchema } from "../outputs";
 import { FakeAzure, TENANT_ID } from "./helpers/fake-azure";
 
-it("pulumi up's entry point reads stack config and exports the contract's outputs", async () => {
+it("pulumi up's entry point reads stack config and exports the documented outputs", async () => {
   process.env.PULUMI_CONFIG = JSON.stringify({
     "azure-native:location": "westeurope",
     "flow-trigger-auth:callers": JSON.stringify([{ name: "erp" }, { name: "crm" }]),

@@ -450,7 +450,7 @@ describe("names the stack chooses", () => {
 });
 
 describe("stack outputs", () => {
-  it("are exactly the contract's, with the enterprise app object IDs as allowedUsers", async () => {
+  it("are exactly the documented ones, with the enterprise app object IDs as allowedUsers", async () => {
     const d = await deploy(config({}, [{ name: "erp" }, { name: "crm" }]));
     const { resolved } = d;
     expect(Object.keys(resolved).sort()).toEqual(
@@ -557,8 +557,10 @@ describe("the smoke test inside pulumi up", () => {
     );
     const second = await up(fake, cfg(), NOW + DAY_MS);
     const run = second.one(T.command, "smoke-crm-run");
-    // The smoke CLI itself (however components/smoke-check.ts starts it), no longer the skip notice.
-    expect(run.inputs.create).toMatch(/\bsmoke\b.*--trigger-url "\$FLOW_TRIGGER_URL"/);
+    // The built tool itself (npm would add its banner and start-up time), no longer the skip notice.
+    expect(run.inputs.create).toMatch(
+      /^node dist\/flow-trigger-auth\.js smoke --trigger-url "\$FLOW_TRIGGER_URL"/,
+    );
     expect(run.inputs.create).not.toMatch(/^echo /);
     // A changed command runs again in place: the resource is updated, not replaced.
     expect(second.changes.updated).toContain(`${T.command} smoke-crm-run`);
@@ -584,6 +586,21 @@ describe("the smoke test inside pulumi up", () => {
     const secret = d.one(T.secret, "crm-secret-kv");
     expect(run.inputs.triggers).toContain(secret.state.properties.secretUriWithVersion);
     expect(run.inputs.triggers).toContain(smokeTest.triggerUrl);
+  });
+
+  it("checks a certificate caller with its published key and certificate, in its environment only", async () => {
+    const fake = new FakeAzure();
+    const certificate = () =>
+      config({ smokeTest }, [{ name: "erp" }, { name: "crm", credential: "certificate" }]);
+    await up(fake, certificate(), NOW);
+    const d = await up(fake, certificate(), NOW + DAY_MS);
+    const run = d.one(T.command, "smoke-crm-run");
+    expect(run.inputs.create).toContain("--credential certificate");
+    expect(run.inputs.environment.FLOW_CLIENT_SECRET).toBeUndefined();
+    expect(run.inputs.environment.FLOW_CLIENT_CERTIFICATE).toMatch(/-----BEGIN [A-Z ]*PRIVATE KEY-----/);
+    expect(run.inputs.environment.FLOW_CLIENT_CERTIFICATE).toContain("-----BEGIN CERTIFICATE-----");
+    expect(isSecretAt(run, ["environment", "FLOW_CLIENT_CERTIFICATE"])).toBe(true);
+    expect(warnings(d)).not.toContain("smoke test skipped");
   });
 });
 
