@@ -14,7 +14,7 @@ import type { VaultRef } from "./components/published-credential";
 import { certificateSecretName, requireKeyRotation } from "./components/rotating-certificate";
 import { SecretVault } from "./components/secret-vault";
 import { policyRefusalHook } from "./components/credential-policy";
-import { SmokeCheck } from "./components/smoke-check";
+import { SmokeCheck, type SmokeCredential } from "./components/smoke-check";
 import { actionGroupShortName, callerDisplayName, vaultSecretName } from "./naming";
 import type { CredentialKind, StackOutputs as OutputsShape } from "./outputs";
 
@@ -44,13 +44,6 @@ export interface StackOutputs {
 /** Compile-time check: what the program exports unwraps to what readers parse. */
 type Assert<T extends true> = T;
 export type OutputsMatchSchema = Assert<pulumi.Unwrap<StackOutputs> extends OutputsShape ? true : false>;
-
-/**
- * What the in-stack smoke test signs in with: the published client secret, or the published private
- * key and certificate (PEM). Both are Pulumi secrets. components/smoke-check.ts consumes it.
- */
-export type SmokeCredential =
-  { kind: "secret"; value: pulumi.Output<string> } | { kind: "certificate"; pem: pulumi.Output<string> };
 
 /** A caller as declared: its kind and the component that provisions it. */
 type Declared =
@@ -195,10 +188,7 @@ export function defineStack(
       triggerUrl,
       tenantId: entra.tenantId,
       clientId: caller.clientId,
-      credential:
-        credential.kind === "secret"
-          ? { kind: "secret", value: credential.value }
-          : { kind: "certificate", pem: credential.pem },
+      credential,
       publishedVersion: rotating.secretVersionUri,
       // A new caller cannot be in the flow's Allowed users yet: its hand-off comes first.
       skipReason: rotating.plan.apply((p) =>

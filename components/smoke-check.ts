@@ -3,6 +3,10 @@ import * as pulumi from "@pulumi/pulumi";
 import type { CloudName } from "../clouds";
 
 /** Arguments of {@link SmokeCheck}. */
+/** The published client secret, or the published private key and certificate (PEM). */
+export type SmokeCredential =
+  { kind: "secret"; value: pulumi.Input<string> } | { kind: "certificate"; pem: pulumi.Input<string> };
+
 export interface SmokeCheckArgs {
   /** The flow's HTTPS trigger URL (no `sig`); handled as a Pulumi secret. */
   triggerUrl: pulumi.Input<string>;
@@ -10,12 +14,8 @@ export interface SmokeCheckArgs {
   tenantId: pulumi.Input<string>;
   /** The caller's client ID. */
   clientId: pulumi.Input<string>;
-  /**
-   * What the caller signs in with: the published client secret, or the published private key and
-   * certificate (PEM). Passed to the check in its environment only, never on a command line.
-   */
-  credential:
-    { kind: "secret"; value: pulumi.Input<string> } | { kind: "certificate"; pem: pulumi.Input<string> };
+  /** What the caller signs in with; passed to the check in its environment only, never on a command line. */
+  credential: SmokeCredential;
   /** Version URI of the published vault secret, e.g. `https://v.vault.azure.net/secrets/erp-client-secret/0f3a...`: the check re-runs when it changes. */
   publishedVersion: pulumi.Input<string>;
   /** Cloud whose audience and authority the check uses. */
