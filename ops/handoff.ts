@@ -53,7 +53,7 @@ export function callerTodo(c: CallerOutputs): string {
     case "federated":
       return (
         "No secret to keep: the platform's own OIDC token is exchanged for an Entra token. Run the caller where one of the " +
-        "federated credentials below matches (issuer and subject exactly, case included), with the tenant ID and client ID " +
+        "federated credentials above matches (issuer and subject exactly, case included), with the tenant ID and client ID " +
         "above (e.g. GitHub Actions: azure/login with client-id and tenant-id, or @azure/identity WorkloadIdentityCredential)."
       );
     case "managedIdentity":

@@ -53,6 +53,8 @@ export type LiveSecretReader = (ref: SecretRef) => Promise<LiveSecret | undefine
 
 /** Inputs of {@link classifyCaller}; times in ms since the Unix epoch. */
 export interface ClassifyInput {
+  /** What is published (default a client secret); names it in the problems. */
+  credential?: "secret" | "certificate";
   /** When the published secret expires; `null` when it has no expiry. */
   expiresAtMs: number | null;
   /** When the next rotation is due (`nextRotationAt`). */
@@ -73,18 +75,19 @@ export interface Classification {
 /** Classifies one caller. Every applicable problem is listed; the status is the worst of them. */
 export function classifyCaller(input: ClassifyInput): Classification {
   const { expiresAtMs, nextRotationAtMs, nowMs, warnDays } = input;
+  const published = `published ${input.credential ?? "secret"}`;
   const found: { status: CallerStatus; problem: string }[] = [];
   if (input.missingReason) found.push({ status: "missing", problem: input.missingReason });
   if (expiresAtMs !== null) {
     if (expiresAtMs <= nowMs) {
       found.push({
         status: "expired",
-        problem: `published secret expired ${isoTime(expiresAtMs)} (${days(nowMs - expiresAtMs)} ago)`,
+        problem: `${published} expired ${isoTime(expiresAtMs)} (${days(nowMs - expiresAtMs)} ago)`,
       });
     } else if (expiresAtMs - nowMs <= warnDays * DAY_MS) {
       found.push({
         status: "expiring",
-        problem: `published secret expires ${isoTime(expiresAtMs)}, in ${days(expiresAtMs - nowMs)} (within ${warnDays} days)`,
+        problem: `${published} expires ${isoTime(expiresAtMs)}, in ${days(expiresAtMs - nowMs)} (within ${warnDays} days)`,
       });
     }
   }
@@ -258,6 +261,7 @@ function assessCaller(
   }
 
   const { status, problems } = classifyCaller({
+    credential: c.credential,
     expiresAtMs,
     nextRotationAtMs: nextMs,
     nowMs: options.nowMs,

@@ -9,8 +9,11 @@ export const REDACTED = "***";
 
 /** Matches JWT-looking strings (`eyJ<header>.<payload>[.<signature>]`), whatever they came from. */
 const JWT = /eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}(?:\.[A-Za-z0-9_-]*)?/g;
-/** `Bearer <anything>` in a header dump or an error text. */
-const BEARER = /\b(Bearer\s+)[^\s"',;]+/gi;
+/**
+ * A bearer credential in a header dump or an error text: `Bearer` and a token in RFC 6750's b64token
+ * characters, so that a placeholder such as `Bearer <token>` in advice stays readable.
+ */
+const BEARER = /\b(Bearer\s+)[A-Za-z0-9\-._~+/]+=*/gi;
 /** A private key in PEM (a certificate caller's key), whatever its kind. */
 const PEM_KEY = /-----BEGIN [A-Z ]*PRIVATE KEY-----[^-]*-----END [A-Z ]*PRIVATE KEY-----/g;
 /** Credential-carrying form or query parameters: `client_secret=...`, `client_assertion=...`, `sig=...`. */

@@ -291,6 +291,13 @@ describe("redaction", () => {
     expect(out).toContain("Bearer ***");
   });
 
+  test("leaves a placeholder such as `Bearer <token>` in advice readable", () => {
+    expect(redact("send it as `Authorization: Bearer <token>`.")).toBe(
+      "send it as `Authorization: Bearer <token>`.",
+    );
+    expect(redact("Authorization: Bearer a+b/c_d-e.f~g==")).toBe("Authorization: Bearer ***");
+  });
+
   test("scrubs the sig of a trigger URL but keeps the rest readable", () => {
     const out = redact(LEGACY_ANYONE_URL);
     expect(out).not.toContain("AbC123dEf456");
