@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
 import { smoke } from "../cli/smoke";
 import { FakeIo } from "./helpers/fake-io";
+import { fakeCredential, fakeVault } from "./standin/key-vault";
 import { callerCertificate } from "./standin/scenario";
 import { createStandin, type Standin } from "./standin/standin";
 
@@ -38,9 +39,15 @@ function world(
   return { tenantId, clientId, servicePrincipalObjectId, flowId, triggerUrl };
 }
 
-async function run(argv: string[], env: Record<string, string> = {}, files: Record<string, string> = {}) {
+async function run(
+  argv: string[],
+  env: Record<string, string> = {},
+  files: Record<string, string> = {},
+  setup: (io: FakeIo) => void = () => {},
+) {
   const io = new FakeIo(env);
   io.routes.set("127.0.0.1:8443", standin.fetch);
+  setup(io);
   for (const [name, text] of Object.entries(files)) writeFileSync(join(io.cwd, name), text);
   const code = await smoke(argv, io);
   return {
@@ -78,6 +85,64 @@ describe("a certificate caller", () => {
     const fromEnv = await run(base(w, "--credential", "certificate"), { FLOW_CLIENT_CERTIFICATE: pem });
     expect(fromEnv.code, fromEnv.io.allText).toBe(0);
     for (const r of [fromFile, fromEnv]) expect(r.io.allText).not.toContain("PRIVATE KEY");
+  });
+
+  test("--stack and --caller: the kind comes from the outputs and the PEM from the caller's Key Vault secret", async () => {
+    const { pem, certificate } = await callerCertificate();
+    const w = world({ certificatePem: certificate });
+    const vaultUrl = "https://flow-dev-kv.vault.azure.net";
+    const vault = fakeVault(vaultUrl, w.tenantId);
+    vault.secrets.set("billing-client-certificate", [
+      { version: "v1", value: pem, created: "2026-11-01T00:00:00Z" },
+    ]);
+    const outputs = {
+      tenantId: w.tenantId,
+      cloud: "public",
+      audience: "https://service.flow.microsoft.com/",
+      scope: "https://service.flow.microsoft.com//.default",
+      tokenEndpoint: `https://login.microsoftonline.com/${w.tenantId}/oauth2/v2.0/token`,
+      keyVaultName: "flow-dev-kv",
+      keyVaultUri: `${vaultUrl}/`,
+      callers: {
+        billing: {
+          credential: "certificate",
+          displayName: "flow-dev-billing",
+          clientId: w.clientId,
+          applicationObjectId: randomUUID(),
+          servicePrincipalObjectId: w.servicePrincipalObjectId,
+          keyVaultSecretName: "billing-client-certificate",
+          keyVaultSecretUri: `${vaultUrl}/secrets/billing-client-certificate`,
+          secretExpiresAt: "2030-01-01T00:00:00Z",
+          nextRotationAt: "2029-10-01T00:00:00Z",
+          certificateThumbprint: "A".repeat(64),
+        },
+      },
+      allowedUsers: [w.servicePrincipalObjectId],
+    };
+    const r = await run(
+      [
+        "--trigger-url",
+        w.triggerUrl,
+        "--stack",
+        "dev",
+        "--caller",
+        "billing",
+        "--authority-host",
+        BASE,
+        "--json",
+      ],
+      {},
+      {},
+      (io) => {
+        io.routes.set("flow-dev-kv.vault.azure.net", vault.fetch);
+        io.azureCredential = fakeCredential();
+        io.pulumi.set("dev", { stdout: JSON.stringify(outputs) });
+      },
+    );
+    expect(r.code, r.io.allText).toBe(0);
+    expect(r.report().checks[2].message).toContain(`oid ${w.servicePrincipalObjectId}`);
+    expect(r.io.allText).not.toContain("PRIVATE KEY");
+    expect(r.io.allText).not.toContain(pem.split("\n")[1]);
   });
 
   test("a certificate the app does not trust fails with what to check", async () => {
