@@ -16,8 +16,10 @@ describe("what the Pulumi CLI loads", () => {
     expect(existsSync(join(ROOT, project.main ?? pkg.main))).toBe(true);
   });
 
-  it("type-checks and runs index.ts through ts-node with the project's tsconfig, as pulumi up does", async () => {
-    // Without the engine, the run gets as far as config validation: proof that every module compiled.
+  it("runs index.ts through ts-node with the project's tsconfig, as pulumi up does", async () => {
+    // Without the engine, the run gets as far as config validation: proof that every module loads.
+    // pulumi up also type-checks through ts-node; `npm run typecheck` (tsc, same tsconfig, every file
+    // it includes, no global .d.ts of our own) checks a superset of that, so this run only transpiles.
     const { stderr } = await new Promise<{ stderr: string }>((done) =>
       execFile(
         process.execPath,
@@ -26,7 +28,7 @@ describe("what the Pulumi CLI loads", () => {
           cwd: ROOT,
           env: {
             ...process.env,
-            TS_NODE_TRANSPILE_ONLY: "",
+            TS_NODE_TRANSPILE_ONLY: "true",
             PULUMI_CONFIG: JSON.stringify({ "flow-trigger-auth:callers": "[]" }),
           },
           timeout: 60_000,

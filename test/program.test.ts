@@ -273,9 +273,9 @@ describe("rotation state kept in Azure, across runs", () => {
   });
 
   it.each([
-    ["rotationDays 90 → 60", { rotationDays: 60, offsetDays: 0 }, 150, 5],
-    ["offsetDays 0 → 5", { rotationDays: 90, offsetDays: 5 }, 150, 5],
-    ["rotationDays 90 → 7", { rotationDays: 7, offsetDays: 3, maxLifetimeDays: 30 }, 40, 2],
+    ["rotationDays 90 → 60", { rotationDays: 60, offsetDays: 0 }, 150, 10],
+    ["offsetDays 0 → 5", { rotationDays: 90, offsetDays: 5 }, 180, 10],
+    ["rotationDays 90 → 7", { rotationDays: 7, offsetDays: 3, maxLifetimeDays: 30 }, 40, 3],
   ])("after %s, each run replaces at most one slot of the caller", async (_, rotation, days, everyDays) => {
     // The schedule maths are simulated run by run in rotation.test.ts; this checks the program hands
     // the state from run to run, through Key Vault, across a change.

@@ -14,7 +14,7 @@ import {
   type RotationState,
   type SlotName,
 } from "../rotation";
-import { CallerModel } from "./helpers/rotation-sim";
+import { CallerModel, scenarios, simulate } from "./helpers/rotation-sim";
 
 const at = (iso: string) => Date.parse(iso);
 const HOUR_MS = 3_600_000;
@@ -337,88 +337,9 @@ describe("the state tag", () => {
   });
 });
 
-/** A scenario of three years: schedule changes, offset shifts, gaps, two lost states and one long gap. */
-const scenarios = fc.record({
-  stepMs: fc.constantFrom(DAY_MS, HOUR_MS),
-  startMinute: fc.integer({ min: 0, max: 24 * 60 - 1 }),
-  initial: fc.integer({ min: 2, max: 365 }),
-  changes: fc.array(
-    fc.record({
-      day: fc.integer({ min: 1, max: 3 * 365 }),
-      rotationDays: fc.integer({ min: 2, max: 365 }),
-      offset: fc.double({ min: 0, max: 0.999, noNaN: true }),
-      tightLifetime: fc.boolean(),
-    }),
-    { maxLength: 10 },
-  ),
-  shifts: fc.array(
-    fc.record({
-      day: fc.integer({ min: 1, max: 3 * 365 }),
-      offset: fc.double({ min: 0, max: 0.999, noNaN: true }),
-    }),
-    { maxLength: 5 },
-  ),
-  gaps: fc.array(
-    fc.record({
-      day: fc.integer({ min: 1, max: 3 * 365 }),
-      length: fc.double({ min: 0, max: 1, noNaN: true }),
-    }),
-    { maxLength: 12 },
-  ),
-  losses: fc.tuple(fc.integer({ min: 1, max: 3 * 365 }), fc.integer({ min: 1, max: 3 * 365 })),
-  longGapDay: fc.integer({ min: 300, max: 900 }),
-});
-
-type Scenario = typeof scenarios extends fc.Arbitrary<infer T> ? T : never;
-
-function simulate(s: Scenario): CallerModel {
-  const model = new CallerModel();
-  const start = at("2026-01-01T00:00:00Z") + s.startMinute * 60_000;
-  const day = (d: number) => start + d * DAY_MS;
-  let policy: RotationPolicy = { rotationDays: s.initial, offsetDays: 0 };
-  const changes = [...s.changes].sort((x, y) => x.day - y.day);
-  const shifts = [...s.shifts].sort((x, y) => x.day - y.day);
-  const gaps = [...s.gaps].sort((x, y) => x.day - y.day);
-  let t = start;
-  let longGapDone = false;
-  let afterLongGap = false;
-  while (t < start + YEARS_3) {
-    if (!afterLongGap) model.checkCoveredSince(model.runs.at(-1)?.t ?? -Infinity, t);
-    model.run(t, policy, afterLongGap);
-    afterLongGap = false;
-    while (changes.length && day(changes[0].day) <= t) {
-      const c = changes.shift()!;
-      policy = {
-        rotationDays: c.rotationDays,
-        offsetDays: Math.floor(c.offset * c.rotationDays),
-        maxLifetimeDays: c.tightLifetime ? Math.ceil(1.5 * c.rotationDays) : 730,
-      };
-    }
-    while (shifts.length && day(shifts[0].day) <= t) {
-      policy = { ...policy, offsetDays: Math.floor(shifts.shift()!.offset * policy.rotationDays) };
-    }
-    let next = t + s.stepMs;
-    while (gaps.length && day(gaps[0].day) <= t) {
-      // A gap of up to G of the secrets in place (and of the schedule): the longest any promise covers.
-      const G = (Math.min(policy.rotationDays, ...model.liveRotationDays()) * DAY_MS) / 2;
-      next = Math.max(next, t + Math.floor((gaps.shift()!.length * G) / s.stepMs) * s.stepMs);
-    }
-    if (!longGapDone && t >= day(s.longGapDay)) {
-      longGapDone = true;
-      afterLongGap = true;
-      const longest = Math.max(policy.rotationDays, ...model.liveRotationDays());
-      next = t + Math.ceil((1.6 * longest * DAY_MS) / s.stepMs) * s.stepMs;
-    }
-    for (const lost of s.losses) if (day(lost) > t && day(lost) <= next) model.loseState(day(lost));
-    t = next;
-  }
-  return model;
-}
-
 describe("three years of runs, schedule changes, gaps and lost state (simulation)", () => {
-  it("keeps every invariant, and reports the worst grace", () => {
-    let worstOnSchedule = Infinity;
-    let worstBetweenRuns = Infinity;
+  // The worst graces over many more scenarios are printed by `npm run bench:rotation`.
+  it("keeps every invariant: a retired secret keeps working for at least G after its scheduled retirement", () => {
     let graces = 0;
     fc.assert(
       fc.property(scenarios, (s) => {
@@ -431,17 +352,11 @@ describe("three years of runs, schedule changes, gaps and lost state (simulation
           // Between the actual runs: less only by how much later the retiring run came after its
           // boundary than the deleting run did (at most a day).
           expect(g.betweenRuns).toBeGreaterThanOrEqual(g.G - ON_SCHEDULE_MS);
-          worstOnSchedule = Math.min(worstOnSchedule, g.onSchedule / g.G);
-          worstBetweenRuns = Math.min(worstBetweenRuns, g.betweenRuns - g.G);
         }
       }),
-      { numRuns: 60 },
+      { numRuns: 30 },
     );
-    expect(graces).toBeGreaterThan(500);
-    console.log(
-      `rotation simulation: ${graces} retired secrets; worst grace from the scheduled retirement ` +
-        `${worstOnSchedule.toFixed(3)} × G; worst between actual runs G ${(worstBetweenRuns / HOUR_MS).toFixed(1)} h`,
-    );
+    expect(graces).toBeGreaterThan(250);
   });
 });
 

@@ -4,6 +4,7 @@
  * (period, end) differ from what it deployed last; the vault holds the published slot's value and the
  * state tag; a secret deleted by hand takes the state with it.
  */
+import fc from "fast-check";
 import {
   DAY_MS,
   ON_SCHEDULE_MS,
@@ -226,3 +227,85 @@ export class CallerModel {
 }
 
 export { ON_SCHEDULE_MS };
+
+const HOUR_MS = 3_600_000;
+const YEARS_3 = 3 * 365 * DAY_MS;
+const at = (iso: string) => Date.parse(iso);
+
+/** A scenario of three years: schedule changes, offset shifts, gaps, two lost states and one long gap. */
+export const scenarios = fc.record({
+  stepMs: fc.constantFrom(DAY_MS, HOUR_MS),
+  startMinute: fc.integer({ min: 0, max: 24 * 60 - 1 }),
+  initial: fc.integer({ min: 2, max: 365 }),
+  changes: fc.array(
+    fc.record({
+      day: fc.integer({ min: 1, max: 3 * 365 }),
+      rotationDays: fc.integer({ min: 2, max: 365 }),
+      offset: fc.double({ min: 0, max: 0.999, noNaN: true }),
+      tightLifetime: fc.boolean(),
+    }),
+    { maxLength: 10 },
+  ),
+  shifts: fc.array(
+    fc.record({
+      day: fc.integer({ min: 1, max: 3 * 365 }),
+      offset: fc.double({ min: 0, max: 0.999, noNaN: true }),
+    }),
+    { maxLength: 5 },
+  ),
+  gaps: fc.array(
+    fc.record({
+      day: fc.integer({ min: 1, max: 3 * 365 }),
+      length: fc.double({ min: 0, max: 1, noNaN: true }),
+    }),
+    { maxLength: 12 },
+  ),
+  losses: fc.tuple(fc.integer({ min: 1, max: 3 * 365 }), fc.integer({ min: 1, max: 3 * 365 })),
+  longGapDay: fc.integer({ min: 300, max: 900 }),
+});
+
+export type Scenario = typeof scenarios extends fc.Arbitrary<infer T> ? T : never;
+
+export function simulate(s: Scenario): CallerModel {
+  const model = new CallerModel();
+  const start = at("2026-01-01T00:00:00Z") + s.startMinute * 60_000;
+  const day = (d: number) => start + d * DAY_MS;
+  let policy: RotationPolicy = { rotationDays: s.initial, offsetDays: 0 };
+  const changes = [...s.changes].sort((x, y) => x.day - y.day);
+  const shifts = [...s.shifts].sort((x, y) => x.day - y.day);
+  const gaps = [...s.gaps].sort((x, y) => x.day - y.day);
+  let t = start;
+  let longGapDone = false;
+  let afterLongGap = false;
+  while (t < start + YEARS_3) {
+    if (!afterLongGap) model.checkCoveredSince(model.runs.at(-1)?.t ?? -Infinity, t);
+    model.run(t, policy, afterLongGap);
+    afterLongGap = false;
+    while (changes.length && day(changes[0].day) <= t) {
+      const c = changes.shift()!;
+      policy = {
+        rotationDays: c.rotationDays,
+        offsetDays: Math.floor(c.offset * c.rotationDays),
+        maxLifetimeDays: c.tightLifetime ? Math.ceil(1.5 * c.rotationDays) : 730,
+      };
+    }
+    while (shifts.length && day(shifts[0].day) <= t) {
+      policy = { ...policy, offsetDays: Math.floor(shifts.shift()!.offset * policy.rotationDays) };
+    }
+    let next = t + s.stepMs;
+    while (gaps.length && day(gaps[0].day) <= t) {
+      // A gap of up to G of the secrets in place (and of the schedule): the longest any promise covers.
+      const G = (Math.min(policy.rotationDays, ...model.liveRotationDays()) * DAY_MS) / 2;
+      next = Math.max(next, t + Math.floor((gaps.shift()!.length * G) / s.stepMs) * s.stepMs);
+    }
+    if (!longGapDone && t >= day(s.longGapDay)) {
+      longGapDone = true;
+      afterLongGap = true;
+      const longest = Math.max(policy.rotationDays, ...model.liveRotationDays());
+      next = t + Math.ceil((1.6 * longest * DAY_MS) / s.stepMs) * s.stepMs;
+    }
+    for (const lost of s.losses) if (day(lost) > t && day(lost) <= next) model.loseState(day(lost));
+    t = next;
+  }
+  return model;
+}
