@@ -1,16 +1,19 @@
 // Builds the command-line tool once (`npm ci` runs it as `prepare`): one JavaScript file, so that a
 // command starts without compiling TypeScript or resolving hundreds of modules. The Pulumi SDK and
 // providers stay outside the bundle: only `validate` loads them, from node_modules.
-import { chmod } from "node:fs/promises";
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 export const OUTFILE = `${root}dist/flow-trigger-auth.js`;
 
-/** Builds dist/flow-trigger-auth.js from cli/main.ts. */
+/**
+ * Builds dist/flow-trigger-auth.js from cli/main.ts. The file is replaced in one step (written aside,
+ * then renamed), and only when it changed: a test suite running beside another never sees half a tool.
+ */
 export async function buildTool() {
-  await build({
+  const result = await build({
     absWorkingDir: root,
     entryPoints: ["cli/main.ts"],
     outfile: OUTFILE,
@@ -24,8 +27,15 @@ export async function buildTool() {
     keepNames: true,
     legalComments: "none",
     logLevel: "warning",
+    write: false,
   });
-  await chmod(OUTFILE, 0o755);
+  const [output] = result.outputFiles;
+  const current = await readFile(OUTFILE).catch(() => undefined);
+  if (current && Buffer.compare(current, output.contents) === 0) return;
+  await mkdir(`${root}dist`, { recursive: true });
+  const aside = `${OUTFILE}.${process.pid}.tmp`;
+  await writeFile(aside, output.contents, { mode: 0o755 });
+  await rename(aside, OUTFILE);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await buildTool();
