@@ -113,8 +113,9 @@ export class ExpiryAlerts extends pulumi.ComponentResource {
             actionGroups: [actionGroup.id],
             severity: eventgrid.MonitorAlertSeverity.Sev2,
             description:
-              "A flow caller's client secret in Key Vault is near expiry or expired: the scheduled rotation " +
-              '(pulumi up) has stopped or is failing. Run `npm run rotation-status` and see the README, "Operating it".',
+              "A flow caller's client secret or certificate in Key Vault is near expiry or expired: the scheduled " +
+              "rotation (pulumi up) has stopped or is failing. Run `npm run rotation-status -- --stack <stack>` and " +
+              "see docs/operations.md in the flow-trigger-auth repository.",
           },
         },
         { parent: this },
