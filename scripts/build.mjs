@@ -1,6 +1,7 @@
 // Builds the command-line tool once (`npm ci` runs it as `prepare`): one JavaScript file, so that a
 // command starts without compiling TypeScript or resolving hundreds of modules. The Pulumi SDK and
 // providers stay outside the bundle: only `validate` loads them, from node_modules.
+import { Buffer } from "node:buffer";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
