@@ -141,7 +141,10 @@ describe("pulumi up with a bad config", () => {
           { name: "erp" },
           { name: "app", credential: "managedIdentity", managedIdentity: { principalId: GUID } },
         ],
-        [`${NS}:smokeTest`]: { triggerUrl: "https://0a1b2c3d.environment.api.powerplatform.com/x", caller: "app" },
+        [`${NS}:smokeTest`]: {
+          triggerUrl: "https://0a1b2c3d.environment.api.powerplatform.com/x",
+          caller: "app",
+        },
       },
       [`${NS}:smokeTest.caller`],
     ],
