@@ -1,15 +1,34 @@
 import { availableParallelism } from "node:os";
 import { defineConfig } from "vitest/config";
 
+/**
+ * Files that need a process of their own: they load index.ts (a program that runs on import, reading
+ * Pulumi's process-wide config) or set up @azure/identity's managed-identity source, which it keeps for
+ * the whole process.
+ */
+const OWN_PROCESS = [
+  "test/index.test.ts",
+  "test/index-bad-config.test.ts",
+  "test/smoke-managed-identity.test.ts",
+];
+
 export default defineConfig({
   test: {
-    include: ["test/**/*.test.ts"],
     globalSetup: ["test/global-setup.ts"],
     setupFiles: ["test/setup.ts"],
     testTimeout: 60_000,
     hookTimeout: 60_000,
-    // Pulumi's mock runtime keeps process-wide state: isolate each test file in its own fork.
     pool: "forks",
     maxWorkers: Math.max(2, availableParallelism() - 1),
+    projects: [
+      {
+        extends: true,
+        // Every other file shares its worker's module cache with the files run before it there: the
+        // SDKs load once per worker instead of once per file (about half the suite's time). Each
+        // mocked run installs its own mocks (ops/mock-engine.ts), so no state carries over.
+        test: { name: "shared", include: ["test/**/*.test.ts"], exclude: OWN_PROCESS, isolate: false },
+      },
+      { extends: true, test: { name: "own-process", include: OWN_PROCESS, isolate: true } },
+    ],
   },
 });
