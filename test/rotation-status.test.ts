@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { fakePulumi, fixture, runCli } from "./helpers/cli";
+import { fakeCredential, fakeVault } from "./standin/key-vault";
 
 const DEV = fixture("outputs/dev.json"); // R=90: secrets expire 2027-03-03, next rotation 2026-12-03
 const PROD = fixture("outputs/prod.json"); // R=60: secrets expire 2027-02-08, next rotation 2026-12-10
@@ -147,6 +148,32 @@ describe("npm run rotation-status", () => {
       /^rotation-status: cannot read secret [a-z-]+-client-secret in https:\/\/flow-dev-k3x9q2\.vault\.azure\.net\/: /,
     );
     expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
+  it("--live: a Key Vault that never answers ends at --max-wait-s, saying what timed out (exit 2)", async () => {
+    const vault = fakeVault("https://flow-dev-k3x9q2.vault.azure.net");
+    vault.failNext(1000, "hang");
+    const r = await runCli(
+      "rotation-status",
+      ["--outputs", DEV, "--live", "--now", "2026-11-22T09:30:00Z", "--max-wait-s", "30"],
+      {
+        setup: (io) => {
+          io.azureCredential = fakeCredential();
+          io.routes.set("flow-dev-k3x9q2.vault.azure.net", (input, init) => {
+            const answer = vault.fetch(input, init);
+            // The request hangs: the fake clock moves to the earliest timeout, which fires.
+            void Promise.resolve().then(() => io.expireEarliestTimer());
+            return answer;
+          });
+        },
+      },
+    );
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toMatch(
+      /reading [a-z-]+-client-secret in https:\/\/flow-dev-k3x9q2\.vault\.azure\.net\/ timed out \(--max-wait-s\)/,
+    );
+    expect(r.io.nowMs - Date.parse("2026-11-22T09:30:00Z")).toBeLessThanOrEqual(30_000);
   });
 
   it("uses the command's clock without --now", async () => {

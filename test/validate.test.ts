@@ -151,6 +151,17 @@ describe("npm run validate", () => {
     expect(r.code).toBe(0);
   });
 
+  it("refuses a stack file that is not UTF-8 (a Latin-1 location) instead of planning a mangled value", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "validate-"));
+    const yaml =
+      "config:\n  azure-native:location: westeurope\n  flow-trigger-auth:callers:\n    - name: erp\n      description: Gro\xdfhandel\n";
+    await writeFile(join(dir, "Pulumi.latin1.yaml"), Buffer.from(yaml, "latin1"));
+    const r = await runCli("validate", ["--stack", "latin1", "--dir", dir]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("Pulumi.latin1.yaml is not UTF-8 text: save it as UTF-8");
+    expect(r.stdout).toBe("");
+  });
+
   it("exits 2 when the stack file is missing or --stack is not given", async () => {
     const missing = await runCli("validate", ["--stack", "nope"]);
     expect(missing.code).toBe(2);

@@ -47,12 +47,15 @@ export interface RunOptions {
   cwd?: string;
   /** "Now" on the fake clock, ISO 8601. */
   now?: string;
+  /** Anything else the world needs: routes to fake servers, an Azure credential... */
+  setup?: (io: FakeIo) => void;
 }
 
 /** Runs `flow-trigger-auth <command> <args>` in-process; resolves when it ends, whatever the code. */
 export async function runCli(command: string, args: string[], options: RunOptions = {}): Promise<CliResult> {
   const io = new FakeIo(options.env ?? {}, options.cwd);
   if (options.now) io.nowMs = Date.parse(options.now);
+  options.setup?.(io);
   const pulumi = options.pulumi;
   if (pulumi) {
     for (const [stack, file] of Object.entries(pulumi.stacks)) {
