@@ -7,7 +7,7 @@
  */
 import { execFile } from "node:child_process";
 import { join } from "node:path";
-import { demoScenario } from "../test/standin/scenario";
+import { demoScenario, scenarioArgs } from "../test/standin/scenario";
 import { startStandin } from "../test/standin/standin";
 
 const ROOT = join(__dirname, "..");
@@ -44,24 +44,7 @@ async function main(): Promise<void> {
   const tool: number[] = [];
   const bare: number[] = [];
   for (let i = 0; i < RUNS + 1; i++) {
-    const a = await timed(
-      "npm",
-      [
-        "run",
-        "-s",
-        "smoke",
-        "--",
-        "--trigger-url",
-        s.triggerUrl,
-        "--tenant-id",
-        s.tenantId,
-        "--client-id",
-        s.clientId,
-        "--authority-host",
-        standin.baseUrl,
-      ],
-      env,
-    );
+    const a = await timed("npm", ["run", "-s", "smoke", "--", ...scenarioArgs(s, standin.baseUrl)], env);
     const b = await timed(
       process.execPath,
       [

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fixture, ROOT } from "./helpers/cli";
-import { demoScenario } from "./standin/scenario";
+import { demoScenario, scenarioArgs, type Scenario } from "./standin/scenario";
 import { startStandin, type ServedStandin } from "./standin/standin";
 
 const TOOL = join(ROOT, "dist/flow-trigger-auth.js");
@@ -53,20 +53,17 @@ function run(
 const tool = (args: string[], env: Record<string, string | undefined> = {}) =>
   run(process.execPath, [TOOL, ...args], env);
 
+/** `smoke` with the options that name scenario `s`'s flow and caller, plus `extra`. */
+const smokeArgs = (s: Scenario, ...extra: string[]) => [
+  "smoke",
+  ...scenarioArgs(s, standin.baseUrl),
+  ...extra,
+];
+
 describe("the built tool, as a process", () => {
   it("passes against a secured trigger, in text and as one JSON object, with exit 0", async () => {
     const s = demoScenario(standin, { mode: "users" });
-    const args = [
-      "smoke",
-      "--trigger-url",
-      s.triggerUrl,
-      "--tenant-id",
-      s.tenantId,
-      "--client-id",
-      s.clientId,
-      "--authority-host",
-      standin.baseUrl,
-    ];
+    const args = smokeArgs(s);
     const env = { NODE_EXTRA_CA_CERTS: standin.caFile, FLOW_CLIENT_SECRET: s.secret };
     const text = await tool(args, env);
     expect(text.code, text.stderr).toBe(0);
@@ -87,18 +84,7 @@ describe("the built tool, as a process", () => {
       flow: { allowedOids: [] as string[], mismatchStatus: 403, audience: "https://other/" },
     });
     const env = (secret: string) => ({ NODE_EXTRA_CA_CERTS: standin.caFile, FLOW_CLIENT_SECRET: secret });
-    const argsOf = (s: typeof open) => [
-      "smoke",
-      "--trigger-url",
-      s.triggerUrl,
-      "--tenant-id",
-      s.tenantId,
-      "--client-id",
-      s.clientId,
-      "--authority-host",
-      standin.baseUrl,
-      "--json",
-    ];
+    const argsOf = (s: typeof open) => smokeArgs(s, "--json");
     expect((await tool(argsOf(open), env(open.secret))).code).toBe(3);
     const r = await tool(argsOf(refused), env(refused.secret));
     expect(r.code).toBe(1);
@@ -110,23 +96,7 @@ describe("the built tool, as a process", () => {
 
   it("without NODE_EXTRA_CA_CERTS refuses the stand-in's certificate, with a hint naming that variable", async () => {
     const s = demoScenario(standin, { mode: "users" });
-    const r = await tool(
-      [
-        "smoke",
-        "--trigger-url",
-        s.triggerUrl,
-        "--tenant-id",
-        s.tenantId,
-        "--client-id",
-        s.clientId,
-        "--authority-host",
-        standin.baseUrl,
-        "--json",
-        "--max-wait-s",
-        "1",
-      ],
-      { FLOW_CLIENT_SECRET: s.secret },
-    );
+    const r = await tool(smokeArgs(s, "--json", "--max-wait-s", "1"), { FLOW_CLIENT_SECRET: s.secret });
     expect(r.code).toBe(1);
     const anonymous = JSON.parse(r.stdout).checks[1];
     expect(anonymous.code).toMatch(/CERT|SIGNATURE/);
@@ -135,25 +105,12 @@ describe("the built tool, as a process", () => {
 
   it("verbose Azure SDK logging (AZURE_LOG_LEVEL=verbose) leaks neither secret nor token", async () => {
     const s = demoScenario(standin, { mode: "users" });
-    const r = await tool(
-      [
-        "smoke",
-        "--trigger-url",
-        s.triggerUrl,
-        "--tenant-id",
-        s.tenantId,
-        "--client-id",
-        s.clientId,
-        "--authority-host",
-        standin.baseUrl,
-      ],
-      {
-        NODE_EXTRA_CA_CERTS: standin.caFile,
-        FLOW_CLIENT_SECRET: s.secret,
-        AZURE_LOG_LEVEL: "verbose",
-        NODE_DEBUG: "http",
-      },
-    );
+    const r = await tool(smokeArgs(s), {
+      NODE_EXTRA_CA_CERTS: standin.caFile,
+      FLOW_CLIENT_SECRET: s.secret,
+      AZURE_LOG_LEVEL: "verbose",
+      NODE_DEBUG: "http",
+    });
     expect(r.code).toBe(0);
     expect(r.stderr.length).toBeGreaterThan(0);
     expect(r.stdout + r.stderr).not.toContain(s.secret);

@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, test } from "vitest";
 import { smoke } from "../cli/smoke";
 import { FakeIo } from "./helpers/fake-io";
 import { fakeCredential, fakeVault } from "./standin/key-vault";
-import { callerCertificate } from "./standin/scenario";
+import { callerCertificate, scenarioArgs } from "./standin/scenario";
 import { createStandin, type Standin } from "./standin/standin";
 
 const BASE = "https://127.0.0.1:8443";
@@ -59,14 +59,7 @@ async function run(
 }
 
 const base = (w: ReturnType<typeof world>, ...extra: string[]) => [
-  "--trigger-url",
-  w.triggerUrl,
-  "--tenant-id",
-  w.tenantId,
-  "--client-id",
-  w.clientId,
-  "--authority-host",
-  BASE,
+  ...scenarioArgs(w, BASE),
   "--json",
   ...extra,
 ];

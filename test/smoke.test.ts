@@ -9,7 +9,13 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
 import { smoke } from "../cli/smoke";
 import { FakeIo } from "./helpers/fake-io";
-import { entraLikeSecret, demoScenario, type Scenario, type ScenarioOptions } from "./standin/scenario";
+import {
+  entraLikeSecret,
+  demoScenario,
+  scenarioArgs,
+  type Scenario,
+  type ScenarioOptions,
+} from "./standin/scenario";
 import { createStandin, type Standin } from "./standin/standin";
 import { fakeCredential, fakeVault } from "./standin/key-vault";
 
@@ -34,17 +40,7 @@ function scenario(options: ScenarioOptions = {}): Scenario {
 
 /** The usual arguments for a scenario, plus `extra`. */
 function args(s: Scenario, ...extra: string[]): string[] {
-  return [
-    "--trigger-url",
-    s.triggerUrl,
-    "--tenant-id",
-    s.tenantId,
-    "--client-id",
-    s.clientId,
-    "--authority-host",
-    BASE,
-    ...extra,
-  ];
+  return [...scenarioArgs(s, BASE), ...extra];
 }
 
 /** Runs the command in-process; `env` replaces the default FLOW_CLIENT_SECRET. */
@@ -560,39 +556,16 @@ describe("identity and credential from stack outputs", () => {
       writeFileSync(join(io.cwd, "dev.json"), JSON.stringify(outputsFor(s)));
       io.pulumi.set("dev", { stdout: JSON.stringify(outputsFor(s)) });
     };
-    const viaFile = await run(
-      [
-        "--trigger-url",
-        s.triggerUrl,
-        "--outputs",
-        "dev.json",
-        "--caller",
-        "erp",
-        "--authority-host",
-        BASE,
-        "--json",
-      ],
-      undefined,
-      {},
-      setup,
-    );
+    const caller = (...source: string[]) =>
+      run(
+        ["--trigger-url", s.triggerUrl, ...source, "--caller", "erp", "--authority-host", BASE, "--json"],
+        undefined,
+        {},
+        setup,
+      );
+    const viaFile = await caller("--outputs", "dev.json");
     expect(viaFile.code, viaFile.io.allText).toBe(0);
-    const viaStack = await run(
-      [
-        "--trigger-url",
-        s.triggerUrl,
-        "--stack",
-        "dev",
-        "--caller",
-        "erp",
-        "--authority-host",
-        BASE,
-        "--json",
-      ],
-      undefined,
-      {},
-      setup,
-    );
+    const viaStack = await caller("--stack", "dev");
     expect(viaStack.code, viaStack.io.allText).toBe(0);
     expect(viaStack.io.execs).toEqual([["pulumi", "stack", "output", "--json", "--stack", "dev"]]);
     expectNothingSecret(viaStack.io, s.secret);

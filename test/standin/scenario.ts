@@ -75,3 +75,23 @@ export function demoScenario(standin: Standin, options: ScenarioOptions = {}): S
   });
   return { tenantId, clientId, secret, servicePrincipalObjectId, flowId, triggerUrl };
 }
+
+/**
+ * The smoke test's options that name a scenario's flow and caller, with the stand-in at
+ * `authorityHost` as Entra, e.g. `["--trigger-url", url, "--tenant-id", id, ...]`.
+ */
+export function scenarioArgs(
+  s: Pick<Scenario, "triggerUrl" | "tenantId" | "clientId">,
+  authorityHost: string,
+): string[] {
+  return [
+    "--trigger-url",
+    s.triggerUrl,
+    "--tenant-id",
+    s.tenantId,
+    "--client-id",
+    s.clientId,
+    "--authority-host",
+    authorityHost,
+  ];
+}
