@@ -54,20 +54,46 @@ export function secretUriIn(vaultUri: string | undefined, name: string): string 
   return vaultUri ? `${vaultUri.replace(/\/*$/, "/")}secrets/${name}` : undefined;
 }
 
-/** Where a caller's rotation state lives and what it schedules. */
-export interface RotationSource {
-  /** Vault holding the published secret (and its state tags). */
-  vault: VaultRef;
-  /** Name of the vault secret, e.g. `erp-client-secret`. */
-  secretName: string;
-  /** The caller's client ID: the state must be this app's. */
+/** What every rotating credential (client secret or certificate) of a caller takes. */
+export interface RotatingCredentialArgs {
+  /** Resource ID of the app registration (`app.id`, `/applications/<objectId>`), owner of both slots. */
+  applicationId: pulumi.Input<string>;
+  /** Client ID of that app, e.g. `0b8f3c1e-…`; tagged on the vault secret so readers know whose it is. */
   clientId: pulumi.Input<string>;
-  /** The schedule (`flow-trigger-auth:rotation`). */
+  /** The schedule (`flow-trigger-auth:rotation`), e.g. `{ rotationDays: 90, offsetDays: 0, maxLifetimeDays: 730 }`. */
   policy: RotationPolicy;
-  /** "Now" for this run, in ms since the Unix epoch. */
+  /** "Now" for this run, in ms since the Unix epoch (read once per run by the program). */
   nowMs: number;
+  /** Vault that receives the published slot's value, and holds the rotation state in its tags. */
+  vault: VaultRef;
+  /** Name of the vault secret, e.g. `erp-client-secret` or `sap-client-certificate`. */
+  secretName: string;
+  /** Principals granted *Key Vault Secrets User* on this secret only (duplicates by object ID are merged). */
+  readers: SecretReader[];
+  /** Resources that must exist before the vault secret is written, e.g. the Event Grid subscriptions of its expiry alerts. */
+  publishAfter?: pulumi.Resource[];
+  /** Error hooks of the slots' Entra credentials, e.g. one that explains an app management policy refusal. */
+  onError?: pulumi.ErrorHook[];
+}
+
+/** Where a caller's rotation state lives and what it schedules. */
+export type RotationSource = Pick<
+  RotatingCredentialArgs,
+  "vault" | "secretName" | "clientId" | "policy" | "nowMs"
+> & {
   /** What a slot holds, for the run's log, e.g. `secret` or `certificate`. */
   what: string;
+};
+
+/** Whichever of the two slots' values `plan` publishes. */
+export function publishedOf<T>(
+  plan: pulumi.Output<RotationPlan>,
+  a: pulumi.Input<T>,
+  b: pulumi.Input<T>,
+): pulumi.Output<T> {
+  return pulumi
+    .all([plan, a, b])
+    .apply(([p, valueA, valueB]) => (p.published.slot === "a" ? valueA : valueB) as T);
 }
 
 /**

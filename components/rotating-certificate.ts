@@ -2,16 +2,13 @@ import { createHash } from "node:crypto";
 import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
-import type { SecretReader } from "../config";
+import { DAY_MS, isoTime, type RotationPlan, type SlotName, type SlotPlan } from "../rotation";
 import {
-  DAY_MS,
-  isoTime,
-  type RotationPlan,
-  type RotationPolicy,
-  type SlotName,
-  type SlotPlan,
-} from "../rotation";
-import { planFromVault, publishToVault, type VaultRef } from "./published-credential";
+  planFromVault,
+  publishedOf,
+  publishToVault,
+  type RotatingCredentialArgs,
+} from "./published-credential";
 
 /** Content type of a published certificate: its private key and certificate, PEM, as Key Vault exports them. */
 export const CERTIFICATE_CONTENT_TYPE = "application/x-pem-file";
@@ -87,25 +84,7 @@ export async function requireKeyRotation(
 }
 
 /** Arguments of {@link RotatingCertificate}. */
-export interface RotatingCertificateArgs {
-  /** Resource ID of the app registration (`app.id`, `/applications/<objectId>`), owner of both certificates. */
-  applicationId: pulumi.Input<string>;
-  /** Client ID of that app, e.g. `0b8f3c1e-…`; tagged on the vault secret so readers know whose certificate it is. */
-  clientId: pulumi.Input<string>;
-  /** The schedule (`flow-trigger-auth:rotation`), shared with client secrets, e.g. `{ rotationDays: 90, offsetDays: 0 }`. */
-  policy: RotationPolicy;
-  /** "Now" for this run, in ms since the Unix epoch (read once per run by the program). */
-  nowMs: number;
-  /** Vault that receives the published slot's key and certificate. */
-  vault: VaultRef;
-  /** Name of the vault secret, e.g. `sap-client-certificate`. */
-  secretName: string;
-  /** Principals granted *Key Vault Secrets User* on this secret only (duplicates by object ID are merged). */
-  readers: SecretReader[];
-  /** Resources that must exist before the vault secret is written, e.g. the Event Grid subscriptions of its expiry alerts. */
-  publishAfter?: pulumi.Resource[];
-  /** Error hooks of the Entra certificates, e.g. one that explains an app management policy refusal. */
-  onError?: pulumi.ErrorHook[];
+export interface RotatingCertificateArgs extends RotatingCredentialArgs {
   /** Settles when keys may be made; fails the run instead. Default: {@link requireKeyRotation}. */
   keyRotationCheck?: Promise<void>;
 }
@@ -115,6 +94,8 @@ interface CertificateSlot {
   key: tls.PrivateKey;
   certificate: tls.SelfSignedCert;
   credential: azuread.ApplicationCertificate;
+  /** Its private key and certificate as one PEM file ({@link certificateFile}): a Pulumi secret. */
+  file: pulumi.Output<string>;
 }
 
 /**
@@ -152,36 +133,14 @@ export class RotatingCertificate extends pulumi.ComponentResource {
   constructor(name: string, args: RotatingCertificateArgs, opts?: pulumi.ComponentResourceOptions) {
     super("flow-trigger-auth:entra:RotatingCertificate", name, {}, opts);
 
-    const plan = planFromVault(this, {
-      vault: args.vault,
-      secretName: args.secretName,
-      clientId: args.clientId,
-      policy: args.policy,
-      nowMs: args.nowMs,
-      what: "certificate",
-    });
+    const plan = planFromVault(this, { ...args, what: "certificate" });
     const gate = pulumi.output(args.keyRotationCheck ?? requireKeyRotation());
     const slots: Record<SlotName, CertificateSlot> = {
       a: this.slot(name, args, plan, gate, "a"),
       b: this.slot(name, args, plan, gate, "b"),
     };
-    const pick = <T>(p: RotationPlan, a: T, b: T) => (p.published.slot === "a" ? a : b);
-    const certificate = pulumi
-      .all([plan, slots.a.certificate.certPem, slots.b.certificate.certPem])
-      .apply(([p, a, b]) => pick(p, a, b));
-    const pem = pulumi.secret(
-      pulumi
-        .all([
-          plan,
-          slots.a.key.privateKeyPemPkcs8,
-          slots.a.certificate.certPem,
-          slots.b.key.privateKeyPemPkcs8,
-          slots.b.certificate.certPem,
-        ])
-        .apply(([p, keyA, certA, keyB, certB]) =>
-          p.published.slot === "a" ? certificateFile(keyA, certA) : certificateFile(keyB, certB),
-        ),
-    );
+    const certificate = publishedOf(plan, slots.a.certificate.certPem, slots.b.certificate.certPem);
+    const pem = pulumi.secret(publishedOf(plan, slots.a.file, slots.b.file));
 
     const published = publishToVault(this, name, {
       vault: args.vault,
@@ -265,6 +224,9 @@ export class RotatingCertificate extends pulumi.ComponentResource {
       },
       { parent: this, ...(args.onError?.length ? { hooks: { onError: args.onError } } : {}) },
     );
-    return { key, certificate, credential };
+    const file = pulumi.secret(
+      pulumi.all([key.privateKeyPemPkcs8, certificate.certPem]).apply(([k, c]) => certificateFile(k, c)),
+    );
+    return { key, certificate, credential, file };
   }
 }

@@ -1,8 +1,12 @@
 import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
-import type { SecretReader } from "../config";
-import { isoTime, type RotationPlan, type RotationPolicy, type SlotName } from "../rotation";
-import { planFromVault, publishToVault, type VaultRef } from "./published-credential";
+import { isoTime, type RotationPlan, type SlotName } from "../rotation";
+import {
+  planFromVault,
+  publishedOf,
+  publishToVault,
+  type RotatingCredentialArgs,
+} from "./published-credential";
 
 export {
   KEY_VAULT_SECRETS_USER_ROLE_ID,
@@ -16,26 +20,7 @@ export {
 export const SECRET_CONTENT_TYPE = "text/plain; charset=utf-8; kind=entra-client-secret";
 
 /** Arguments of {@link RotatingClientSecret}. */
-export interface RotatingClientSecretArgs {
-  /** Resource ID of the app registration (`app.id`, `/applications/<objectId>`), owner of both passwords. */
-  applicationId: pulumi.Input<string>;
-  /** Client ID of that app, e.g. `0b8f3c1e-…`; tagged on the vault secret so readers know whose secret it is. */
-  clientId: pulumi.Input<string>;
-  /** The schedule (`flow-trigger-auth:rotation`), e.g. `{ rotationDays: 90, offsetDays: 0, maxLifetimeDays: 730 }`. */
-  policy: RotationPolicy;
-  /** "Now" for this run, in ms since the Unix epoch (read once per run by the program). */
-  nowMs: number;
-  /** Vault that receives the published slot's value. */
-  vault: VaultRef;
-  /** Name of the vault secret, e.g. `erp-client-secret`. */
-  secretName: string;
-  /** Principals granted *Key Vault Secrets User* on this secret only (duplicates by object ID are merged). */
-  readers: SecretReader[];
-  /** Resources that must exist before the vault secret is written, e.g. the Event Grid subscriptions of its expiry alerts. */
-  publishAfter?: pulumi.Resource[];
-  /** Error hooks of the passwords, e.g. one that explains an app management policy refusal. */
-  onError?: pulumi.ErrorHook[];
-}
+export type RotatingClientSecretArgs = RotatingCredentialArgs;
 
 /** Display name of a slot's password; with the end date in it, as every version has written it. */
 export function passwordDisplayName(slot: SlotName, endMs: number): string {
@@ -71,24 +56,13 @@ export class RotatingClientSecret extends pulumi.ComponentResource {
   constructor(name: string, args: RotatingClientSecretArgs, opts?: pulumi.ComponentResourceOptions) {
     super("flow-trigger-auth:entra:RotatingClientSecret", name, {}, opts);
 
-    const plan = planFromVault(this, {
-      vault: args.vault,
-      secretName: args.secretName,
-      clientId: args.clientId,
-      policy: args.policy,
-      nowMs: args.nowMs,
-      what: "secret",
-    });
+    const plan = planFromVault(this, { ...args, what: "secret" });
 
     const passwords: Record<SlotName, azuread.ApplicationPassword> = {
       a: this.slotPassword(name, args, plan, "a"),
       b: this.slotPassword(name, args, plan, "b"),
     };
-    const value = pulumi.secret(
-      pulumi
-        .all([plan, passwords.a.value, passwords.b.value])
-        .apply(([p, a, b]) => (p.published.slot === "a" ? a : b)),
-    );
+    const value = pulumi.secret(publishedOf(plan, passwords.a.value, passwords.b.value));
 
     const published = publishToVault(this, name, {
       vault: args.vault,
