@@ -204,6 +204,7 @@ describe("transient failures are retried on the budget, on the command's own clo
     const r = await run(args(s, "--json", "--max-wait-s", "10"), s);
     expect(r.code).toBe(1);
     expect(check(r.report(), "anonymous-rejected")).toMatchObject({ ok: false, status: 429 });
+    // durationMs is measured on the injected clock (FakeIo), which moves only when the tool waits.
     expect(r.report().durationMs).toBeLessThanOrEqual(10_000);
     expect(standin.callsFor({ flowId: s.flowId }).length).toBeLessThanOrEqual(6);
   });
@@ -242,6 +243,7 @@ describe("transient failures are retried on the budget, on the command's own clo
     const r = await run(args(s, "--json", "--max-wait-s", "60"), s);
     expect(r.code).toBe(1);
     expect(check(r.report(), "anonymous-rejected")).toMatchObject({ ok: false, code: "TimeoutError" });
+    // durationMs is measured on the injected clock (FakeIo), which moves only when the tool waits.
     expect(r.report().durationMs).toBeLessThanOrEqual(60_000 + 1000);
   });
 
