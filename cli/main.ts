@@ -3,6 +3,8 @@
  * only the command it runs (docs/commands.md), gives it the real outside world, and exits with the
  * command's code once everything printed has been flushed.
  */
+import { printable } from "../printable";
+import { redact } from "../smoke/redact";
 import type { Io } from "./io";
 import { processIo } from "./io";
 import { EXIT } from "./runner";
@@ -69,7 +71,7 @@ if (require.main === module) {
     (err: unknown) => {
       // The runner reports every error of a command; this is a failure of the entry point itself.
       process.stderr.write(
-        `flow-trigger-auth: internal error: ${err instanceof Error ? err.message : String(err)}\n`,
+        `flow-trigger-auth: internal error: ${printable(redact(err instanceof Error ? err.message : String(err)))}\n`,
       );
       exit(EXIT.internal);
     },

@@ -5,6 +5,7 @@
  * to rotate.
  */
 import type { Command } from "commander";
+import { printable } from "../printable";
 import { assessRotation, renderText, type LiveSecretReader } from "../ops/rotation-status";
 import type { Io } from "./io";
 import { addOutputsOptions, isoInstant, maxWaitOption, wholeDays, type OutputsOptions } from "./options";
@@ -62,7 +63,8 @@ const spec: CommandSpec<Options> = {
       warnDays: o.warnDays,
       readLive,
     });
-    if (report.exitCode !== 0 && !ctx.json) ctx.note(`rotation-status: at risk: ${report.atRisk.join(", ")}`);
+    if (report.exitCode !== 0 && !ctx.json)
+      ctx.note(`rotation-status: at risk: ${printable(report.atRisk.join(", "))}`);
     return {
       exitCode: report.exitCode === 0 ? EXIT.ok : EXIT.failed,
       json: report,

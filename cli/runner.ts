@@ -1,9 +1,11 @@
 /**
  * The one runner of every command: argument parsing (commander), `--json` (exactly one JSON object
- * on stdout, whatever happens), redaction of everything printed, and the exit-code table. A command
+ * on stdout, whatever happens), redaction and escaping of everything printed (no secret, no control
+ * or invisible character from a file or a server reaches the terminal raw), and the exit-code table. A command
  * is a `run(argv, io)` that resolves to its exit code; tests call it in-process.
  */
 import { Command, CommanderError, InvalidArgumentError } from "commander";
+import { printable, printableJson } from "../printable";
 import { redact } from "../smoke/redact";
 import type { Io } from "./io";
 
@@ -109,7 +111,7 @@ export async function runCommand<O>(spec: CommandSpec<O>, argv: readonly string[
     secret: (value) => {
       if (value && value.length >= MIN_REDACTED_LENGTH && !secrets.includes(value)) secrets.push(value);
     },
-    note: (text) => io.stderr(`${redact(text, secrets)}\n`),
+    note: (text) => io.stderr(`${printable(redact(text, secrets), { lines: true })}\n`),
   };
   // Secrets of the ambient Azure credential (Key Vault reads) are never printed either.
   for (const name of [
@@ -121,9 +123,11 @@ export async function runCommand<O>(spec: CommandSpec<O>, argv: readonly string[
     ctx.secret(io.env[name]);
   }
   const print = (outcome: Outcome): number => {
-    if (json) io.stdout(`${JSON.stringify(redactValues(outcome.json, secrets), null, 2)}\n`);
+    if (json) io.stdout(`${printableJson(redactValues(outcome.json, secrets), 2)}\n`);
     else if (outcome.text)
-      (outcome.textTo === "stderr" ? io.stderr : io.stdout)(redact(outcome.text, secrets));
+      (outcome.textTo === "stderr" ? io.stderr : io.stdout)(
+        printable(redact(outcome.text, secrets), { lines: true }),
+      );
     return outcome.exitCode;
   };
   const fail = (kind: "usage" | "internal", message: string, subject?: string): number => {

@@ -6,6 +6,7 @@
  */
 import path from "node:path";
 import type { Command } from "commander";
+import { printable } from "../printable";
 import type { PlannedResource } from "../ops/offline-engine";
 import type { Io } from "./io";
 import { isoInstant } from "./options";
@@ -57,7 +58,7 @@ function render(r: PlannedResource): string {
   );
   const detail = shown.map(([k, v]) => {
     if (k === "properties.attributes.expires") v = `${v} (${new Date(Number(v) * 1000).toISOString()})`;
-    return `      ${k} = ${v.length > 160 ? `${v.slice(0, 157)}...` : v}`;
+    return `      ${printable(k)} = ${printable(v.length > 160 ? `${v.slice(0, 157)}...` : v)}`;
   });
   return [`  + ${r.type}  ${r.name}`, ...detail].join("\n");
 }
@@ -95,8 +96,9 @@ const spec: CommandSpec<Options> = {
         result.problems.length
           ? `${input.file}: ${result.problems.length} problem(s); nothing would be created:`
           : `${input.file} is valid apart from secure values that cannot be checked offline (no plan shown):`,
-        ...result.problems.map((p) => `  ${p.path}: ${p.message}`),
-        ...result.unchecked.map((p) => `  ${p.path}: secure value, not checked offline`),
+        // Paths and messages can repeat keys and values of the file: each stays on its line, escaped.
+        ...result.problems.map((p) => `  ${printable(p.path)}: ${printable(p.message)}`),
+        ...result.unchecked.map((p) => `  ${printable(p.path)}: secure value, not checked offline`),
       ];
       return {
         exitCode: result.problems.length ? EXIT.failed : EXIT.ok,
@@ -116,13 +118,13 @@ const spec: CommandSpec<Options> = {
     try {
       const plan = await planStack(result.config, o.now ?? io.now(), o.stack);
       resources = plan.resources;
-      for (const w of plan.warnings) ctx.note(`warning: ${w}`);
+      for (const w of plan.warnings) ctx.note(`warning: ${printable(w)}`);
     } catch (err) {
       if (!(err instanceof PlanError)) throw err;
       return {
         exitCode: EXIT.failed,
         json: { valid: false, file: input.file, error: err.message },
-        text: `${input.file} is valid, but the program refused it when evaluated offline:\n  ${err.message}\n`,
+        text: `${input.file} is valid, but the program refused it when evaluated offline:\n  ${printable(err.message)}\n`,
         textTo: "stderr",
       };
     }

@@ -2,9 +2,11 @@
  * The flow makers' hand-off sheet (`flow-trigger-auth handoff`): per environment, what to paste into
  * the trigger's *Allowed users* and what each calling system's owner must do, from the stack outputs
  * (already checked by the outputs schema). Pure functions: no I/O, no clock. No secret value is in
- * the sheet, only where secrets live; every value printed is escaped for Markdown.
+ * the sheet, only where secrets live; every value printed is escaped for Markdown, and control and
+ * invisible characters in it are shown as escapes (printable.ts), in both formats.
  */
 import type { CallerOutputs } from "../outputs";
+import { printable, printableJson } from "../printable";
 import type { LoadedOutputs } from "./stack-outputs";
 
 /** First line of every Markdown sheet: how `--out` recognises a sheet it may replace. */
@@ -165,9 +167,9 @@ function callerOf(name: string, c: CallerOutputs): HandoffCaller {
   return caller;
 }
 
-/** The sheet as JSON (one object, pretty-printed, trailing newline). */
+/** The sheet as JSON (one object, pretty-printed, trailing newline), nothing invisible in the text. */
 export function renderJson(sheet: HandoffSheet): string {
-  return `${JSON.stringify(sheet, null, 2)}\n`;
+  return `${printableJson(sheet, 2)}\n`;
 }
 
 /** The sheet as Markdown, one section per environment. */
@@ -258,19 +260,13 @@ function environmentSection(env: HandoffEnvironment): string[] {
 
 /**
  * A value as inline code: it cannot end the span, break the table row or the line (backticks become
- * `'`, pipes are escaped, line breaks and control characters are dropped).
+ * `'`, pipes are escaped, line breaks, control and invisible characters are shown as escapes).
  */
 export function code(value: string): string {
-  return `\`${oneLine(value).replace(/`/g, "'").replace(/\|/g, "\\|")}\``;
-}
-
-/** `value` with line breaks and control characters turned into spaces. */
-function oneLine(value: string): string {
-  // eslint-disable-next-line no-control-regex
-  return value.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, " ");
+  return `\`${printable(value).replace(/`/g, "'").replace(/\|/g, "\\|")}\``;
 }
 
 /** Free text in a table cell, heading or paragraph: no Markdown markup can get through. */
 export function text(value: string): string {
-  return oneLine(value).replace(/([\\`*_{}[\]()#+!|<>~])/g, "\\$1");
+  return printable(value).replace(/([\\`*_{}[\]()#+!|<>~])/g, "\\$1");
 }

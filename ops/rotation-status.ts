@@ -9,6 +9,7 @@
  */
 import { DAY_MS, isoTime } from "../rotation";
 import type { CallerOutputs } from "../outputs";
+import { printable } from "../printable";
 import type { LoadedOutputs } from "./stack-outputs";
 
 /** How late a rotation may be before the schedule counts as stopped: the pipeline runs daily. */
@@ -299,7 +300,7 @@ export function renderText(report: RotationReport): string {
   for (const c of report.callers) {
     if (c.environment !== environment) {
       environment = c.environment;
-      lines.push("", `${environment}:`);
+      lines.push("", `${printable(environment)}:`);
     }
     if (c.nextRotationAt === undefined) {
       lines.push(`  ${c.caller.padEnd(nameWidth)}  ${"-".padEnd(8)}  nothing to rotate (${c.credential})`);
@@ -314,7 +315,7 @@ export function renderText(report: RotationReport): string {
     lines.push(
       `  ${c.caller.padEnd(nameWidth)}  ${c.status.toUpperCase().padEnd(8)}  ${expiry}; next rotation ${c.nextRotationAt} (${late})`,
     );
-    for (const note of c.notes) lines.push(`  ${"".padEnd(nameWidth)}  note: ${note}`);
+    for (const note of c.notes) lines.push(`  ${"".padEnd(nameWidth)}  note: ${printable(note)}`);
   }
   lines.push("");
   if (report.atRisk.length === 0) {
@@ -323,7 +324,7 @@ export function renderText(report: RotationReport): string {
   } else {
     lines.push(`${report.atRisk.length} caller(s) AT RISK:`);
     for (const c of report.callers.filter((r) => r.atRisk)) {
-      lines.push(`  ${c.environment}/${c.caller}: ${c.problems.join("; ")}`);
+      lines.push(`  ${printable(`${c.environment}/${c.caller}`)}: ${printable(c.problems.join("; "))}`);
     }
   }
   return `${lines.join("\n")}\n`;

@@ -6,6 +6,7 @@
 import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { SECRET_MARKER, SECRET_MESSAGE, stackOutputsSchema, type StackOutputs } from "../outputs";
+import { printable } from "../printable";
 import type { Io } from "../cli/io";
 import { STACK_NAME_PATTERN as STACK_NAME } from "../naming";
 
@@ -66,7 +67,9 @@ export function parseStackOutputs(json: unknown, source: string, hint: string = 
     .map((i) => {
       // A whole object output shown as "[secret]" fails as "expected record": say why instead.
       const message = valueAt(json, i.path) === SECRET_MARKER ? SECRET_MESSAGE : i.message;
-      return `${i.path.length ? i.path.join(".") : "(top level)"}: ${message}`;
+      // Keys come from the file: shown escaped, so a hostile key cannot write to the terminal.
+      const at = i.path.map((key) => printable(String(key))).join(".");
+      return `${at || "(top level)"}: ${message}`;
     })
     .join("; ");
   throw new StackOutputsError(`${source} is not flow-trigger-auth stack outputs (${hint}): ${problems}`);

@@ -5,6 +5,7 @@
  * No Pulumi here; the `smoke` command calls {@link runSmoke}, also inside `pulumi up`.
  */
 import { CLOUDS, tokenEndpoint, type CloudName } from "../clouds";
+import { printable } from "../printable";
 import { checkTriggerUrl as checkUrl } from "../trigger-url";
 import {
   ANONYMOUS_ACCEPTED_HINT,
@@ -533,10 +534,13 @@ export function formatText(result: SmokeResult): string {
         : result.verdict === "usage"
           ? "USAGE"
           : "FAIL";
-    lines.push(`${tag.padEnd(8)} ${check.name}: ${check.message}`);
-    if (check.hint) lines.push(`${" ".repeat(9)}hint: ${check.hint}`);
+    // Messages carry what servers said: each stays on its line, escaped (printable.ts).
+    lines.push(`${tag.padEnd(8)} ${check.name}: ${printable(check.message)}`);
+    if (check.hint) lines.push(`${" ".repeat(9)}hint: ${printable(check.hint)}`);
   }
   const run = result.runId ? `, run ${result.runId}` : "";
-  lines.push(`verdict: ${result.verdict} (exit ${result.exitCode})${run}, ${result.durationMs} ms`);
+  lines.push(
+    `verdict: ${result.verdict} (exit ${result.exitCode})${printable(run)}, ${result.durationMs} ms`,
+  );
   return `${lines.join("\n")}\n`;
 }

@@ -143,9 +143,11 @@ export type InjectedFailure =
   | {
       /**
        * A server that misbehaves: `endless-body` answers 200 and then streams forever; `redirect`
-       * answers 302 to another host; `not-json` answers 200 with an HTML page.
+       * answers 302 to another host; `not-json` answers 200 with an HTML page; `hostile-text` answers
+       * 400 with terminal escapes (OSC 52 clipboard write, screen clear, C1 CSI), bidirectional
+       * overrides and zero-width characters in its error code and message ({@link HOSTILE_TEXT}).
        */
-      misbehave: "endless-body" | "redirect" | "not-json";
+      misbehave: "endless-body" | "redirect" | "not-json" | "hostile-text";
       only?: "anonymous" | "authenticated";
     };
 
@@ -193,6 +195,13 @@ export interface ServedStandin extends Standin {
   caFile: string;
   close(): Promise<void>;
 }
+
+/**
+ * Text a hostile server puts in its answers: an OSC 52 clipboard write, a screen clear (CSI 2J), a C1
+ * CSI, a right-to-left override, a zero-width space and a line separator.
+ */
+export const HOSTILE_TEXT =
+  "\u001b]52;c;Y3VybCBldmlsfHNo\u0007\u001b[2J\u009b31mowned\u202etxt.exe\u200b\u2028fake line";
 
 /** Thrown by the handler to make a transport drop the connection without an answer. */
 class DropConnection extends Error {}
@@ -321,6 +330,15 @@ export async function createStandin(
         return new Response(null, {
           status: 302,
           headers: { location: "https://elsewhere.example/collect" },
+        });
+      }
+      if (failure.misbehave === "hostile-text") {
+        if (target === "trigger")
+          return flowError(400, `BadRequest${HOSTILE_TEXT}`, `the flow says ${HOSTILE_TEXT}`);
+        return json(400, {
+          error: "invalid_request",
+          error_description: `AADSTS90014: ${HOSTILE_TEXT}`,
+          error_codes: [90014],
         });
       }
       return new Response("<html><body>Sign in to continue</body></html>", {
