@@ -5,11 +5,12 @@
  * `--force` for the last), and never half-written.
  */
 import { randomBytes } from "node:crypto";
-import { lstat, open, readFile, realpath, rename, rm, writeFile } from "node:fs/promises";
+import { lstat, realpath, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Option, type Command } from "commander";
 import { buildHandoff, renderJson, renderMarkdown, SHEET_KIND, SHEET_MARKER } from "../ops/handoff";
 import type { OutputsSource } from "../ops/stack-outputs";
+import { FileReadError, readBoundedFile } from "../smoke/bounded-file";
 import type { Io } from "./io";
 import { addOutputsOptions, maxWaitOption, type OutputsOptions } from "./options";
 import { EXIT, runCommand, UsageError, type CommandSpec } from "./runner";
@@ -105,7 +106,7 @@ async function writeSheet(
         throw new UsageError(`--out ${out} is an input of this command (--outputs): it would be overwritten`);
     }
     if (!force) {
-      const head = await readHead(target);
+      const head = await readHead(target, out);
       if (!isSheet(head)) {
         throw new UsageError(
           `--out ${out} exists and is not a hand-off sheet: refusing to replace it (add --force to replace it anyway)`,
@@ -129,18 +130,21 @@ async function writeSheet(
   return target;
 }
 
-/** The first 64 KiB of a file (enough to recognise a sheet). */
-async function readHead(file: string): Promise<string> {
-  const handle = await open(file, "r");
+/** Largest file recognised as a previous sheet (one for many environments of 100 callers is far smaller). */
+const MAX_SHEET_BYTES = 16 * 1024 * 1024;
+
+/**
+ * The text of an existing `--out` file, to recognise a sheet: a regular file read with a bound (it
+ * may have become a FIFO or a device since it was looked at); a larger one is no sheet of ours.
+ */
+async function readHead(file: string, out: string): Promise<string> {
   try {
-    const buffer = Buffer.alloc(64 * 1024);
-    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
-    const head = buffer.subarray(0, bytesRead).toString("utf8");
-    // A whole JSON sheet is needed to parse it; a Markdown one is recognised by its first line.
-    return head.startsWith(SHEET_MARKER) || bytesRead < buffer.length
-      ? head
-      : (await readFile(file, "utf8")).slice(0, 1024 * 1024);
-  } finally {
-    await handle.close();
+    return (await readBoundedFile(file, { what: `--out ${out}`, maxBytes: MAX_SHEET_BYTES })).toString(
+      "utf8",
+    );
+  } catch (err) {
+    if (err instanceof FileReadError && err.reason === "too-large") return "";
+    if (err instanceof FileReadError) throw new UsageError(err.message);
+    throw err;
   }
 }

@@ -3,7 +3,6 @@
  * caller's token? (docs/smoke-test.md). The credential comes from the environment, a file, Key Vault
  * or the platform (federated token, managed identity), never from an argument, and is never printed.
  */
-import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { Command } from "commander";
 import { CLOUD_NAMES, isCloudName, type CloudName } from "../clouds";
@@ -20,6 +19,7 @@ import {
   type SmokeResult,
   type Verdict,
 } from "../smoke/checks";
+import { FileReadError, readBoundedText } from "../smoke/bounded-file";
 import { CERTIFICATE_ENV, parseKeyVaultSecretUri, readKeyVaultSecret, SECRET_ENV } from "../smoke/secret";
 import { identityTokenSource, type CallerCredential } from "../smoke/token";
 import type { Io } from "./io";
@@ -373,7 +373,12 @@ async function credentialOf(
     case "certificate": {
       let pem: string | undefined;
       if (o.certificateFile !== undefined)
-        pem = await readText(path.resolve(io.cwd, o.certificateFile), "--certificate-file");
+        pem = await readText(
+          path.resolve(io.cwd, o.certificateFile),
+          `--certificate-file ${o.certificateFile}`,
+          io,
+          deadline,
+        );
       else if (o.keyVaultSecretUri !== undefined)
         pem = await fromVault(o.keyVaultSecretUri, "--key-vault-secret-uri");
       else if (io.env[CERTIFICATE_ENV]) pem = io.env[CERTIFICATE_ENV];
@@ -398,12 +403,13 @@ async function credentialOf(
         );
       }
       const full = path.resolve(io.cwd, file);
-      const first = (await readText(full, "the federated token file")).trim();
+      const what = `the federated token file ${file} (${o.federatedTokenFile !== undefined ? "--federated-token-file" : "AZURE_FEDERATED_TOKEN_FILE"})`;
+      const first = (await readText(full, what, io, deadline)).trim();
       ctx.secret(first);
       return {
         kind: "federated",
         assertion: async () => {
-          const token = (await readText(full, "the federated token file")).trim();
+          const token = (await readText(full, what, io, deadline)).trim();
           ctx.secret(token);
           return token;
         },
@@ -414,14 +420,20 @@ async function credentialOf(
   }
 }
 
-async function readText(file: string, what: string): Promise<string> {
+/** Largest certificate or token file read: a PEM chain or an OIDC token is a few KiB. */
+export const MAX_CREDENTIAL_FILE_BYTES = 1024 * 1024;
+
+/** A credential file as UTF-8 text: a regular file, read with a bound and within the run's budget. */
+async function readText(file: string, what: string, io: Io, deadline: number): Promise<string> {
+  const timer = io.timer(Math.max(1000, deadline - io.now()));
   try {
-    const bytes = await readFile(file);
-    if (bytes.length > 1024 * 1024) throw new UsageError(`${what} is larger than 1 MiB`);
-    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    return await readBoundedText(file, { what, maxBytes: MAX_CREDENTIAL_FILE_BYTES, signal: timer.signal });
   } catch (err) {
-    if (err instanceof UsageError) throw err;
-    throw new UsageError(`cannot read ${what}: ${(err as NodeJS.ErrnoException).code ?? "not UTF-8 text"}`);
+    // Reported as the credential's problem (the `secret` check), before any request.
+    if (err instanceof FileReadError) throw new UsageError(err.message, "secret");
+    throw err;
+  } finally {
+    timer.cancel();
   }
 }
 

@@ -3,12 +3,12 @@
  * `pulumi stack output --json`, or from the Pulumi CLI, within the command's time budget, checked
  * with the one outputs schema (outputs.ts) before anything is used. No Pulumi SDK here.
  */
-import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { SECRET_MARKER, SECRET_MESSAGE, stackOutputsSchema, type StackOutputs } from "../outputs";
 import { printable } from "../printable";
 import type { Io } from "../cli/io";
 import { STACK_NAME_PATTERN as STACK_NAME } from "../naming";
+import { FileReadError, readBoundedFile } from "../smoke/bounded-file";
 
 /** Input that is not usable stack outputs (a usage error: exit 2). */
 export class StackOutputsError extends Error {
@@ -92,22 +92,26 @@ export function decodeOutputsFile(bytes: Buffer, file: string): string {
   }
 }
 
-/** Reads outputs saved by `pulumi stack output --json > FILE` (relative to `cwd`). */
-export async function readStackOutputsFile(file: string, cwd: string): Promise<StackOutputs> {
-  const full = path.resolve(cwd, file);
+/**
+ * Reads outputs saved by `pulumi stack output --json > FILE` (relative to `cwd`): a regular file of
+ * at most 16 MiB, read with that bound and given up when `signal` aborts (the command's budget).
+ */
+export async function readStackOutputsFile(
+  file: string,
+  cwd: string,
+  signal?: AbortSignal,
+): Promise<StackOutputs> {
   let bytes: Buffer;
   try {
-    if ((await stat(full)).size > MAX_OUTPUTS_BYTES) {
-      throw new StackOutputsError(
-        `--outputs ${file} is larger than 16 MiB: it is not stack outputs (${SAVE_HINT})`,
-      );
-    }
-    bytes = await readFile(full);
+    bytes = await readBoundedFile(path.resolve(cwd, file), {
+      what: `--outputs ${file}`,
+      maxBytes: MAX_OUTPUTS_BYTES,
+      ...(signal ? { signal } : {}),
+    });
   } catch (err) {
-    if (err instanceof StackOutputsError) throw err;
-    throw new StackOutputsError(
-      `cannot read --outputs ${file}: ${(err as NodeJS.ErrnoException).code ?? "unreadable"}`,
-    );
+    if (!(err instanceof FileReadError)) throw err;
+    const why = err.reason === "too-large" ? `: it is not stack outputs (${SAVE_HINT})` : "";
+    throw new StackOutputsError(`${err.message}${why}`);
   }
   let json: unknown;
   try {
@@ -189,11 +193,16 @@ export async function loadOutputs(
   const loaded: LoadedOutputs[] = [];
   for (const s of sources) {
     if (s.kind === "file") {
-      loaded.push({
-        label: path.basename(s.file).replace(/\.json$/i, ""),
-        source: s.file,
-        outputs: await readStackOutputsFile(s.file, io.cwd),
-      });
+      const timer = io.timer(Math.max(1000, deadline - io.now()));
+      try {
+        loaded.push({
+          label: path.basename(s.file).replace(/\.json$/i, ""),
+          source: s.file,
+          outputs: await readStackOutputsFile(s.file, io.cwd, timer.signal),
+        });
+      } finally {
+        timer.cancel();
+      }
     } else {
       const timeoutMs = Math.max(1000, deadline - io.now());
       loaded.push({

@@ -3,10 +3,13 @@
  * program: one string per full key, JSON for lists and objects. Secure values stay opaque: they are
  * replaced by a placeholder and any problem found under them is reported as "not checked offline".
  */
-import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { parse } from "yaml";
 import { ConfigError, type ConfigProblem, NAMESPACE, parseStackConfig, type StackConfig } from "../config";
+import { FileReadError, readBoundedText } from "../smoke/bounded-file";
+
+/** Largest stack settings file read (one with 100 callers and their encrypted values is far smaller). */
+export const MAX_STACK_FILE_BYTES = 4 * 1024 * 1024;
 
 /**
  * What stands in for a `secure:` value during offline validation. Secrets in this project's config are
@@ -71,20 +74,19 @@ export function stackFileToConfig(doc: unknown, file: string): StackFileConfig {
 export async function readStackFile(dir: string, stack: string): Promise<StackFileConfig & { file: string }> {
   const short = stack.split("/").pop() ?? stack;
   const file = path.join(dir, `Pulumi.${short}.yaml`);
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(file);
-  } catch {
-    throw new StackFileError(
-      `--stack ${stack}: ${file} not found; create it with \`pulumi stack init ${short}\` and \`pulumi config set ...\``,
-    );
-  }
   let text: string;
   try {
-    // Invalid bytes are an error, not a replacement character quietly put into a value.
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-  } catch {
-    throw new StackFileError(`${file} is not UTF-8 text: save it as UTF-8`);
+    // A regular file, read with a bound; invalid bytes are an error, not a replacement character
+    // quietly put into a value.
+    text = await readBoundedText(file, { what: file, maxBytes: MAX_STACK_FILE_BYTES });
+  } catch (err) {
+    if (!(err instanceof FileReadError)) throw err;
+    if (err.reason === "missing") {
+      throw new StackFileError(
+        `--stack ${stack}: ${file} not found; create it with \`pulumi stack init ${short}\` and \`pulumi config set ...\``,
+      );
+    }
+    throw new StackFileError(err.reason === "not-text" ? `${err.message}: save it as UTF-8` : err.message);
   }
   let doc: unknown;
   try {
