@@ -10,6 +10,7 @@ const OWN_PROCESS = [
   "test/index.test.ts",
   "test/index-bad-config.test.ts",
   "test/smoke-managed-identity.test.ts",
+  "test/smoke-managed-identity-imds.test.ts",
 ];
 
 export default defineConfig({

@@ -54,7 +54,7 @@ const spec: CommandSpec<Options> = {
       // Loaded only when asked: the Azure SDK is not needed to judge the outputs.
       const { keyVaultReader } = await import("../ops/rotation-status-live");
       readLive = keyVaultReader(
-        { fetch: io.fetch, timer: io.timer, now: io.now, deadline },
+        { fetch: io.fetch, timer: io.timer, now: io.now, env: io.env, deadline },
         io.azureCredential,
       );
     }

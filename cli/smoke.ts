@@ -284,7 +284,12 @@ async function run(o: Options, ctx: Context): Promise<Outcome> {
       now: io.now,
       sleep: io.sleep,
       random: io.random,
-      acquireToken: identityTokenSource({ fetch: io.fetch, timer: io.timer, log: (line) => ctx.note(line) }),
+      acquireToken: identityTokenSource({
+        fetch: io.fetch,
+        timer: io.timer,
+        env: io.env,
+        log: (line) => ctx.note(line),
+      }),
     },
   );
   return outcomeOf(result);
@@ -347,6 +352,7 @@ async function credentialOf(
     const value = await readKeyVaultSecret(ref, {
       fetch: io.fetch,
       timer: io.timer,
+      env: io.env,
       log: (line) => ctx.note(line),
       timeoutMs: Math.max(1000, deadline - io.now()),
       ...(io.azureCredential ? { credential: io.azureCredential } : {}),

@@ -5,12 +5,13 @@
  * versions' attributes), never a secret value, so the Key Vault Reader role on the vault (or Key Vault
  * Secrets User on each secret) is enough. Loaded only with `--live`.
  */
-import { DefaultAzureCredential, type TokenCredential } from "@azure/identity";
+import type { TokenCredential } from "@azure/identity";
 import { SecretClient, type SecretProperties } from "@azure/keyvault-secrets";
-import { authorityHostForVault } from "../clouds";
 import { isoTime } from "../rotation";
-import { boundedHttpClient } from "../smoke/azure-http";
+import { boundedHttpClient, type ClientScope } from "../smoke/azure-http";
+import { FileReadError } from "../smoke/bounded-file";
 import type { HttpDeps } from "../smoke/http";
+import { ambientCredential } from "../smoke/secret";
 import type { LiveSecretReader } from "./rotation-status";
 
 /** A Key Vault read that failed for a reason other than "no such secret" (exit 2). */
@@ -23,26 +24,36 @@ export class LiveReadError extends Error {
 /** What the reader needs: the command's HTTP deps and clock, and the end of its budget. */
 export interface LiveDeps extends HttpDeps {
   now(): number;
+  /** The environment: where the ambient credential's endpoints and files are named. */
+  env: Readonly<Record<string, string | undefined>>;
   /** When the budget ends (ms, on `now`'s clock). */
   deadline: number;
 }
 
 /** A {@link LiveSecretReader} backed by Key Vault; one client per vault. `credential` defaults to the ambient one. */
 export function keyVaultReader(deps: LiveDeps, credential?: TokenCredential): LiveSecretReader {
-  const clients = new Map<string, SecretClient>();
-  const httpClient = boundedHttpClient(deps);
+  const clients = new Map<string, { client: SecretClient; scopes: ClientScope[] }>();
   return async ({ vaultUri, secretName }) => {
-    let client = clients.get(vaultUri);
-    if (!client) {
-      // A sovereign-cloud vault needs a token from that cloud's authority.
-      const authorityHost = authorityHostForVault(vaultUri);
-      client = new SecretClient(
-        vaultUri,
-        credential ?? new DefaultAzureCredential({ ...(authorityHost ? { authorityHost } : {}), httpClient }),
-        { httpClient, retryOptions: { maxRetries: 1 } },
-      );
-      clients.set(vaultUri, client);
+    let entry = clients.get(vaultUri);
+    if (!entry) {
+      // Requests go only to this vault's origin: a paging link (nextLink) or a redirect elsewhere stops
+      // the read (exit 2) before the vault's token goes anywhere else.
+      const vault: ClientScope = { origins: [vaultUri], what: "Key Vault" };
+      let ambient: Awaited<ReturnType<typeof ambientCredential>> | undefined;
+      try {
+        ambient = credential ? undefined : await ambientCredential(deps, vaultUri);
+      } catch (err) {
+        if (err instanceof FileReadError) throw new LiveReadError(err.message);
+        throw err;
+      }
+      const client = new SecretClient(vaultUri, credential ?? ambient!.credential, {
+        httpClient: boundedHttpClient(deps, vault),
+        retryOptions: { maxRetries: 1 },
+      });
+      entry = { client, scopes: [vault, ...(ambient ? [ambient.scope] : [])] };
+      clients.set(vaultUri, entry);
     }
+    const { client, scopes } = entry;
     const left = deps.deadline - deps.now();
     if (left <= 0)
       throw new LiveReadError(
@@ -71,6 +82,8 @@ export function keyVaultReader(deps: LiveDeps, credential?: TokenCredential): Li
         ),
       ]);
     } catch (err) {
+      const violation = scopes.map((s) => s.violation ?? s.fileProblem).find(Boolean);
+      if (violation) throw new LiveReadError(`reading ${secretName} in ${vaultUri}: ${violation.message}`);
       if (timer.signal.aborted) {
         throw new LiveReadError(
           `reading ${secretName} in ${vaultUri} timed out (--max-wait-s): check the network path to the vault and your Azure login`,

@@ -414,6 +414,10 @@ export async function runSmoke(options: SmokeOptions, d: SmokeDeps): Promise<Smo
         ? { outcome: "insecure", hint: ANONYMOUS_ACCEPTED_HINT }
         : classifyAnswer("anonymous-rejected", a.status, a.code),
   );
+  if (anon.classification.outcome === "usage") {
+    checks.push(describe("anonymous-rejected", anon, anonStart, () => "", false));
+    return finish("usage");
+  }
   const anonOk = anon.classification.outcome === "pass";
   checks.push(
     describe(
@@ -479,7 +483,7 @@ export async function runSmoke(options: SmokeOptions, d: SmokeDeps): Promise<Smo
   if (!tokenOk) {
     const last = checks[checks.length - 1];
     last.message = `${endpoint}: ${last.message}`;
-    return finish("fail");
+    return finish(tokenOutcome.classification.outcome === "usage" ? "usage" : "fail");
   }
 
   // 4. invoke: POST with the bearer token must be accepted.
@@ -511,6 +515,10 @@ export async function runSmoke(options: SmokeOptions, d: SmokeDeps): Promise<Smo
   );
   const invokeOk = invoke.classification.outcome === "pass";
   if (invoke.answer.runId) runId = invoke.answer.runId;
+  if (invoke.classification.outcome === "usage") {
+    checks.push(describe("invoke", invoke, invokeStart, () => "", false));
+    return finish("usage");
+  }
   checks.push(
     describe(
       "invoke",

@@ -15,8 +15,11 @@ export type CheckName = (typeof CHECK_NAMES)[number];
 /** The checks that talk to the network and whose answers {@link ANSWER_RULES} classify. */
 export type NetworkCheck = Exclude<CheckName, "url">;
 
-/** What an answer means: the check passed, try again, the check failed, or the trigger is insecure. */
-export type Outcome = "pass" | "retry" | "fail" | "insecure";
+/**
+ * What an answer means: the check passed, try again, the check failed, the trigger is insecure, or
+ * `usage`: the run cannot go on as given (a server pointed to another origin), exit 2.
+ */
+export type Outcome = "pass" | "retry" | "fail" | "insecure" | "usage";
 
 /** One row of the table. */
 export interface AnswerRule {
@@ -94,9 +97,22 @@ const HINT = {
   endpoints:
     "could not read the tenant's OpenID configuration from the authority: check --tenant-id, --cloud and --authority-host",
   throttled: "throttled or unavailable until the budget ran out: try again later or raise --max-wait-s",
+  identityUpdating:
+    "the managed-identity endpoint is updating (IMDS answers 404 or 410 for up to 70 s): retried until the budget ran out; try again later or raise --max-wait-s",
+  identityRefused:
+    "the managed-identity endpoint refused: the identity is not assigned to this Azure resource, or the client ID is wrong (--client-id, or the stack's clientId, is the user-assigned identity's client ID, not its principal ID; without it the system-assigned identity is asked for)",
+  identityUnreachable:
+    "no managed-identity endpoint answers here: run on the Azure resource the identity is assigned to (App Service, Functions, Container Apps, a VM, AKS, Azure Arc); elsewhere use another --credential",
+  offOrigin:
+    "a token or secret goes only to the origin it was issued for: check --trigger-url and --authority-host, and whether a proxy rewrites answers",
 } as const;
 
 const network = (check: NetworkCheck): AnswerRule[] => [
+  // A server pointed to another origin (a redirect, a token endpoint in OpenID metadata): nothing was
+  // sent there, and the run stops (smoke/same-origin.ts).
+  { check, code: "OffOrigin", outcome: "usage", hint: HINT.offOrigin },
+  // A file the credential needs cannot be read here (e.g. Azure Arc's secret file): a local problem.
+  { check, code: "LocalCredential", outcome: "usage" },
   ...CERTIFICATE_ERRORS.map((code) => ({ check, code, outcome: "fail" as const, hint: HINT.certificate })),
   { check, status: "none", code: "ENOTFOUND", outcome: "fail", hint: HINT.hostNotFound },
   {
@@ -155,6 +171,12 @@ export const ANSWER_RULES: readonly AnswerRule[] = [
   { check: "token", code: "AADSTS700213", outcome: "fail", hint: HINT.federatedMismatch },
   { check: "token", code: "AADSTS700024", outcome: "fail", hint: HINT.assertionExpired },
   { check: "token", code: "AADSTS1002012", outcome: "fail", hint: HINT.invalidScope },
+  // A managed identity's endpoint (Learn: how-to-use-vm-token, Error handling): 404 and 410 while IMDS
+  // updates are retried (429 and 5xx below, with every check); any other error answer is final, and so
+  // is no answer at all (no identity endpoint on this machine): nothing to wait for.
+  { check: "token", code: "ManagedIdentityUpdating", outcome: "retry", hint: HINT.identityUpdating },
+  { check: "token", code: "ManagedIdentityRefused", outcome: "fail", hint: HINT.identityRefused },
+  { check: "token", code: "ManagedIdentityUnreachable", outcome: "fail", hint: HINT.identityUnreachable },
   // 429, 5xx and network errors come before MSAL's endpoints_resolution_error: MSAL reports a 429 or
   // 5xx from the OIDC metadata endpoint with that code, and those are transient like any other.
   ...network("token"),

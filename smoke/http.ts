@@ -1,8 +1,10 @@
 /**
  * The smoke test's HTTP calls, bounded: every request has a timeout from the run's budget, redirects
- * are never followed (a token must not travel on), and a response body is read only up to a cap and
- * then cancelled, so an endless or huge answer cannot exhaust memory.
+ * are never followed (a token must not travel on) and one to another origin stops the run
+ * (smoke/same-origin.ts), and a response body is read only up to a cap and then cancelled, so an
+ * endless or huge answer cannot exhaust memory.
  */
+import { keepsOrigin, offOriginMessage } from "./same-origin";
 
 /** Most of a response body the tool ever reads: error answers are a few hundred bytes. */
 export const BODY_CAP_BYTES = 64 * 1024;
@@ -60,20 +62,31 @@ export async function readCapped(
   return { text: Buffer.concat(chunks).toString("utf8"), truncated };
 }
 
-/** A request's outcome: an answer (status, headers, capped body), or why there was none. */
+/**
+ * A request's outcome: an answer (status, headers, capped body), or why there was none: a network
+ * error, a timeout, or `OffOrigin` (a redirect to another origin, whose `host` is named).
+ */
 export type Sent =
   | { ok: true; status: number; headers: Headers; text: string; truncated: boolean }
-  | { ok: false; code: string; message: string };
+  | { ok: false; code: string; message: string; host?: string };
 
 /**
  * Sends one request with a timeout of `timeoutMs`, without following redirects, reading at most
- * {@link BODY_CAP_BYTES} of the answer. Never throws for what the network does.
+ * {@link BODY_CAP_BYTES} of the answer. A redirect to another origin is `OffOrigin`. Never throws
+ * for what the network does.
  */
 export async function send(deps: HttpDeps, url: string, init: RequestInit, timeoutMs: number): Promise<Sent> {
   const timer = deps.timer(timeoutMs);
   const signal = init.signal ? AbortSignal.any([init.signal, timer.signal]) : timer.signal;
   try {
     const response = await deps.fetch(url, { ...init, redirect: "manual", signal });
+    const location = response.headers.get("location");
+    if (response.status >= 300 && response.status < 400 && location && !keepsOrigin(location, [url], url)) {
+      await response.body?.cancel().catch(() => undefined);
+      const host = URL.canParse(location, url) ? new URL(location, url).host : "(not a URL)";
+      const what = `the answer's redirect (HTTP ${response.status}, Location)`;
+      return { ok: false, code: "OffOrigin", host, message: offOriginMessage(what, host, [url]) };
+    }
     const body = await readCapped(response.body);
     return { ok: true, status: response.status, headers: response.headers, ...body };
   } catch (err) {

@@ -2,8 +2,13 @@
  * Where a caller's credential comes from when it is not in the environment: a Key Vault secret, read
  * with the ambient Azure credential through the command's bounded HTTP client and within its budget.
  * Never from a command-line argument: arguments show up in process lists, shell history and CI logs.
+ * The Key Vault client talks only to the vault's origin and the credential only to the authority and
+ * the platform's identity endpoints (smoke/same-origin.ts).
  */
+import type { TokenCredential } from "@azure/identity";
 import { authorityHostForVault, VAULT_DNS_SUFFIX } from "../clouds";
+import type { ClientScope } from "./azure-http";
+import { checkRegularFile, FileReadError } from "./bounded-file";
 import type { TokenDeps } from "./token";
 
 /** The environment variable holding a client secret. */
@@ -24,8 +29,17 @@ export interface KeyVaultSecretRef {
 const VAULT_HOSTS = [...new Set(Object.values(VAULT_DNS_SUFFIX))];
 
 /**
- * Parses `https://<vault>.vault.azure.net/secrets/<name>[/<version>]` (any cloud's vault domain; a
- * loopback host for a local stand-in), or says what is wrong without repeating the value.
+ * Why a vault cannot be on an IP address or `localhost`: the Key Vault SDK sends its first request
+ * without a token and accepts the 401 challenge only when the vault's host is under the domain of the
+ * resource the challenge names (`vault.azure.net`...). Turning that check off would let whatever
+ * answers there ask for a token of the signed-in identity, so the tool refuses such a vault up front.
+ */
+export const VAULT_HOST_REASON =
+  "the Key Vault SDK accepts a vault only on a host under its cloud's Key Vault domain (it checks the challenge's resource against the host), so a vault on an IP address or localhost cannot work: use the vault's DNS name (with a private endpoint it resolves to the private address)";
+
+/**
+ * Parses `https://<vault>.vault.azure.net/secrets/<name>[/<version>]` (any cloud's vault domain), or
+ * says what is wrong without repeating the value.
  */
 export function parseKeyVaultSecretUri(
   uri: string,
@@ -36,9 +50,9 @@ export function parseKeyVaultSecretUri(
     return { error: `${option} is not a URL; ${shape.replace(`${option} must look`, "it must look")}` };
   const url = new URL(uri);
   const host = url.hostname.toLowerCase();
-  const vaultHost =
-    VAULT_HOSTS.some((suffix) => host.endsWith(`.${suffix}`)) ||
-    ["127.0.0.1", "localhost", "[::1]"].includes(host);
+  if (isLoopbackOrIp(host))
+    return { error: `${option}: ${host} is an IP address or localhost; ${VAULT_HOST_REASON}` };
+  const vaultHost = VAULT_HOSTS.some((suffix) => host.endsWith(`.${suffix}`));
   const m = /^\/secrets\/([0-9A-Za-z-]{1,127})(?:\/([0-9A-Za-z]{1,64}))?\/?$/.exec(url.pathname);
   if (
     url.protocol !== "https:" ||
@@ -54,6 +68,16 @@ export function parseKeyVaultSecretUri(
   return { vaultUrl: url.origin, name: m[1], ...(m[2] ? { version: m[2] } : {}) };
 }
 
+/** `localhost` (or a name under it), or an IPv4 or IPv6 address, as `URL.hostname` spells them. */
+function isLoopbackOrIp(host: string): boolean {
+  return (
+    host === "localhost" ||
+    host.endsWith(".localhost") ||
+    /^\[[0-9a-f:.]+\]$/i.test(host) ||
+    /^\d{1,3}(\.\d{1,3}){3}$/.test(host)
+  );
+}
+
 /** Reading a secret from Key Vault failed; the message says what to do and holds no secret. */
 export class SecretSourceError extends Error {
   override readonly name = "SecretSourceError";
@@ -62,29 +86,95 @@ export class SecretSourceError extends Error {
   readonly subject = "secret";
 }
 
+/** Files the Azure SDK reads itself for the ambient credential (whole-file reads), and their limits. */
+const SDK_CREDENTIAL_FILES = [
+  ["AZURE_FEDERATED_TOKEN_FILE", 64 * 1024],
+  ["AZURE_CLIENT_CERTIFICATE_PATH", 1024 * 1024],
+] as const;
+
+/**
+ * Checks the files the Azure SDK would read itself (AZURE_FEDERATED_TOKEN_FILE for workload identity,
+ * AZURE_CLIENT_CERTIFICATE_PATH for a service principal's certificate): each a regular file within
+ * its limit, so that a FIFO, a device or a huge file is refused instead of hanging the SDK's read.
+ * @throws {FileReadError} naming the variable and the file.
+ */
+export async function checkSdkCredentialFiles(
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<void> {
+  for (const [name, maxBytes] of SDK_CREDENTIAL_FILES) {
+    const file = env[name];
+    if (file) await checkRegularFile(file, { what: `${name} (${file})`, maxBytes });
+  }
+}
+
+/** What the ambient credential needs: the command's HTTP deps and its environment. */
+export interface AmbientDeps extends TokenDeps {
+  env: Readonly<Record<string, string | undefined>>;
+}
+
+/**
+ * The ambient Azure credential (`DefaultAzureCredential`: environment, workload identity, managed
+ * identity, Azure CLI...) for the vault at `vaultUrl`, after checking the files the SDK reads. Its
+ * requests go only to the authority (the vault's cloud's, else AZURE_AUTHORITY_HOST or the public
+ * one), MSAL's instance discovery host and the platform's identity endpoints: `scope.violation` says
+ * when an answer pointed elsewhere.
+ */
+export async function ambientCredential(
+  deps: AmbientDeps,
+  vaultUrl: string,
+): Promise<{ credential: TokenCredential; scope: ClientScope }> {
+  const [{ DefaultAzureCredential }, http] = await Promise.all([
+    import("@azure/identity"),
+    import("./azure-http"),
+  ]);
+  await checkSdkCredentialFiles(deps.env);
+  // A sovereign-cloud vault needs a token from that cloud's authority.
+  const authorityHost = authorityHostForVault(vaultUrl);
+  const authority = authorityHost ?? deps.env.AZURE_AUTHORITY_HOST ?? http.INSTANCE_DISCOVERY_ORIGIN;
+  const scope: ClientScope = {
+    origins: [
+      ...new Set([
+        ...(URL.canParse(authority)
+          ? http.authorityOrigins(authority, true)
+          : [http.INSTANCE_DISCOVERY_ORIGIN]),
+        ...http.managedIdentityOrigins(deps.env),
+      ]),
+    ],
+    what: "the ambient Azure credential's endpoints",
+    arcChallenge: true,
+  };
+  const credential = new DefaultAzureCredential({
+    ...(authorityHost ? { authorityHost } : {}),
+    httpClient: http.boundedHttpClient(deps, scope),
+  });
+  return { credential, scope };
+}
+
 /**
  * Reads a secret value with `DefaultAzureCredential` (environment, workload or managed identity,
  * Azure CLI login...), giving up after `timeoutMs`. The identity needs "Key Vault Secrets User" on the
- * secret.
+ * secret. Requests go only to the vault's origin (a redirect or link elsewhere stops the read, exit 2).
  */
 export async function readKeyVaultSecret(
   ref: KeyVaultSecretRef,
-  deps: TokenDeps & { timeoutMs: number; credential?: import("@azure/identity").TokenCredential },
+  deps: AmbientDeps & { timeoutMs: number; credential?: TokenCredential },
 ): Promise<string> {
-  const [{ DefaultAzureCredential }, { SecretClient }, { boundedHttpClient }] = await Promise.all([
-    import("@azure/identity"),
+  const [{ SecretClient }, { boundedHttpClient }] = await Promise.all([
     import("@azure/keyvault-secrets"),
     import("./azure-http"),
   ]);
-  const httpClient = boundedHttpClient(deps);
-  // A sovereign-cloud vault needs a token from that cloud's authority.
-  const authorityHost = authorityHostForVault(ref.vaultUrl);
-  const client = new SecretClient(
-    ref.vaultUrl,
-    deps.credential ??
-      new DefaultAzureCredential({ ...(authorityHost ? { authorityHost } : {}), httpClient }),
-    { httpClient, retryOptions: { maxRetries: 1 } },
-  );
+  let ambient: { credential: TokenCredential; scope: ClientScope } | undefined;
+  try {
+    ambient = deps.credential ? undefined : await ambientCredential(deps, ref.vaultUrl);
+  } catch (err) {
+    if (err instanceof FileReadError) throw new SecretSourceError(err.message);
+    throw err;
+  }
+  const vault: ClientScope = { origins: [ref.vaultUrl], what: "Key Vault" };
+  const client = new SecretClient(ref.vaultUrl, deps.credential ?? ambient!.credential, {
+    httpClient: boundedHttpClient(deps, vault),
+    retryOptions: { maxRetries: 1 },
+  });
   const timer = deps.timer(deps.timeoutMs);
   let value: string | undefined;
   try {
@@ -103,6 +193,8 @@ export async function readKeyVaultSecret(
     ]);
     value = secret.value;
   } catch (err) {
+    const violation = vault.violation ?? ambient?.scope.violation ?? ambient?.scope.fileProblem;
+    if (violation) throw new SecretSourceError(violation.message);
     const e = err as { statusCode?: number; code?: string; name?: string };
     if (timer.signal.aborted || e.name === "TimeoutError") {
       throw new SecretSourceError(

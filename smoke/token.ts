@@ -53,6 +53,20 @@ export type TokenAnswer =
       endpoint?: string;
     };
 
+/**
+ * MSAL keeps the managed-identity source it picks, with the HTTP client of the first managed-identity
+ * credential, for the whole process (msal-node: `ManagedIdentityClient.identitySource` is static). So
+ * every managed-identity credential gets this one client, which sends through the client of the
+ * current attempt: its budget, its origins, and what it observed.
+ */
+let managedIdentityAttempt: import("@azure/core-rest-pipeline").HttpClient | undefined;
+const managedIdentityHttpClient: import("@azure/core-rest-pipeline").HttpClient = {
+  sendRequest(request) {
+    if (!managedIdentityAttempt) throw new Error("no managed-identity token request is under way");
+    return managedIdentityAttempt.sendRequest(request);
+  },
+};
+
 /** Gets one token; the smoke test injects a different one in unit tests. */
 export type AcquireToken = (request: TokenRequest) => Promise<TokenAnswer>;
 
@@ -86,6 +100,33 @@ function summarize(message: string): string {
 /** Where the SDK's own log lines go (AZURE_LOG_LEVEL): the command's stderr, which redacts. */
 export interface TokenDeps extends HttpDeps {
   log?: (line: string) => void;
+  /**
+   * The environment, for the managed-identity endpoints the platform names (IDENTITY_ENDPOINT...):
+   * the only origins a managed identity's token request may go to. Default: none but IMDS and Arc's.
+   */
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
+/**
+ * What a managed-identity endpoint said in an error answer: IMDS's `error_description` ("Identity not
+ * found"), App Service's `message` ("No User Assigned or Delegated Managed Identity found for specified
+ * ClientId/ResourceId/PrincipalId."), or the start of the body.
+ */
+export function managedIdentityErrorText(body: string | undefined): string {
+  try {
+    const json = JSON.parse(body ?? "") as Record<string, unknown>;
+    const error = json.error as { message?: unknown } | string | undefined;
+    const said = [
+      json.error_description,
+      json.message,
+      json.Message,
+      typeof error === "object" ? error?.message : error,
+    ].find((v): v is string => typeof v === "string" && v.length > 0);
+    if (said) return summarize(said);
+  } catch {
+    // not JSON
+  }
+  return summarize(body || "no message");
 }
 
 /**
@@ -95,7 +136,7 @@ export interface TokenDeps extends HttpDeps {
  */
 export function identityTokenSource(deps: TokenDeps): AcquireToken {
   return async (request) => {
-    const [identity, { boundedHttpClient }, { AzureLogger }] = await Promise.all([
+    const [identity, http, { AzureLogger }] = await Promise.all([
       import("@azure/identity"),
       import("./azure-http"),
       import("@azure/logger"),
@@ -137,14 +178,31 @@ export function identityTokenSource(deps: TokenDeps): AcquireToken {
         }
       },
     };
+    const c = request.credential;
+    const managed = c.kind === "managedIdentity";
+    // Requests go only where this credential was issued for: the authority (and MSAL's instance
+    // discovery host), or the platform's identity endpoints; never to an endpoint an answer names elsewhere.
+    const scope: import("./azure-http").ClientScope = managed
+      ? {
+          origins: http.managedIdentityOrigins(deps.env ?? {}),
+          what: "the managed-identity endpoint",
+          last,
+          arcChallenge: true,
+        }
+      : {
+          origins: http.authorityOrigins(request.authorityHost, !request.disableInstanceDiscovery),
+          what: "the Entra authority",
+          last,
+        };
+    const attemptClient = http.boundedHttpClient(deps, scope);
+    if (managed) managedIdentityAttempt = attemptClient;
     const options = {
       authorityHost: request.authorityHost,
       disableInstanceDiscovery: request.disableInstanceDiscovery,
       retryOptions: { maxRetries: 0 },
-      httpClient: boundedHttpClient(deps, last),
+      httpClient: managed ? managedIdentityHttpClient : attemptClient,
       additionalPolicies: [{ policy: observer, position: "perRetry" as const }],
     };
-    const c = request.credential;
     const credential =
       c.kind === "secret"
         ? new identity.ClientSecretCredential(request.tenantId, request.clientId, c.secret, options)
@@ -164,7 +222,14 @@ export function identityTokenSource(deps: TokenDeps): AcquireToken {
     const abort = new AbortController();
     const timer = deps.timer(request.timeoutMs);
     timer.signal.addEventListener("abort", () => abort.abort(), { once: true });
-    const endpoint = () => (observed.tokenEndpoint ? { endpoint: observed.tokenEndpoint } : {});
+    // The token source named in the report: the endpoint that was asked (a managed identity's is the
+    // platform's identity endpoint, never Entra's token URL, which it did not call).
+    const endpoint = () =>
+      managed
+        ? { endpoint: last.url ?? "the managed-identity endpoint" }
+        : observed.tokenEndpoint
+          ? { endpoint: observed.tokenEndpoint }
+          : {};
     try {
       const result = await Promise.race([
         credential.getToken(request.scope, { abortSignal: abort.signal }),
@@ -183,6 +248,13 @@ export function identityTokenSource(deps: TokenDeps): AcquireToken {
       if (!result) return { ok: false, message: "the authority gave no token", ...endpoint() };
       return { ok: true, token: result.token, ...endpoint() };
     } catch (err) {
+      if (scope.violation) {
+        return { ok: false, code: "OffOrigin", message: scope.violation.message, ...endpoint() };
+      }
+      if (scope.fileProblem) {
+        return { ok: false, code: "LocalCredential", message: scope.fileProblem.message, ...endpoint() };
+      }
+      if (managed) return managedIdentityFailure(last, err, endpoint());
       const e = err as { message?: unknown };
       const message = typeof e.message === "string" ? e.message : "token request failed";
       const msalCode = /^([a-z_]+):/.exec(message)?.[1];
@@ -212,4 +284,43 @@ export function identityTokenSource(deps: TokenDeps): AcquireToken {
       timer.cancel();
     }
   };
+}
+
+/**
+ * A managed identity's failure, read from what its endpoint answered (Learn, "How to use managed
+ * identities for Azure resources on an Azure VM to acquire an access token", Error handling): 404 and
+ * 410 while IMDS updates, 429 and 5xx are transient (`ManagedIdentityUpdating`, or the status); any
+ * other error status is definitive (`ManagedIdentityRefused`: e.g. 400 "Identity not found" from IMDS,
+ * or App Service's 400 "No User Assigned or Delegated Managed Identity found..."); no answer at all
+ * means no identity endpoint here (`ManagedIdentityUnreachable`).
+ */
+function managedIdentityFailure(
+  last: import("./azure-http").LastAnswer,
+  err: unknown,
+  endpoint: { endpoint?: string },
+): TokenAnswer {
+  const status = last.status;
+  const where = last.url ?? "the managed-identity endpoint";
+  const failure = (code: string | undefined, message: string): TokenAnswer => ({
+    ok: false,
+    ...(code !== undefined ? { code } : {}),
+    message,
+    ...(status !== undefined ? { status } : {}),
+    ...(last.retryAfter !== undefined ? { retryAfter: last.retryAfter } : {}),
+    ...endpoint,
+  });
+  const sdkMessage = summarize(String((err as { message?: unknown }).message ?? err));
+  if (status === undefined) {
+    const code = last.networkCode ?? (err as { code?: unknown }).code;
+    return failure(
+      "ManagedIdentityUnreachable",
+      `no answer from ${where} (${typeof code === "string" ? code : sdkMessage})`,
+    );
+  }
+  // The report puts the status and the code before the message.
+  const said = managedIdentityErrorText(last.body);
+  if (status === 404 || status === 410) return failure("ManagedIdentityUpdating", said);
+  if (status === 429 || status >= 500) return failure(undefined, said);
+  if (status >= 400) return failure("ManagedIdentityRefused", said);
+  return failure(undefined, sdkMessage);
 }

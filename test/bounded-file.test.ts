@@ -152,3 +152,81 @@ describe("the commands refuse what they cannot read with a bound (exit 2, naming
     expect(JSON.parse(env.stdout).checks[0].message).toContain("AZURE_FEDERATED_TOKEN_FILE");
   });
 });
+
+describe("files a server's answer names", () => {
+  it("Azure Arc's challenge (WWW-Authenticate: Basic realm=<file>): a FIFO is refused before MSAL's blocking read", async () => {
+    const { boundedHttpClient } = await import("../smoke/azure-http");
+    const { createHttpHeaders, createPipelineRequest } = await import("@azure/core-rest-pipeline");
+    const dir = mkdtempSync(join(tmpdir(), "arc-"));
+    const key = join(dir, "ok.key");
+    writeFileSync(key, "a".repeat(64));
+    for (const [realm, refused] of [
+      [fifo("x.key").path, true],
+      [key, false],
+    ] as const) {
+      const scope = {
+        origins: ["http://127.0.0.1:40342"],
+        what: "the managed-identity endpoint",
+        arcChallenge: true,
+      };
+      const client = boundedHttpClient(
+        {
+          fetch: (async () =>
+            new Response(null, {
+              status: 401,
+              headers: { "www-authenticate": `Basic realm=${realm}` },
+            })) as typeof fetch,
+          timer: () => ({ signal: new AbortController().signal, cancel: () => undefined }),
+        },
+        scope,
+      );
+      const request = createPipelineRequest({
+        url: "http://127.0.0.1:40342/metadata/identity/oauth2/token?api-version=2019-11-01",
+        headers: createHttpHeaders({ metadata: "true" }),
+      });
+      const outcome = await client.sendRequest(request).then(
+        (r) => r.status,
+        (e: Error) => e.message,
+      );
+      if (refused) {
+        expect(outcome).toContain("is a named pipe (FIFO), not a regular file");
+        expect((scope as { fileProblem?: FileReadError }).fileProblem?.reason).toBe("not-regular");
+      } else {
+        expect(outcome).toBe(401);
+      }
+    }
+  });
+});
+
+describe("files the Azure SDK reads itself for the ambient credential", () => {
+  it("rotation-status --live: AZURE_FEDERATED_TOKEN_FILE that is a FIFO is refused naming the variable, before the SDK's whole-file read", async () => {
+    const { vi } = await import("vitest");
+    const { fakeVault } = await import("./standin/key-vault");
+    const { fixture } = await import("./helpers/cli");
+    const token = fifo("token").path;
+    const env = {
+      AZURE_TENANT_ID: randomUUID(),
+      AZURE_CLIENT_ID: randomUUID(),
+      AZURE_FEDERATED_TOKEN_FILE: token,
+    };
+    // The SDK reads process.env; the command reads its io.env: the same in a real run.
+    for (const [k, v] of Object.entries(env)) vi.stubEnv(k, v);
+    try {
+      const vault = fakeVault("https://flow-dev-k3x9q2.vault.azure.net");
+      const r = await runCli(
+        "rotation-status",
+        ["--outputs", fixture("outputs/dev.json"), "--live", "--json"],
+        {
+          env,
+          setup: (io) => io.routes.set("flow-dev-k3x9q2.vault.azure.net", vault.fetch),
+        },
+      );
+      expect(r.code).toBe(2);
+      expect(JSON.parse(r.stdout).error.message).toBe(
+        `AZURE_FEDERATED_TOKEN_FILE (${token}) is a named pipe (FIFO), not a regular file: save the content to a file and give its path`,
+      );
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+});

@@ -260,6 +260,7 @@ function deps(vault: { fetch: typeof globalThis.fetch }) {
     timer: () => ({ signal: new AbortController().signal, cancel: () => undefined }),
     now: () => NOW,
     deadline: NOW + DAY_MS,
+    env: {},
   };
 }
 

@@ -339,13 +339,23 @@ describe("misbehaving servers (bounded reads, no redirects, clear messages)", ()
     expect(token.code).toMatch(/TooLarge|NotJson/);
   });
 
-  test("a redirect from the token endpoint is not followed, and says so", async () => {
+  test("a redirect from the token endpoint to another host is not followed: the run stops naming that host (exit 2)", async () => {
     const s = scenario({ mode: "users" });
     standin.failNext({ tenantId: s.tenantId }, 1000, { misbehave: "redirect" });
-    const r = await run(args(s, "--json", "--max-wait-s", "5"), s);
+    const elsewhere: string[] = [];
+    const r = await run(args(s, "--json", "--max-wait-s", "5"), s, {}, (io) =>
+      io.routes.set("elsewhere.example", async (input) => {
+        elsewhere.push(String(input));
+        return new Response(null, { status: 200 });
+      }),
+    );
+    expect(r.code).toBe(2);
+    expect(r.report().verdict).toBe("usage");
     const token = check(r.report(), "token");
-    expect(token).toMatchObject({ ok: false, code: "Redirect" });
-    expect(token.message).toContain("redirect to elsewhere.example");
+    expect(token).toMatchObject({ ok: false, code: "OffOrigin" });
+    expect(token.message).toContain("redirect (HTTP 302, Location) pointed to elsewhere.example");
+    expect(elsewhere).toEqual([]);
+    expect(tokenCalls(s)).toHaveLength(1);
     expect(r.io.allText).not.toContain("Cannot set properties");
   });
 

@@ -24,11 +24,22 @@ export interface FakeVault {
   secrets: Map<string, FakeVersion[]>;
   /** Every request, without any credential. */
   requests: { method: string; path: string; authorized: boolean }[];
-  /** The next requests with a token get this status and error code instead (e.g. 403 Forbidden), or hang. */
-  failNext(count: number, failure: { status: number; code: string } | "hang"): void;
+  /**
+   * The next requests with a token get this status and error code instead (e.g. 403 Forbidden), hang,
+   * or are redirected (302) to `redirect`.
+   */
+  failNext(count: number, failure: VaultFailure): void;
   /** Versions per page when listing (default 25, as Key Vault). */
   pageSize: number;
+  /**
+   * A misbehaving vault: the origin its paging links (`nextLink`) name instead of its own, e.g.
+   * `https://collector.example`.
+   */
+  nextLinkOrigin?: string;
 }
+
+/** What {@link FakeVault.failNext} answers instead. */
+export type VaultFailure = { status: number; code: string } | "hang" | { redirect: string };
 
 const secs = (iso: string) => Date.parse(iso) / 1000;
 
@@ -36,7 +47,7 @@ export function fakeVault(vaultUrl: string, tenantId = "eb4abb67-170c-4ad7-977a-
   const base = vaultUrl.replace(/\/+$/, "");
   const secrets = new Map<string, FakeVersion[]>();
   const requests: FakeVault["requests"] = [];
-  const failures: ({ status: number; code: string } | "hang")[] = [];
+  const failures: VaultFailure[] = [];
   const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
     new Response(JSON.stringify(body), {
       status,
@@ -85,6 +96,8 @@ export function fakeVault(vaultUrl: string, tenantId = "eb4abb67-170c-4ad7-977a-
           else request.signal.addEventListener("abort", abort, { once: true });
         });
       }
+      if (failure && "redirect" in failure)
+        return new Response(null, { status: 302, headers: { location: failure.redirect } });
       if (failure)
         return json(failure.status, {
           error: { code: failure.code, message: `${failure.code} (fake vault)` },
@@ -105,7 +118,9 @@ export function fakeVault(vaultUrl: string, tenantId = "eb4abb67-170c-4ad7-977a-
         const more = (page + 1) * vault.pageSize < versions.length;
         return json(200, {
           value: slice.map((v) => bundle(m![1], v, false)),
-          nextLink: more ? `${base}/secrets/${m[1]}/versions?api-version=7.5&page=${page + 1}` : null,
+          nextLink: more
+            ? `${vault.nextLinkOrigin ?? base}/secrets/${m[1]}/versions?api-version=7.5&page=${page + 1}`
+            : null,
         });
       }
       if ((m = url.pathname.match(/^\/secrets\/([^/]+)(?:\/([^/]*))?$/))) {

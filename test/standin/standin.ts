@@ -73,6 +73,11 @@ export interface StandinTenant {
    * `/<tenant>/oauth2/v2.0/token` (both are served), to tell which one a client really used.
    */
   regionalTokenEndpoint?: boolean;
+  /**
+   * A hostile or misconfigured authority: the OIDC metadata names its token endpoint on this origin
+   * (e.g. `https://collector.example`) instead of the stand-in's own.
+   */
+  tokenEndpointOrigin?: string;
 }
 
 /** "Who can trigger the flow". */
@@ -152,7 +157,12 @@ export type InjectedFailure =
     };
 
 /** Where {@link Standin.failNext} injects: a flow's trigger, a tenant's token endpoint or its OIDC metadata. */
-export type FailureTarget = { flowId: string } | { tenantId: string } | { metadataTenantId: string };
+export type FailureTarget =
+  | { flowId: string }
+  | { tenantId: string }
+  | { metadataTenantId: string }
+  /** The managed-identity endpoints (App Service's and IMDS's). */
+  | { managedIdentity: true };
 
 /** A stand-in. */
 export interface Standin {
@@ -184,6 +194,11 @@ export interface Standin {
    * HTTP, as on App Service); requests must carry `X-IDENTITY-HEADER: ` {@link MANAGED_IDENTITY_HEADER}.
    */
   managedIdentityEndpoint: string;
+  /**
+   * IMDS on the stand-in (plain HTTP, as IMDS): the value for AZURE_POD_IDENTITY_AUTHORITY_HOST, which
+   * makes MSAL ask `<it>/metadata/identity/oauth2/token` instead of http://169.254.169.254.
+   */
+  imdsHost: string;
 }
 
 /** The value for IDENTITY_HEADER that the stand-in's managed-identity endpoint expects. */
@@ -304,7 +319,7 @@ export async function createStandin(
   const federatedKeys = await generateKeyPair("RS256");
 
   async function takeInjected(
-    target: "token" | "trigger" | "metadata",
+    target: "token" | "trigger" | "metadata" | "msi",
     id: string,
     request: Request,
     authenticated = false,
@@ -384,8 +399,9 @@ export async function createStandin(
     }
     const t = `${baseUrl}/${tenantId}`;
     const regional = tenants.get(tenantId)?.regionalTokenEndpoint === true;
+    const tokenOrigin = tenants.get(tenantId)?.tokenEndpointOrigin ?? baseUrl;
     return json(200, {
-      token_endpoint: `${t}${regional ? "/regional" : ""}/oauth2/v2.0/token`,
+      token_endpoint: `${tokenOrigin}/${tenantId}${regional ? "/regional" : ""}/oauth2/v2.0/token`,
       token_endpoint_auth_methods_supported: ["client_secret_post", "private_key_jwt", "client_secret_basic"],
       jwks_uri: `${t}/discovery/v2.0/keys`,
       response_modes_supported: ["query", "fragment", "form_post"],
@@ -602,15 +618,28 @@ export async function createStandin(
     }
   }
 
-  /** App Service's managed-identity endpoint: `GET ?resource=&api-version=2019-08-01[&client_id=]` with X-IDENTITY-HEADER. */
+  /**
+   * App Service's managed-identity endpoint: `GET ?resource=&api-version=2019-08-01[&client_id=]` with
+   * X-IDENTITY-HEADER. An identity that is not assigned gets App Service's 400 (its text as MSAL's
+   * integration tests record it: AzureAD/microsoft-authentication-library-for-dotnet, ManagedIdentityTests,
+   * UserAssignedIdDoesNotExist).
+   */
   async function managedIdentity(url: URL, request: Request): Promise<Response> {
     if (request.headers.get("x-identity-header") !== MANAGED_IDENTITY_HEADER) {
       return json(401, { statusCode: 401, message: "Unauthorized: X-IDENTITY-HEADER is missing or wrong" });
     }
+    const injectedAnswer = await takeInjected("msi", "", request);
+    if (injectedAnswer) return injectedAnswer;
     const clientId = url.searchParams.get("client_id");
     const identity = clientId ? managedIdentities.find((m) => m.clientId === clientId) : managedIdentities[0];
-    if (!identity)
-      return json(400, { statusCode: 400, message: `No managed identity found for client ID ${clientId}` });
+    if (!identity) {
+      return json(400, {
+        statusCode: 400,
+        message:
+          "No User Assigned or Delegated Managed Identity found for specified ClientId/ResourceId/PrincipalId.",
+        correlationId: randomUUID(),
+      });
+    }
     const resource = url.searchParams.get("resource") ?? "";
     if (!KNOWN_RESOURCES.includes(resource.replace(/\/$/, ""))) {
       return json(400, { statusCode: 400, message: `unknown resource ${resource}` });
@@ -622,6 +651,45 @@ export async function createStandin(
       resource,
       token_type: "Bearer",
       client_id: identity.clientId,
+    });
+  }
+
+  /**
+   * IMDS's managed-identity endpoint (`AZURE_POD_IDENTITY_AUTHORITY_HOST` points MSAL here):
+   * `GET /metadata/identity/oauth2/token?api-version=2018-02-01&resource=[&client_id=]` with
+   * `Metadata: true`. An identity that is not assigned to the VM gets 400 `invalid_request` "Identity
+   * not found" (as IMDS answers: Azure/azure-sdk-for-net#37278).
+   */
+  async function imds(url: URL, request: Request): Promise<Response> {
+    if (request.headers.get("metadata") !== "true") {
+      return json(400, {
+        error: "bad_request_102",
+        error_description: "Required metadata header not specified",
+      });
+    }
+    const injectedAnswer = await takeInjected("msi", "", request);
+    if (injectedAnswer) return injectedAnswer;
+    const clientId = url.searchParams.get("client_id");
+    const identity = clientId ? managedIdentities.find((m) => m.clientId === clientId) : managedIdentities[0];
+    if (!identity) return json(400, { error: "invalid_request", error_description: "Identity not found" });
+    const resource = url.searchParams.get("resource") ?? "";
+    if (!KNOWN_RESOURCES.includes(resource.replace(/\/$/, ""))) {
+      return json(400, {
+        error: "invalid_resource",
+        error_description: `AADSTS500011: The resource principal named ${resource} was not found in the tenant.`,
+      });
+    }
+    const token = await accessTokenFor(identity.tenantId, identity.clientId, identity.principalId, resource);
+    const now = Math.floor(Date.now() / 1000);
+    return json(200, {
+      access_token: token,
+      client_id: identity.clientId,
+      expires_in: "3599",
+      expires_on: String(now + 3599),
+      ext_expires_in: "3599",
+      not_before: String(now),
+      resource,
+      token_type: "Bearer",
     });
   }
 
@@ -721,6 +789,9 @@ export async function createStandin(
     } else if (url.pathname === "/msi/token" && request.method === "GET") {
       call.kind = "token";
       answer = await managedIdentity(url, request);
+    } else if (/^\/metadata\/identity\/oauth2\/token\/?$/.test(url.pathname) && request.method === "GET") {
+      call.kind = "token";
+      answer = await imds(url, request);
     } else if ((m = url.pathname.match(TRIGGER_PATH))) {
       call.kind = "trigger";
       answer = await trigger(m[1], url, request);
@@ -769,9 +840,11 @@ export async function createStandin(
       const key =
         "flowId" in target
           ? `trigger:${target.flowId}`
-          : "metadataTenantId" in target
-            ? `metadata:${target.metadataTenantId}`
-            : `token:${target.tenantId}`;
+          : "managedIdentity" in target
+            ? "msi:"
+            : "metadataTenantId" in target
+              ? `metadata:${target.metadataTenantId}`
+              : `token:${target.tenantId}`;
       const queue = injected.get(key) ?? [];
       for (let i = 0; i < count; i++) queue.push(failure);
       injected.set(key, queue);
@@ -799,6 +872,7 @@ export async function createStandin(
       managedIdentities.push(identity);
     },
     managedIdentityEndpoint: `${baseUrl.replace(/^https:/, "http:")}/msi/token`,
+    imdsHost: baseUrl.replace(/^https:/, "http:"),
   };
   return standin;
 }
