@@ -20,6 +20,7 @@ import {
   type Verdict,
 } from "../smoke/checks";
 import { FileReadError, readBoundedText } from "../smoke/bounded-file";
+import { certificateProblem, federatedTokenProblem } from "../smoke/credential-checks";
 import { CERTIFICATE_ENV, parseKeyVaultSecretUri, readKeyVaultSecret, SECRET_ENV } from "../smoke/secret";
 import { identityTokenSource, type CallerCredential } from "../smoke/token";
 import type { Io } from "./io";
@@ -378,27 +379,27 @@ async function credentialOf(
     }
     case "certificate": {
       let pem: string | undefined;
-      if (o.certificateFile !== undefined)
-        pem = await readText(
-          path.resolve(io.cwd, o.certificateFile),
-          `--certificate-file ${o.certificateFile}`,
-          io,
-          deadline,
-        );
-      else if (o.keyVaultSecretUri !== undefined)
+      let where = CERTIFICATE_ENV;
+      if (o.certificateFile !== undefined) {
+        where = `--certificate-file ${o.certificateFile}`;
+        pem = await readText(path.resolve(io.cwd, o.certificateFile), where, io, deadline);
+      } else if (o.keyVaultSecretUri !== undefined) {
+        where = "the Key Vault secret (--key-vault-secret-uri)";
         pem = await fromVault(o.keyVaultSecretUri, "--key-vault-secret-uri");
-      else if (io.env[CERTIFICATE_ENV]) pem = io.env[CERTIFICATE_ENV];
-      else if (who.vaultUri !== undefined)
+      } else if (io.env[CERTIFICATE_ENV]) pem = io.env[CERTIFICATE_ENV];
+      else if (who.vaultUri !== undefined) {
+        where = "the caller's Key Vault secret (keyVaultSecretUri)";
         pem = await fromVault(who.vaultUri, "the caller's keyVaultSecretUri");
+      }
       if (!pem) {
         throw new UsageError(
           `no certificate: pass --certificate-file PEM, set ${CERTIFICATE_ENV}, or use --key-vault-secret-uri URI or --stack NAME --caller NAME`,
         );
       }
       ctx.secret(pem);
-      if (!/-----BEGIN CERTIFICATE-----/.test(pem) || !/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(pem)) {
-        throw new UsageError("the certificate must be PEM holding both the certificate and its private key");
-      }
+      // A certificate that cannot work is a local problem, found before any request.
+      const problem = certificateProblem(pem, where);
+      if (problem) throw new UsageError(problem, "secret");
       return { kind: "certificate", pem };
     }
     case "federated": {
@@ -410,16 +411,16 @@ async function credentialOf(
       }
       const full = path.resolve(io.cwd, file);
       const what = `the federated token file ${file} (${o.federatedTokenFile !== undefined ? "--federated-token-file" : "AZURE_FEDERATED_TOKEN_FILE"})`;
-      const first = (await readText(full, what, io, deadline)).trim();
-      ctx.secret(first);
-      return {
-        kind: "federated",
-        assertion: async () => {
-          const token = (await readText(full, what, io, deadline)).trim();
-          ctx.secret(token);
-          return token;
-        },
+      /** The token as the file holds it now (the platform renews it), checked before it is sent. */
+      const read = async () => {
+        const token = (await readText(full, what, io, deadline)).trim();
+        ctx.secret(token);
+        const problem = federatedTokenProblem(token, what);
+        if (problem) throw new UsageError(problem, "secret");
+        return token;
       };
+      await read();
+      return { kind: "federated", assertion: read };
     }
     case "managed-identity":
       return { kind: "managedIdentity", ...(who.clientId ? { clientId: who.clientId } : {}) };

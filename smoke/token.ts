@@ -180,6 +180,17 @@ export function identityTokenSource(deps: TokenDeps): AcquireToken {
     };
     const c = request.credential;
     const managed = c.kind === "managedIdentity";
+    // A token file that went bad between two requests (emptied, replaced) is a local problem, not
+    // Entra's answer: remembered here, because MSAL and @azure/identity wrap the error.
+    let localProblem: Error | undefined;
+    const assertion = async () => {
+      try {
+        return await (c as Extract<CallerCredential, { kind: "federated" }>).assertion();
+      } catch (err) {
+        localProblem = err instanceof Error ? err : new Error(String(err));
+        throw err;
+      }
+    };
     // Requests go only where this credential was issued for: the authority (and MSAL's instance
     // discovery host), or the platform's identity endpoints; never to an endpoint an answer names elsewhere.
     const scope: import("./azure-http").ClientScope = managed
@@ -214,7 +225,7 @@ export function identityTokenSource(deps: TokenDeps): AcquireToken {
               options,
             )
           : c.kind === "federated"
-            ? new identity.ClientAssertionCredential(request.tenantId, request.clientId, c.assertion, options)
+            ? new identity.ClientAssertionCredential(request.tenantId, request.clientId, assertion, options)
             : new identity.ManagedIdentityCredential({
                 ...(c.clientId ? { clientId: c.clientId } : {}),
                 ...options,
@@ -251,6 +262,8 @@ export function identityTokenSource(deps: TokenDeps): AcquireToken {
       if (scope.violation) {
         return { ok: false, code: "OffOrigin", message: scope.violation.message, ...endpoint() };
       }
+      if (localProblem)
+        return { ok: false, code: "LocalCredential", message: localProblem.message, ...endpoint() };
       if (scope.fileProblem) {
         return { ok: false, code: "LocalCredential", message: scope.fileProblem.message, ...endpoint() };
       }

@@ -3,7 +3,7 @@
  * the stand-in through the real @azure/identity (client assertions signed with the certificate's
  * key, PS256; or the platform's OIDC token exchanged), then the trigger decides by its `oid`.
  */
-import { randomUUID } from "node:crypto";
+import { createPrivateKey, generateKeyPairSync, randomUUID } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
@@ -154,7 +154,56 @@ describe("a certificate caller", () => {
     const w = world({ certificatePem: certificate });
     const r = await run(base(w, "--credential", "certificate"), { FLOW_CLIENT_CERTIFICATE: certificate });
     expect(r.code).toBe(2);
-    expect(r.report().checks[0].message).toContain("both the certificate and its private key");
+    expect(r.report().checks[0].message).toContain("holds no private key");
+  });
+
+  describe("a PEM that cannot work is a local error (exit 2 naming where it came from), before any request", () => {
+    const keyOf = (pem: string) =>
+      /-----BEGIN PRIVATE KEY-----[\s\S]*?-----END PRIVATE KEY-----/.exec(pem)![0];
+    const certOf = (pem: string) =>
+      /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/.exec(pem)![0];
+    test.each([
+      [
+        "an encrypted private key",
+        (a: string) =>
+          `${certOf(a)}\n${createPrivateKey(keyOf(a)).export({ type: "pkcs8", format: "pem", cipher: "aes-256-cbc", passphrase: "pw" })}`,
+        "the private key is encrypted (password-protected)",
+      ],
+      [
+        "a damaged private key",
+        (a: string) => `${certOf(a)}\n${keyOf(a).replace(/\n[A-Za-z0-9+/]{10}/, "\n!!!!!!!!!!")}`,
+        "the private key is not readable PEM",
+      ],
+      [
+        "a key that is not the certificate's",
+        (a: string, b: string) => `${certOf(a)}\n${keyOf(b)}`,
+        "the private key does not belong to the certificate",
+      ],
+      ["a key without any certificate", (a: string) => keyOf(a), "holds no certificate"],
+      [
+        "an EC key",
+        (a: string) =>
+          `${certOf(a)}\n${generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ type: "pkcs8", format: "pem" })}`,
+        "needs an RSA key",
+      ],
+    ])("%s", async (_, make, expected) => {
+      const a = await callerCertificate();
+      const b = await callerCertificate();
+      const w = world({ certificatePem: a.certificate });
+      const pem = make(a.pem, b.pem);
+      const r = await run(
+        base(w, "--credential", "certificate", "--certificate-file", "caller.pem"),
+        {},
+        { "caller.pem": pem },
+      );
+      expect(r.code).toBe(2);
+      expect(r.report().checks).toEqual([
+        expect.objectContaining({ name: "secret", ok: false, message: expect.stringContaining(expected) }),
+      ]);
+      expect(r.report().checks[0].message).toMatch(/^--certificate-file caller\.pem/);
+      expect(standin.callsFor({ tenantId: w.tenantId, flowId: w.flowId })).toEqual([]);
+      expect(r.io.allText).not.toContain("PRIVATE KEY");
+    });
   });
 });
 
@@ -192,6 +241,49 @@ describe("a federated caller", () => {
     const check = r.report().checks.find((c) => c.name === "token")!;
     expect(check).toMatchObject({ code: "AADSTS70021" });
     expect(check.message).toContain("case included");
+  });
+
+  test.each([
+    ["an empty token file", "\n", "is empty"],
+    ["a token file that is not a JWT", "not-a-jwt", "does not hold a JWT"],
+  ])("%s is a local error naming the file (exit 2), before any request", async (_, content, expected) => {
+    const w = world({
+      federated: [{ issuer: standin.federatedIssuer, subject: "repo:contoso/erp:environment:prod" }],
+    });
+    const r = await run(
+      base(w, "--credential", "federated", "--federated-token-file", "t.jwt"),
+      {},
+      { "t.jwt": content },
+    );
+    expect(r.code).toBe(2);
+    expect(r.report().checks).toEqual([
+      expect.objectContaining({ name: "secret", ok: false, message: expect.stringContaining(expected) }),
+    ]);
+    expect(r.report().checks[0].message).toContain("the federated token file t.jwt (--federated-token-file)");
+    expect(standin.callsFor({ tenantId: w.tenantId, flowId: w.flowId })).toEqual([]);
+  });
+
+  test("a token file emptied between two token requests stops the run as a local error (exit 2), not Entra's refusal", async () => {
+    const subject = "repo:contoso/erp-sync:environment:prod";
+    const w = world({ federated: [{ issuer: standin.federatedIssuer, subject }] });
+    standin.failNext({ tenantId: w.tenantId }, 1, { status: 503 });
+    const token = await standin.federatedToken(subject);
+    const r = await run(
+      base(w, "--credential", "federated", "--federated-token-file", "t.jwt"),
+      {},
+      { "t.jwt": token },
+      (io) => {
+        const sleep = io.sleep;
+        io.sleep = async (ms) => {
+          writeFileSync(join(io.cwd, "t.jwt"), "");
+          await sleep(ms);
+        };
+      },
+    );
+    expect(r.code).toBe(2);
+    const check = r.report().checks.find((c) => c.name === "token")!;
+    expect(check).toMatchObject({ ok: false, code: "LocalCredential" });
+    expect(check.message).toContain("the federated token file t.jwt (--federated-token-file) is empty");
   });
 
   test("without a token file it says where the token must come from", async () => {
