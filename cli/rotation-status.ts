@@ -9,7 +9,8 @@ import { printable } from "../printable";
 import { assessRotation, renderText, type LiveSecretReader } from "../ops/rotation-status";
 import type { Io } from "./io";
 import { addOutputsOptions, isoInstant, maxWaitOption, wholeDays, type OutputsOptions } from "./options";
-import { EXIT, runCommand, type CommandSpec } from "./runner";
+import { tlsVerificationProblem } from "../smoke/http";
+import { EXIT, runCommand, UsageError, type CommandSpec } from "./runner";
 
 /** Default of `--warn-days`. */
 const DEFAULT_WARN_DAYS = 30;
@@ -46,6 +47,9 @@ const spec: CommandSpec<Options> = {
   async run(o, ctx) {
     const { io } = ctx;
     const deadline = ctx.startedAt + o.maxWaitS * 1000;
+    // --live sends a Key Vault token: never without TLS certificate checks.
+    const tls = o.live ? tlsVerificationProblem(io.env) : undefined;
+    if (tls) throw new UsageError(tls);
     // Loaded only here: reading outputs needs their schema (zod), which --help does not.
     const { loadOutputs } = await import("../ops/stack-outputs");
     const environments = await loadOutputs(o.sources, io, deadline);

@@ -21,6 +21,7 @@ import {
 } from "../smoke/checks";
 import { FileReadError, readBoundedText } from "../smoke/bounded-file";
 import { certificateProblem, federatedTokenProblem } from "../smoke/credential-checks";
+import { tlsVerificationProblem } from "../smoke/http";
 import { CERTIFICATE_ENV, parseKeyVaultSecretUri, readKeyVaultSecret, SECRET_ENV } from "../smoke/secret";
 import { identityTokenSource, type CallerCredential } from "../smoke/token";
 import type { Io } from "./io";
@@ -224,6 +225,9 @@ async function run(o: Options, ctx: Context): Promise<Outcome> {
   }
   const problems = optionProblems(o);
   if (problems.length) return usage(problems.join("; "), ctx);
+  // Every run sends a secret or a token (Key Vault, Entra, the trigger): never without TLS checks.
+  const tls = tlsVerificationProblem(io.env);
+  if (tls) return usage(tls, ctx);
 
   // Identity: options, else stack outputs.
   let identity: Identity;

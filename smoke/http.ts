@@ -6,6 +6,23 @@
  */
 import { keepsOrigin, offOriginMessage } from "./same-origin";
 
+/**
+ * Why a command that would send a secret or token must not run in this environment, or undefined:
+ * `NODE_TLS_REJECT_UNAUTHORIZED=0` turns off Node's certificate checks for every TLS connection (Node
+ * disables them exactly when the variable is "0"), so whoever sits in the network path could take the
+ * credential. A test or proxy CA is trusted with NODE_EXTRA_CA_CERTS instead.
+ */
+export function tlsVerificationProblem(
+  env: Readonly<Record<string, string | undefined>>,
+): string | undefined {
+  if (env.NODE_TLS_REJECT_UNAUTHORIZED !== "0") return undefined;
+  return (
+    "NODE_TLS_REJECT_UNAUTHORIZED=0 is set: TLS certificate checks are off, so a secret or token could go to " +
+    "whoever is in the network path; nothing was sent. Unset it, and to trust a test or proxy CA put its " +
+    "certificate (PEM) in a file and set NODE_EXTRA_CA_CERTS to that file"
+  );
+}
+
 /** Most of a response body the tool ever reads: error answers are a few hundred bytes. */
 export const BODY_CAP_BYTES = 64 * 1024;
 
