@@ -7,6 +7,7 @@
 import { z } from "zod";
 import { CLOUD_NAMES, isCloudName, type CloudName } from "./clouds";
 import { CREDENTIAL_KINDS, type CredentialKind } from "./outputs";
+import { CONTROL, INVISIBLE, printable } from "./printable";
 import { checkTriggerUrl } from "./trigger-url";
 
 /** Config namespace of this project. */
@@ -80,6 +81,26 @@ const httpsUrl = (what: string) =>
     },
     { error: `must be ${what}` },
   );
+
+/**
+ * The first invisible character of `s` (a bidirectional control, a zero-width character, a line or
+ * paragraph separator: printable.ts), or a control character other than those `allow`ed, as the
+ * problem of a value that Entra compares exactly or people read: a subject ending in U+200B looks
+ * right and can never match. Undefined when there is none.
+ */
+function invisibleProblem(s: string, allow: readonly string[] = []): string | undefined {
+  const found = [...s].find((c) => INVISIBLE.test(c) || (CONTROL.test(c) && !allow.includes(c)));
+  if (found === undefined) return undefined;
+  const code = `U+${found.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}`;
+  return `"${printable(s)}" contains ${code}, an invisible or control character: it cannot be seen, and Entra compares such values exactly; remove it`;
+}
+
+/** `schema` refusing invisible and control characters (those in `allow` excepted), with {@link invisibleProblem}. */
+const visible = <T extends z.ZodType<string>>(schema: T, allow: readonly string[] = []) =>
+  schema.superRefine((s, ctx) => {
+    const problem = invisibleProblem(s, allow);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  });
 
 /** Principal types a secret reader may have; Key Vault role assignments need the right one. */
 export const PRINCIPAL_TYPES = ["User", "Group", "ServicePrincipal"] as const;
@@ -193,10 +214,12 @@ export function githubSubject(github: GitHubFederation): string {
 }
 
 const federatedText = (what: string) =>
-  z
-    .string({ error: `must be ${what}` })
-    .min(1, `must be ${what}`)
-    .max(FEDERATED_TEXT_MAX, `must be at most ${FEDERATED_TEXT_MAX} characters (Entra's limit)`);
+  visible(
+    z
+      .string({ error: `must be ${what}` })
+      .min(1, `must be ${what}`)
+      .max(FEDERATED_TEXT_MAX, `must be at most ${FEDERATED_TEXT_MAX} characters (Entra's limit)`),
+  );
 
 const github = z
   .strictObject({
@@ -204,17 +227,20 @@ const github = z
       GITHUB_REPOSITORY,
       "must be OWNER/REPOSITORY as GitHub spells it (Entra compares subjects case-sensitively), e.g. contoso/erp-sync",
     ),
-    environment: z
-      .string({ error: "must be the name of a GitHub environment, e.g. prod" })
-      .min(1, "must be the name of a GitHub environment, e.g. prod")
-      .max(255, "must be at most 255 characters (GitHub's limit)")
-      .refine((s) => !/[*?\s]/.test(s), {
-        error: "must be the environment's exact name: no wildcard or white space (Entra matches exactly)",
-      })
-      .optional(),
-    ref: patterned(
-      /^refs\/(heads|tags)\/[^\s*?]+$/,
-      "must be a full ref without wildcards: refs/heads/<branch> or refs/tags/<tag>",
+    environment: visible(
+      z
+        .string({ error: "must be the name of a GitHub environment, e.g. prod" })
+        .min(1, "must be the name of a GitHub environment, e.g. prod")
+        .max(255, "must be at most 255 characters (GitHub's limit)")
+        .refine((s) => !/[*?\s]/.test(s), {
+          error: "must be the environment's exact name: no wildcard or white space (Entra matches exactly)",
+        }),
+    ).optional(),
+    ref: visible(
+      patterned(
+        /^refs\/(heads|tags)\/[^\s*?]+$/,
+        "must be a full ref without wildcards: refs/heads/<branch> or refs/tags/<tag>",
+      ),
     ).optional(),
     pullRequest: z
       .literal(true, { error: "must be true (jobs of pull requests), or be left out" })
@@ -234,9 +260,12 @@ const github = z
 
 const federatedCredential = z
   .strictObject({
-    issuer: httpsUrl(`the identity provider's HTTPS issuer URL, e.g. ${GITHUB_ISSUER}`)
-      .max(FEDERATED_TEXT_MAX, `must be at most ${FEDERATED_TEXT_MAX} characters (Entra's limit)`)
-      .optional(),
+    issuer: visible(
+      httpsUrl(`the identity provider's HTTPS issuer URL, e.g. ${GITHUB_ISSUER}`).max(
+        FEDERATED_TEXT_MAX,
+        `must be at most ${FEDERATED_TEXT_MAX} characters (Entra's limit)`,
+      ),
+    ).optional(),
     subject: federatedText(
       "the subject of the external tokens, e.g. repo:contoso/erp-sync:environment:prod",
     ).optional(),
@@ -309,10 +338,11 @@ const caller = z.strictObject({
     /^[a-z][a-z0-9-]{0,39}$/,
     "must be lowercase letters, digits and hyphens, start with a letter, at most 40 characters",
   ),
-  description: z
-    .string({ error: "must be a string" })
-    .max(1024, "must be at most 1024 characters")
-    .optional(),
+  // Shown in the portal next to the app: line breaks and tabs are fine, invisible characters are not.
+  description: visible(z.string({ error: "must be a string" }).max(1024, "must be at most 1024 characters"), [
+    "\n",
+    "\t",
+  ]).optional(),
   credential: z
     .enum(CREDENTIAL_KINDS, {
       error: (i) => `${show(i.input)} must be one of ${CREDENTIAL_KINDS.join(", ")}`,
@@ -358,7 +388,9 @@ const smokeTest = z.strictObject({
 
 const alerts = z.strictObject({
   emails: z
-    .array(patterned(EMAIL, "must be an e-mail address"), { error: "must be a list of e-mail addresses" })
+    .array(visible(patterned(EMAIL, "must be an e-mail address")), {
+      error: "must be a list of e-mail addresses",
+    })
     .optional(),
   webhookUrl: httpsUrl("an HTTPS URL").optional(),
 });

@@ -7,6 +7,7 @@
  */
 import { z } from "zod";
 import { CLOUD_NAMES, CLOUDS, tokenEndpoint, VAULT_DNS_SUFFIX, type CloudName } from "./clouds";
+import { parseIsoInstant } from "./dates";
 import { CALLER_NAME_PATTERN } from "./naming";
 
 /** How each caller authenticates (`flow-trigger-auth:callers[].credential`). */
@@ -38,12 +39,13 @@ const guid = text.refine(
   "must be a GUID such as 00000000-0000-0000-0000-000000000000",
 );
 
-/** An ISO 8601 instant as the stack writes it, e.g. `2027-03-03T00:00:00Z` (offset or `Z` required). */
+/**
+ * An ISO 8601 instant as the stack writes it, e.g. `2027-03-03T00:00:00Z` (offset or `Z` required); a
+ * day or time that does not exist (`2027-02-30T00:00:00Z`) is refused, not rolled over.
+ */
 const isoTime = text.refine(
-  (s) =>
-    /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(s) &&
-    !Number.isNaN(Date.parse(s)),
-  "must be an ISO 8601 time such as 2027-03-03T00:00:00Z",
+  (s) => parseIsoInstant(s, { dateOnly: false }) !== undefined,
+  "must be an existing ISO 8601 time such as 2027-03-03T00:00:00Z",
 );
 
 const httpsUrl = text.refine(

@@ -17,6 +17,7 @@
  * A new secret lives 1.5·R from its creation (longer only when a schedule change needs it, never
  * beyond maxLifetimeDays), so that it outlives its time in Key Vault, a gap of up to R/2 and G.
  */
+import { parseIsoInstant } from "./dates";
 
 /** Milliseconds in one day. */
 export const DAY_MS = 86_400_000;
@@ -267,8 +268,9 @@ export function decodeState(text: string): RotationState {
   if (!m)
     throw new RotationStateError(`"${text.slice(0, 80)}" is not a rotation state (v1;pub=...;a=...;b=...)`);
   const time = (iso: string) => {
-    const ms = Date.parse(iso);
-    if (Number.isNaN(ms)) throw new RotationStateError(`"${iso}" is not a time`);
+    // Strict: a day that does not exist (2027-02-30) is a damaged record, not March 2nd.
+    const ms = parseIsoInstant(iso, { dateOnly: false });
+    if (ms === undefined) throw new RotationStateError(`"${iso}" is not a time`);
     return ms;
   };
   const slot = (i: number, name: SlotName) => {

@@ -3,6 +3,7 @@
  * them (values can be secrets pasted in the wrong place).
  */
 import type { Command } from "commander";
+import { parseIsoInstant } from "../dates";
 import { STACK_NAME_PATTERN as STACK_NAME } from "../naming";
 import type { OutputsSource } from "../ops/stack-outputs";
 import { parser } from "./runner";
@@ -60,11 +61,10 @@ export const wholeDays = parser(
 
 /**
  * An ISO 8601 date (midnight UTC) or time with `Z` or an offset, e.g. `2026-11-22T09:30:00Z`; a time
- * without a zone would depend on the machine's time zone.
+ * without a zone would depend on the machine's time zone, and a day that does not exist
+ * (`2027-02-30`) is refused, not rolled over.
  */
-export const isoInstant = parser((v) => {
-  const ms = Date.parse(v);
-  return /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/.test(v) && !Number.isNaN(ms)
-    ? ms
-    : undefined;
-}, "must be an ISO 8601 time with Z or an offset, e.g. 2026-11-22T09:30:00Z");
+export const isoInstant = parser(
+  (v) => parseIsoInstant(v),
+  "must be an ISO 8601 time with Z or an offset, on a day that exists, e.g. 2026-11-22T09:30:00Z",
+);

@@ -4,6 +4,8 @@
  * (`--max-wait-s`). Nothing here sleeps or reads the clock; callers pass `now` and a random number.
  */
 
+import { parseHttpDate } from "../dates";
+
 /** Shape of the exponential backoff between attempts. */
 export interface BackoffPolicy {
   /** Delay before the first retry, before jitter, in ms, e.g. `1000`. */
@@ -42,9 +44,9 @@ export function parseRetryAfter(value: string | null | undefined, nowMs: number)
   const text = value.trim();
   if (text === "") return undefined;
   if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
-  if (!/[a-z]/i.test(text)) return undefined; // "-5", "1e3" and the like are not HTTP dates either
-  const at = Date.parse(text);
-  if (Number.isNaN(at)) return undefined;
+  // An HTTP date in one of RFC 9110's three forms; a day that does not exist is no date.
+  const at = parseHttpDate(text, nowMs);
+  if (at === undefined) return undefined;
   return Math.max(0, at - nowMs);
 }
 

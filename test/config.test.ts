@@ -875,3 +875,72 @@ describe("subjects GitHub Actions issues", () => {
     );
   });
 });
+
+describe("invisible characters: values Entra compares exactly, or people read, cannot hide anything", () => {
+  const federated = (credential: unknown) => ({
+    [`${NS}:callers`]: [{ name: "erp", credential: "federated", federatedCredentials: [credential] }],
+  });
+  it.each([
+    [
+      "a subject ending in a zero-width space",
+      federated({ issuer: "https://issuer.example", subject: "system:serviceaccount:erp:sync\u200b" }),
+      "callers[0].federatedCredentials[0].subject",
+      "U+200B",
+    ],
+    [
+      "an issuer with a bidi isolate",
+      federated({ issuer: "https://issuer.example/\u2066x", subject: "s" }),
+      "callers[0].federatedCredentials[0].issuer",
+      "U+2066",
+    ],
+    [
+      "an audience with a zero-width joiner",
+      federated({
+        issuer: "https://issuer.example",
+        subject: "s",
+        audiences: ["api://AzureADTokenExchange\u200d"],
+      }),
+      "callers[0].federatedCredentials[0].audiences[0]",
+      "U+200D",
+    ],
+    [
+      "a GitHub environment with a bidi isolate",
+      federated({ github: { repository: "contoso/erp", environment: "\u2068prod" } }),
+      "callers[0].federatedCredentials[0].github.environment",
+      "U+2068",
+    ],
+    [
+      "a description with a right-to-left override",
+      { [`${NS}:callers`]: [{ name: "erp", description: "ERP \u202eexe.txt" }] },
+      "callers[0].description",
+      "U+202E",
+    ],
+    [
+      "a description with an escape sequence",
+      { [`${NS}:callers`]: [{ name: "erp", description: "ERP \u001b[2J" }] },
+      "callers[0].description",
+      "U+001B",
+    ],
+    [
+      "an alert e-mail address with a word joiner",
+      { [`${NS}:alerts`]: { emails: ["ops@contoso.com\u2060"] } },
+      "alerts.emails[0]",
+      "U+2060",
+    ],
+  ])("refuses %s, naming the key path and the character", (_, changes, path, code) => {
+    const found = problems(changes).find((p) => p.path === `${NS}:${path}`);
+    expect(found, JSON.stringify(problems(changes))).toBeDefined();
+    expect(found!.message).toContain(`contains ${code}, an invisible or control character`);
+    // The message shows the value with the character escaped, never raw.
+    // eslint-disable-next-line no-control-regex
+    expect(found!.message).not.toMatch(/[\u200b-\u200d\u2060\u2066\u2068\u202e\u001b]/);
+  });
+
+  it("a description may still span lines and hold tabs", () => {
+    const c = parseStackConfig(
+      raw({ [`${NS}:callers`]: [{ name: "erp", description: "ERP\n\tsync" }] }),
+      "dev",
+    );
+    expect(c.callers[0].description).toBe("ERP\n\tsync");
+  });
+});

@@ -162,6 +162,20 @@ describe("npm run validate", () => {
     expect(r.stdout).toBe("");
   });
 
+  it("refuses a federated subject ending in a zero-width space (it could never match), naming the key (exit 1)", async () => {
+    const dir = await stackDir({
+      "Pulumi.zw.yaml":
+        "config:\n  azure-native:location: westeurope\n  flow-trigger-auth:callers:\n    - name: erp\n" +
+        "      credential: federated\n      federatedCredentials:\n        - issuer: https://issuer.example\n" +
+        '          subject: "system:serviceaccount:erp:sync\u200b"\n',
+    });
+    const r = await runCli("validate", ["--stack", "zw", "--dir", dir]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      'flow-trigger-auth:callers[0].federatedCredentials[0].subject: "system:serviceaccount:erp:sync\\u200b" contains U+200B',
+    );
+  });
+
   it("exits 2 when the stack file is missing or --stack is not given", async () => {
     const missing = await runCli("validate", ["--stack", "nope"]);
     expect(missing.code).toBe(2);
