@@ -6,8 +6,8 @@
 import { printable } from "../printable";
 import { redact } from "../smoke/redact";
 import type { Io } from "./io";
-import { processIo } from "./io";
-import { EXIT } from "./runner";
+import { endChildren, processIo } from "./io";
+import { EXIT, interruptExitCode } from "./runner";
 
 type Run = (argv: readonly string[], io: Io) => Promise<number>;
 
@@ -41,7 +41,7 @@ export function toolHelp(): string {
     ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
     "",
     "Every command takes --help and --json (exactly one JSON object on stdout).",
-    `Exit codes: ${EXIT.ok} ok, ${EXIT.failed} a check failed, ${EXIT.usage} usage or config error, ${EXIT.insecure} insecure trigger, ${EXIT.internal} internal error.`,
+    `Exit codes: ${EXIT.ok} ok, ${EXIT.failed} a check failed, ${EXIT.usage} usage or config error, ${EXIT.insecure} insecure trigger, ${EXIT.internal} internal error, ${EXIT.sigint}/${EXIT.sigterm} interrupted (SIGINT/SIGTERM).`,
     "",
   ].join("\n");
 }
@@ -66,7 +66,19 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2), processIo()).then(
+  // SIGINT and SIGTERM: every program started is ended at once, and the runner prints the interrupted
+  // outcome (one JSON document with --json) and exits 130 or 143. A second signal exits right away.
+  const interrupt = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    endChildren();
+    if (interrupt.signal.aborted) process.exit(interruptExitCode(interrupt.signal.reason));
+    interrupt.abort(signal);
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  // Whatever ends the tool (a timeout, an error, the last line printed) ends what it started too.
+  process.on("exit", endChildren);
+  main(process.argv.slice(2), processIo(interrupt.signal)).then(
     (code) => exit(code),
     (err: unknown) => {
       // The runner reports every error of a command; this is a failure of the entry point itself.

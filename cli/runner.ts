@@ -21,7 +21,22 @@ export const EXIT = {
   insecure: 3,
   /** The tool itself failed (a bug): the message says what happened. */
   internal: 70,
+  /** Interrupted by SIGINT (Ctrl-C): 128 + 2, as shells report it. */
+  sigint: 130,
+  /** Interrupted by SIGTERM (a CI job cancelled, `kill`): 128 + 15, as shells report it. */
+  sigterm: 143,
 } as const;
+
+/** The exit code of an interrupt by `signal` (the reason of {@link Io.interrupted}). */
+export function interruptExitCode(signal: unknown): number {
+  return signal === "SIGTERM" ? EXIT.sigterm : EXIT.sigint;
+}
+
+/** What the user is told when a signal stops the command. */
+export function interruptMessage(signal: unknown): string {
+  const name = signal === "SIGTERM" ? "SIGTERM" : "SIGINT";
+  return `interrupted by ${name}: stopped, and every program it had started was ended; nothing was completed`;
+}
 
 /** Bad arguments or input the user has to fix (exit 2). The message never repeats a value given. */
 export class UsageError extends Error {
@@ -66,8 +81,13 @@ export interface CommandSpec<O> {
   /** Adds the command's options (and its description) to `program`. */
   configure(program: Command): void;
   run(options: O, ctx: Context): Promise<Outcome>;
-  /** The outcome of a usage error or an internal error, in the command's own report shape. */
-  failure?(kind: "usage" | "internal", message: string, ctx: Context, subject?: string): Outcome;
+  /** The outcome of a usage error, an internal error or an interrupt, in the command's own report shape. */
+  failure?(
+    kind: "usage" | "internal" | "interrupted",
+    message: string,
+    ctx: Context,
+    subject?: string,
+  ): Outcome;
 }
 
 /** Shortest secret value that gets scrubbed from output (shorter ones would mangle ordinary words). */
@@ -122,7 +142,11 @@ export async function runCommand<O>(spec: CommandSpec<O>, argv: readonly string[
   ]) {
     ctx.secret(io.env[name]);
   }
+  // Exactly one outcome is printed: an interrupt's, or the command's, whichever comes first.
+  let printed = false;
   const print = (outcome: Outcome): number => {
+    if (printed) return outcome.exitCode;
+    printed = true;
     if (json) io.stdout(`${printableJson(redactValues(outcome.json, secrets), 2)}\n`);
     else if (outcome.text)
       (outcome.textTo === "stderr" ? io.stderr : io.stdout)(
@@ -130,16 +154,23 @@ export async function runCommand<O>(spec: CommandSpec<O>, argv: readonly string[
       );
     return outcome.exitCode;
   };
-  const fail = (kind: "usage" | "internal", message: string, subject?: string): number => {
+  const fail = (kind: "usage" | "internal" | "interrupted", message: string, subject?: string): number => {
     const clean = redact(message, secrets);
+    const exitCode =
+      kind === "usage"
+        ? EXIT.usage
+        : kind === "internal"
+          ? EXIT.internal
+          : interruptExitCode(io.interrupted?.reason);
     const outcome = spec.failure?.(kind, clean, ctx, subject) ?? {
-      exitCode: kind === "usage" ? EXIT.usage : EXIT.internal,
+      exitCode,
       json: { error: { kind, message: clean } },
-      text: `${spec.name}: ${kind === "usage" ? "" : "internal error: "}${clean}\n${kind === "usage" ? `run with --help for the options\n` : ""}`,
+      text: `${spec.name}: ${kind === "internal" ? "internal error: " : ""}${clean}\n${kind === "usage" ? `run with --help for the options\n` : ""}`,
       textTo: "stderr",
     };
     return print(outcome);
   };
+  const interrupted = () => fail("interrupted", interruptMessage(io.interrupted?.reason));
 
   const refused = secretOptionNames(argv);
   if (refused.length) {
@@ -175,9 +206,16 @@ export async function runCommand<O>(spec: CommandSpec<O>, argv: readonly string[
     return fail("usage", commanderMessage(err, argv));
   }
 
+  if (io.interrupted?.aborted) return interrupted();
+  // An interrupt wins over whatever the command is waiting for; what it does afterwards is not printed.
+  const stop = new Promise<"interrupted">((resolve) =>
+    io.interrupted?.addEventListener("abort", () => resolve("interrupted"), { once: true }),
+  );
   try {
-    return print(await spec.run(program.opts() as O, ctx));
+    const outcome = await Promise.race([spec.run(program.opts() as O, ctx), stop]);
+    return outcome === "interrupted" ? interrupted() : print(outcome);
   } catch (err) {
+    if (io.interrupted?.aborted) return interrupted();
     if (isUsageError(err))
       return fail("usage", (err as Error).message, (err as { subject?: string }).subject);
     return fail("internal", errorMessage(err));

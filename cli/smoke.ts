@@ -25,7 +25,15 @@ import { tlsVerificationProblem } from "../smoke/http";
 import { CERTIFICATE_ENV, parseKeyVaultSecretUri, readKeyVaultSecret, SECRET_ENV } from "../smoke/secret";
 import { identityTokenSource, type CallerCredential } from "../smoke/token";
 import type { Io } from "./io";
-import { parser, runCommand, UsageError, type CommandSpec, type Context, type Outcome } from "./runner";
+import {
+  interruptExitCode,
+  parser,
+  runCommand,
+  UsageError,
+  type CommandSpec,
+  type Context,
+  type Outcome,
+} from "./runner";
 
 /** The credential kinds `--credential` takes. */
 export const CREDENTIAL_OPTIONS = ["secret", "certificate", "federated", "managed-identity"] as const;
@@ -161,6 +169,16 @@ const spec: CommandSpec<Options> = {
   run,
   failure(kind, message, ctx, subject) {
     if (kind === "internal") return report(ctx, "error", [failedCheck("internal", message)]);
+    if (kind === "interrupted") {
+      const outcome = report(ctx, "interrupted", [failedCheck("interrupted", message)]);
+      const exitCode = interruptExitCode(ctx.io.interrupted?.reason);
+      return {
+        ...outcome,
+        exitCode,
+        text: outcome.text.replace(/\(exit \d+\)/, `(exit ${exitCode})`),
+        textTo: "stderr",
+      };
+    }
     const name: ReportCheckName =
       subject === "secret" || subject === "outputs" || subject === "url" ? subject : "arguments";
     return usage(message, ctx, name);

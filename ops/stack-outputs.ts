@@ -157,6 +157,8 @@ export async function readStackOutputsFromPulumi(
       );
     case "failed-to-start":
       throw new StackOutputsError(`--stack ${stack}: the Pulumi CLI (${pulumiBin}) could not be started`);
+    case "interrupted":
+      throw new StackOutputsError(`--stack ${stack}: interrupted; \`pulumi stack output\` was ended`);
   }
   if (run.code !== 0) {
     throw new StackOutputsError(

@@ -21,8 +21,11 @@ import { redact } from "./redact";
 import { DEFAULT_BACKOFF, parseRetryAfter, planRetry, type BackoffPolicy } from "./retry";
 import type { AcquireToken, CallerCredential } from "./token";
 
-/** Overall result: exit code 0, 1, 3, 2 and 70 respectively (`error`: the tool itself failed). */
-export type Verdict = "pass" | "fail" | "insecure" | "usage" | "error";
+/**
+ * Overall result: exit code 0, 1, 3, 2 and 70 respectively (`error`: the tool itself failed);
+ * `interrupted`: stopped by SIGINT (130) or SIGTERM (143), checks not finished.
+ */
+export type Verdict = "pass" | "fail" | "insecure" | "usage" | "error" | "interrupted";
 
 /** Exit code of each verdict: the tool's exit-code table (docs/commands.md). */
 export const EXIT_CODES: Readonly<Record<Verdict, number>> = {
@@ -31,6 +34,8 @@ export const EXIT_CODES: Readonly<Record<Verdict, number>> = {
   usage: 2,
   insecure: 3,
   error: 70,
+  /** SIGINT's; SIGTERM's is 143 (cli/runner.ts interruptExitCode). */
+  interrupted: 130,
 };
 
 /**
@@ -38,7 +43,7 @@ export const EXIT_CODES: Readonly<Record<Verdict, number>> = {
  * be obtained) and `outputs` (stack outputs could not be read), which only appear with the verdict
  * `usage`, and `internal` (the tool failed: verdict `error`).
  */
-export type ReportCheckName = CheckName | "arguments" | "secret" | "outputs" | "internal";
+export type ReportCheckName = CheckName | "arguments" | "secret" | "outputs" | "internal" | "interrupted";
 
 /** The result of one check. */
 export interface CheckResult {
@@ -537,11 +542,13 @@ export function formatText(result: SmokeResult): string {
   for (const check of result.checks) {
     const tag = check.ok
       ? "PASS"
-      : result.verdict === "insecure"
-        ? "INSECURE"
-        : result.verdict === "usage"
-          ? "USAGE"
-          : "FAIL";
+      : result.verdict === "interrupted"
+        ? "STOPPED"
+        : result.verdict === "insecure"
+          ? "INSECURE"
+          : result.verdict === "usage"
+            ? "USAGE"
+            : "FAIL";
     // Messages carry what servers said: each stays on its line, escaped (printable.ts).
     lines.push(`${tag.padEnd(8)} ${check.name}: ${printable(check.message)}`);
     if (check.hint) lines.push(`${" ".repeat(9)}hint: ${printable(check.hint)}`);

@@ -4,8 +4,8 @@
  * NODE_EXTRA_CA_CERTS). Everything else is tested in-process; these few prove the built tool works.
  * Nothing here asserts on time.
  */
-import { execFile } from "node:child_process";
-import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
+import { execFile, spawn } from "node:child_process";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -155,5 +155,92 @@ describe("the npm run aliases", () => {
     const r = await run("npm", ["run", "-s", "validate", "--", "--stack", "dev", "--json"]);
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ valid: true });
+  });
+});
+
+/** True while `pid` runs (a zombie, ended but not yet reaped by its parent, counts as ended). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return false;
+  }
+}
+
+/** Waits until `done()` holds; gives up after many short rounds (a failing test, never a hanging one). */
+async function until(done: () => boolean): Promise<boolean> {
+  for (let i = 0; i < 500 && !done(); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+  return done();
+}
+
+/**
+ * A fake `pulumi` on PATH that starts a grandchild holding the output pipe open, writes both PIDs,
+ * and never answers: what a Pulumi CLI stuck on its backend (with a helper it started) looks like.
+ */
+function hangingPulumi(): { path: string; pids: () => number[] } {
+  const dir = mkdtempSync(join(tmpdir(), "hanging-pulumi-"));
+  writeFileSync(
+    join(dir, "pulumi"),
+    `#!/bin/sh\nsleep 300 &\necho $! > '${dir}/grandchild.pid'\necho $$ > '${dir}/child.pid'\nwait\n`,
+  );
+  chmodSync(join(dir, "pulumi"), 0o755);
+  const pidFiles = ["child.pid", "grandchild.pid"].map((f) => join(dir, f));
+  return {
+    path: `${dir}:${process.env.PATH}`,
+    pids: () =>
+      pidFiles.every((f) => existsSync(f) && readFileSync(f, "utf8").trim())
+        ? pidFiles.map((f) => Number(readFileSync(f, "utf8")))
+        : [],
+  };
+}
+
+/** Starts the built tool; `exited` resolves with its exit code and output. */
+function start(args: string[], env: Record<string, string | undefined>) {
+  const child = spawn(process.execPath, [TOOL, ...args], {
+    env: { PATH: env.PATH ?? process.env.PATH, HOME: process.env.HOME, ...env } as NodeJS.ProcessEnv,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+  const exited = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+    child.on("close", (code) => resolve({ code, stdout, stderr })),
+  );
+  return { child, exited };
+}
+
+describe("interrupts and time limits end every program the tool started, and whatever those started", () => {
+  it.each([
+    ["SIGTERM", 143],
+    ["SIGINT", 130],
+  ] as const)(
+    "%s while `pulumi stack output` hangs: exit %i, one JSON document, `pulumi` and its child ended",
+    async (signal, exit) => {
+      const pulumi = hangingPulumi();
+      const tool = start(["handoff", "--stack", "dev", "--json"], { PATH: pulumi.path });
+      expect(await until(() => pulumi.pids().length === 2)).toBe(true);
+      tool.child.kill(signal);
+      const r = await tool.exited;
+      expect(r.code).toBe(exit);
+      expect(JSON.parse(r.stdout)).toEqual({
+        error: { kind: "interrupted", message: expect.stringContaining(`interrupted by ${signal}`) },
+      });
+      expect(await until(() => !pulumi.pids().some(alive))).toBe(true);
+    },
+  );
+
+  it("the --max-wait-s limit ends `pulumi` and its child too: the command ends (exit 2) instead of waiting on the pipe", async () => {
+    const pulumi = hangingPulumi();
+    const r = await start(["handoff", "--stack", "dev", "--max-wait-s", "1"], { PATH: pulumi.path }).exited;
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("`pulumi stack output` gave no answer within 1 s (--max-wait-s)");
+    expect(await until(() => !pulumi.pids().some(alive))).toBe(true);
   });
 });

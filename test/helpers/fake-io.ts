@@ -10,8 +10,9 @@ import type { TokenCredential } from "@azure/identity";
 import type { ExecResult, Io } from "../../cli/io";
 import type { Timer } from "../../smoke/http";
 
-/** What the fake Pulumi CLI answers for one stack. */
-export type FakePulumiAnswer = Partial<ExecResult> | ((args: readonly string[]) => Partial<ExecResult>);
+/** What the fake Pulumi CLI answers for one stack (a promise: it answers when that settles). */
+export type FakePulumiAnswer =
+  Partial<ExecResult> | ((args: readonly string[]) => Partial<ExecResult> | Promise<Partial<ExecResult>>);
 
 export class FakeIo implements Io {
   env: Record<string, string | undefined>;
@@ -30,6 +31,16 @@ export class FakeIo implements Io {
   readonly execs: string[][] = [];
   /** The ambient Azure credential for Key Vault reads (a test gives a fake one). */
   azureCredential?: TokenCredential;
+  private readonly interruption = new AbortController();
+  /** Aborts when the test calls {@link interrupt}. */
+  readonly interrupted = this.interruption.signal;
+  /** Every program the command ran that was still running when it was interrupted, ended (as the real io does). */
+  readonly ended: string[][] = [];
+
+  /** What SIGINT or SIGTERM does to the real tool: the command's interrupt signal aborts. */
+  interrupt = (signal: "SIGINT" | "SIGTERM") => {
+    this.interruption.abort(signal);
+  };
 
   constructor(env: Record<string, string | undefined> = {}, cwd?: string) {
     this.env = env;
@@ -94,7 +105,17 @@ export class FakeIo implements Io {
     const stack = args[args.indexOf("--stack") + 1];
     const answer = this.pulumi.get(stack);
     if (!answer) return { code: 255, stdout: "", stderr: `error: no stack named '${stack}' found` };
-    const a = typeof answer === "function" ? answer(args) : answer;
+    const pending = typeof answer === "function" ? answer(args) : answer;
+    // Like the real io: an interrupt ends the program at once.
+    const interrupted = new Promise<Partial<ExecResult>>((resolve) => {
+      const end = () => {
+        this.ended.push([file, ...args]);
+        resolve({ code: null, failure: "interrupted" });
+      };
+      if (this.interrupted.aborted) end();
+      else this.interrupted.addEventListener("abort", end, { once: true });
+    });
+    const a = await Promise.race([Promise.resolve(pending), interrupted]);
     return { code: 0, stdout: "", stderr: "", ...a };
   };
 
