@@ -58,7 +58,14 @@ const spec: CommandSpec<Options> = {
       // Loaded only when asked: the Azure SDK is not needed to judge the outputs.
       const { keyVaultReader } = await import("../ops/rotation-status-live");
       readLive = keyVaultReader(
-        { fetch: io.fetch, timer: io.timer, now: io.now, env: io.env, deadline },
+        {
+          fetch: io.fetch,
+          timer: io.timer,
+          now: io.now,
+          env: io.env,
+          deadline,
+          log: (line) => ctx.note(line),
+        },
         io.azureCredential,
       );
     }

@@ -8,7 +8,7 @@
 import type { TokenCredential } from "@azure/identity";
 import { SecretClient, type SecretProperties } from "@azure/keyvault-secrets";
 import { isoTime } from "../rotation";
-import { boundedHttpClient, type ClientScope } from "../smoke/azure-http";
+import { boundedHttpClient, routeAzureLogs, type ClientScope } from "../smoke/azure-http";
 import { FileReadError } from "../smoke/bounded-file";
 import type { HttpDeps } from "../smoke/http";
 import { ambientCredential } from "../smoke/secret";
@@ -26,12 +26,15 @@ export interface LiveDeps extends HttpDeps {
   now(): number;
   /** The environment: where the ambient credential's endpoints and files are named. */
   env: Readonly<Record<string, string | undefined>>;
+  /** Where the SDK's own log lines go (AZURE_LOG_LEVEL): the command's stderr. */
+  log?: (line: string) => void;
   /** When the budget ends (ms, on `now`'s clock). */
   deadline: number;
 }
 
 /** A {@link LiveSecretReader} backed by Key Vault; one client per vault. `credential` defaults to the ambient one. */
 export function keyVaultReader(deps: LiveDeps, credential?: TokenCredential): LiveSecretReader {
+  routeAzureLogs(deps.log);
   const clients = new Map<string, { client: SecretClient; scopes: ClientScope[] }>();
   return async ({ vaultUri, secretName }) => {
     let entry = clients.get(vaultUri);

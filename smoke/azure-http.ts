@@ -14,6 +14,7 @@ import {
   type PipelineResponse,
 } from "@azure/core-rest-pipeline";
 import { readCapped, type HttpDeps } from "./http";
+import { AzureLogger } from "@azure/logger";
 import { checkRegularFile, FileReadError } from "./bounded-file";
 import { keepsOrigin, OffOriginError, offOriginMessage } from "./same-origin";
 
@@ -43,6 +44,15 @@ function bodyOf(request: PipelineRequest): RequestInit["body"] {
   if (typeof body === "string" || body instanceof Uint8Array || body instanceof ArrayBuffer)
     return body as RequestInit["body"];
   throw new RestError("unsupported request body", { code: "REQUEST_SEND_ERROR", request });
+}
+
+/**
+ * Sends the Azure SDKs' own log lines (`AZURE_LOG_LEVEL`) to `log`, the command's stderr, which
+ * redacts and escapes them, instead of straight to the process's stderr. Every command that loads an
+ * SDK calls it before the first request.
+ */
+export function routeAzureLogs(log: ((line: string) => void) | undefined): void {
+  if (log) AzureLogger.log = (...args: unknown[]) => log(args.map(String).join(" "));
 }
 
 /** MSAL's instance discovery host: fixed in MSAL, asked unless instance discovery is off. */

@@ -159,10 +159,11 @@ export async function readKeyVaultSecret(
   ref: KeyVaultSecretRef,
   deps: AmbientDeps & { timeoutMs: number; credential?: TokenCredential },
 ): Promise<string> {
-  const [{ SecretClient }, { boundedHttpClient }] = await Promise.all([
+  const [{ SecretClient }, { boundedHttpClient, routeAzureLogs }] = await Promise.all([
     import("@azure/keyvault-secrets"),
     import("./azure-http"),
   ]);
+  routeAzureLogs(deps.log);
   let ambient: { credential: TokenCredential; scope: ClientScope } | undefined;
   try {
     ambient = deps.credential ? undefined : await ambientCredential(deps, ref.vaultUrl);

@@ -136,15 +136,8 @@ export function managedIdentityErrorText(body: string | undefined): string {
  */
 export function identityTokenSource(deps: TokenDeps): AcquireToken {
   return async (request) => {
-    const [identity, http, { AzureLogger }] = await Promise.all([
-      import("@azure/identity"),
-      import("./azure-http"),
-      import("@azure/logger"),
-    ]);
-    if (deps.log) {
-      const log = deps.log;
-      AzureLogger.log = (...args: unknown[]) => log(args.map(String).join(" "));
-    }
+    const [identity, http] = await Promise.all([import("@azure/identity"), import("./azure-http")]);
+    http.routeAzureLogs(deps.log);
     const observed: {
       status?: number;
       retryAfter?: string;

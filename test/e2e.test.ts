@@ -5,13 +5,14 @@
  * Nothing here asserts on time.
  */
 import { execFile, spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fixture, ROOT } from "./helpers/cli";
-import { demoScenario, scenarioArgs, type Scenario } from "./standin/scenario";
-import { startStandin, type ServedStandin } from "./standin/standin";
+import { callerCertificate, demoScenario, scenarioArgs, type Scenario } from "./standin/scenario";
+import { MANAGED_IDENTITY_HEADER, startStandin, type ServedStandin } from "./standin/standin";
 
 const TOOL = join(ROOT, "dist/flow-trigger-auth.js");
 let standin: ServedStandin;
@@ -115,6 +116,104 @@ describe("the built tool, as a process", () => {
     expect(r.stderr.length).toBeGreaterThan(0);
     expect(r.stdout + r.stderr).not.toContain(s.secret);
     expect(r.stdout + r.stderr).not.toMatch(/eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+/);
+  });
+
+  describe("verbose logging on every other credential path leaks nothing secret either", () => {
+    const verbose = () => ({
+      NODE_EXTRA_CA_CERTS: standin.caFile,
+      AZURE_LOG_LEVEL: "verbose",
+      NODE_DEBUG: "http",
+    });
+    /** Nothing in `r` holds any of `secrets`, a JWT, or PEM key material; the SDK did log. */
+    const expectClean = (r: Run, ...secrets: string[]) => {
+      const all = r.stdout + r.stderr;
+      expect(r.stderr.length).toBeGreaterThan(0);
+      for (const secret of secrets) expect(all.includes(secret), "output holds a secret").toBe(false);
+      expect(all).not.toMatch(/eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+/);
+      expect(all).not.toMatch(/PRIVATE KEY-----\s*[A-Za-z0-9+/]{20}/);
+    };
+    const world = (app: { certificatePem?: string; federated?: { issuer: string; subject: string }[] }) => {
+      const tenantId = randomUUID();
+      const clientId = randomUUID();
+      const oid = randomUUID();
+      standin.addTenant({ tenantId, apps: [{ clientId, servicePrincipalObjectId: oid, ...app }] });
+      const flowId = randomUUID().replace(/-/g, "");
+      const triggerUrl = standin.addFlow({ flowId, tenantId, mode: "users", allowedOids: [oid] });
+      return { tenantId, clientId, oid, triggerUrl };
+    };
+
+    it("a certificate caller: neither the key nor the signed client assertion", async () => {
+      const { pem, certificate } = await callerCertificate();
+      const w = world({ certificatePem: certificate });
+      const dir = mkdtempSync(join(tmpdir(), "e2e-cert-"));
+      writeFileSync(join(dir, "caller.pem"), pem, { mode: 0o600 });
+      const r = await tool(["smoke", ...scenarioArgs(w, standin.baseUrl), "--credential", "certificate"], {
+        ...verbose(),
+        FLOW_CLIENT_CERTIFICATE: pem,
+      });
+      expect(r.code, r.stderr).toBe(0);
+      expectClean(r, pem.split("\n").slice(-3, -2)[0]!);
+    });
+
+    it("a federated caller: not the platform's token", async () => {
+      const subject = "repo:contoso/erp-sync:environment:prod";
+      const w = world({ federated: [{ issuer: standin.federatedIssuer, subject }] });
+      const token = await standin.federatedToken(subject);
+      const dir = mkdtempSync(join(tmpdir(), "e2e-fed-"));
+      writeFileSync(join(dir, "token"), token);
+      const r = await tool(["smoke", ...scenarioArgs(w, standin.baseUrl), "--credential", "federated"], {
+        ...verbose(),
+        AZURE_FEDERATED_TOKEN_FILE: join(dir, "token"),
+      });
+      expect(r.code, r.stderr).toBe(0);
+      expectClean(r, token, token.split(".")[2]!);
+    });
+
+    it("a managed identity, accepted and refused: not the platform's IDENTITY_HEADER", async () => {
+      const tenantId = randomUUID();
+      const identity = { tenantId, clientId: randomUUID(), principalId: randomUUID() };
+      standin.addManagedIdentity(identity);
+      standin.addTenant({ tenantId, apps: [] });
+      const flowId = randomUUID().replace(/-/g, "");
+      const triggerUrl = standin.addFlow({
+        flowId,
+        tenantId,
+        mode: "users",
+        allowedOids: [identity.principalId],
+      });
+      const env = {
+        ...verbose(),
+        IDENTITY_ENDPOINT: standin.managedIdentityEndpoint,
+        IDENTITY_HEADER: MANAGED_IDENTITY_HEADER,
+      };
+      const args = (clientId: string) => [
+        "smoke",
+        "--trigger-url",
+        triggerUrl,
+        "--tenant-id",
+        tenantId,
+        "--client-id",
+        clientId,
+        "--credential",
+        "managed-identity",
+      ];
+      const ok = await tool(args(identity.clientId), env);
+      expect(ok.code, ok.stderr).toBe(0);
+      expect(ok.stdout).toContain(`from ${standin.managedIdentityEndpoint}`);
+      expectClean(ok, MANAGED_IDENTITY_HEADER);
+      const refused = await tool(args(randomUUID()), env);
+      expect(refused.code).toBe(1);
+      expect(refused.stdout).toContain("ManagedIdentityRefused");
+      expectClean(refused, MANAGED_IDENTITY_HEADER);
+    });
+
+    it("an authority naming another token endpoint: the run stops (exit 2) and the secret is in no output", async () => {
+      const s = demoScenario(standin, { tenant: { tokenEndpointOrigin: "https://collector.example" } });
+      const r = await tool(smokeArgs(s), { ...verbose(), FLOW_CLIENT_SECRET: s.secret });
+      expect(r.code).toBe(2);
+      expect(r.stdout + r.stderr).toContain("pointed to collector.example");
+      expectClean(r, s.secret);
+    });
   });
 
   it("runs `pulumi stack output` for --stack, and names the commands and exit codes in its help", async () => {

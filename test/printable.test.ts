@@ -169,3 +169,36 @@ describe("smoke: what servers answer", () => {
     expect(r.stdout).toContain("\\u202etxt.exe");
   });
 });
+
+describe("the Azure SDKs' own log lines (AZURE_LOG_LEVEL) go through the command's output, redacted and escaped", () => {
+  it("rotation-status --live: Key Vault's request log is on the command's stderr, without the token", async () => {
+    const { setLogLevel, getLogLevel } = await import("@azure/logger");
+    const { fakeCredential, fakeVault } = await import("./standin/key-vault");
+    const before = getLogLevel();
+    setLogLevel("verbose");
+    try {
+      const vault = fakeVault("https://flow-dev-k3x9q2.vault.azure.net");
+      for (const name of ["crm", "erp", "hr-sync"])
+        vault.secrets.set(`${name}-client-secret`, [
+          { version: "v1", value: "x", created: "2026-09-01T00:00:00Z", expires: "2027-03-03T00:00:00Z" },
+        ]);
+      const r = await runCli(
+        "rotation-status",
+        ["--outputs", fixture("outputs/dev.json"), "--live", "--json"],
+        {
+          now: "2026-11-22T09:30:00Z",
+          setup: (io) => {
+            io.azureCredential = fakeCredential();
+            io.routes.set("flow-dev-k3x9q2.vault.azure.net", vault.fetch);
+          },
+        },
+      );
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toContain("azure:keyvault-secrets:info Request:");
+      expect(r.stderr).not.toContain("fake-access-token-for-the-vault");
+      expectPrintable(r.stderr);
+    } finally {
+      setLogLevel(before);
+    }
+  });
+});

@@ -17,7 +17,7 @@
  */
 import { createHash, randomUUID, X509Certificate } from "node:crypto";
 import { createServer, type Server } from "node:https";
-import type { IncomingMessage, ServerResponse } from "node:http";
+import { createServer as createPlainServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Readable } from "node:stream";
 import {
@@ -877,17 +877,23 @@ export async function createStandin(
   return standin;
 }
 
-/** Starts a stand-in serving HTTPS on an ephemeral port of 127.0.0.1 (for tests that run the tool as a process). */
+/**
+ * Starts a stand-in serving HTTPS on an ephemeral port of 127.0.0.1 (for tests that run the tool as a
+ * process), and its managed-identity endpoints over plain HTTP on another port, as the platforms serve
+ * them (App Service's IDENTITY_ENDPOINT, IMDS).
+ */
 export async function startStandin(): Promise<ServedStandin> {
   const certs = await testCertificates();
   // Set once the stand-in exists (it needs the port, the server needs the handler).
   const handler: { handle?: (request: Request) => Promise<Response> } = {};
   const open = new Set<ServerResponse>();
-  const server: Server = createServer({ cert: certs.serverCert, key: certs.serverKey }, (req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
     open.add(res);
     res.on("close", () => open.delete(res));
     serve(req, res).catch(() => res.socket?.destroy());
-  });
+  };
+  const server: Server = createServer({ cert: certs.serverCert, key: certs.serverKey }, listener);
+  const identityServer = createPlainServer(listener);
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const abort = new AbortController();
     res.on("close", () => abort.abort());
@@ -895,7 +901,9 @@ export async function startStandin(): Promise<ServedStandin> {
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const headers = new Headers();
     for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string") headers.set(k, v);
-    const request = new Request(`https://127.0.0.1${req.url ?? "/"}`, {
+    // The URL the client used, port included: a client assertion's audience is the token URL.
+    const scheme = "encrypted" in req.socket ? "https" : "http";
+    const request = new Request(`${scheme}://${req.headers.host ?? "127.0.0.1"}${req.url ?? "/"}`, {
       method: req.method,
       headers,
       body:
@@ -918,14 +926,20 @@ export async function startStandin(): Promise<ServedStandin> {
     Readable.fromWeb(answer.body as import("node:stream/web").ReadableStream).pipe(res);
   }
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve) => identityServer.listen(0, "127.0.0.1", resolve));
   const baseUrl = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const identityOrigin = `http://127.0.0.1:${(identityServer.address() as AddressInfo).port}`;
   const standin = await createStandin(baseUrl);
   handler.handle = standin.handle;
   return {
     ...standin,
+    managedIdentityEndpoint: `${identityOrigin}/msi/token`,
+    imdsHost: identityOrigin,
     caFile: certs.caFile,
     close() {
       return new Promise<void>((resolve) => {
+        identityServer.close();
+        identityServer.closeAllConnections();
         server.close(() => resolve());
         for (const res of open) res.socket?.destroy();
         server.closeAllConnections();
