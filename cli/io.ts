@@ -87,9 +87,12 @@ const running = new Set<ChildProcess>();
 /** On POSIX every program starts as the leader of a process group of its own, which ends as a whole. */
 const GROUPS = process.platform !== "win32";
 
-/** Ends `child` and, on POSIX, every process it started (its process group), at once. */
+/**
+ * Ends `child` and, on POSIX, every process it started (its process group), at once: also when `child`
+ * itself has exited and something it started lives on.
+ */
 function endGroup(child: ChildProcess): void {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  if (child.pid === undefined) return;
   try {
     if (GROUPS) process.kill(-child.pid, "SIGKILL");
     else child.kill("SIGKILL");
@@ -144,6 +147,8 @@ export function execProcess(
     const end = (why: NonNullable<ExecResult["failure"]>) => {
       failure ??= why;
       endGroup(child);
+      // It exited already and something that left its group still holds a pipe: done anyway.
+      if (child.exitCode !== null || child.signalCode !== null) finish({ code: null, ...text(), failure });
     };
     const collect = (into: Buffer[]) => (chunk: Buffer) => {
       size += chunk.length;

@@ -282,11 +282,11 @@ async function until(done: () => boolean): Promise<boolean> {
  * A fake `pulumi` on PATH that starts a grandchild holding the output pipe open, writes both PIDs,
  * and never answers: what a Pulumi CLI stuck on its backend (with a helper it started) looks like.
  */
-function hangingPulumi(): { path: string; pids: () => number[] } {
+function hangingPulumi(then: "wait" | "exit" = "wait"): { path: string; pids: () => number[] } {
   const dir = mkdtempSync(join(tmpdir(), "hanging-pulumi-"));
   writeFileSync(
     join(dir, "pulumi"),
-    `#!/bin/sh\nsleep 300 &\necho $! > '${dir}/grandchild.pid'\necho $$ > '${dir}/child.pid'\nwait\n`,
+    `#!/bin/sh\nsleep 300 &\necho $! > '${dir}/grandchild.pid'\necho $$ > '${dir}/child.pid'\n${then === "wait" ? "wait" : "exit 0"}\n`,
   );
   chmodSync(join(dir, "pulumi"), 0o755);
   const pidFiles = ["child.pid", "grandchild.pid"].map((f) => join(dir, f));
@@ -334,6 +334,14 @@ describe("interrupts and time limits end every program the tool started, and wha
       expect(await until(() => !pulumi.pids().some(alive))).toBe(true);
     },
   );
+
+  it("a `pulumi` that exits leaving a child holding its output: the limit ends the child, the command ends (exit 2)", async () => {
+    const pulumi = hangingPulumi("exit");
+    const r = await start(["handoff", "--stack", "dev", "--max-wait-s", "1"], { PATH: pulumi.path }).exited;
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("gave no answer within 1 s (--max-wait-s)");
+    expect(await until(() => !pulumi.pids().some(alive))).toBe(true);
+  });
 
   it("the --max-wait-s limit ends `pulumi` and its child too: the command ends (exit 2) instead of waiting on the pipe", async () => {
     const pulumi = hangingPulumi();
