@@ -8,9 +8,10 @@ import { keepsOrigin, offOriginMessage } from "./same-origin";
 
 /**
  * Why a command that would send a secret or token must not run in this environment, or undefined:
- * `NODE_TLS_REJECT_UNAUTHORIZED=0` turns off Node's certificate checks for every TLS connection (Node
- * disables them exactly when the variable is "0"), so whoever sits in the network path could take the
- * credential. A test or proxy CA is trusted with NODE_EXTRA_CA_CERTS instead.
+ * `NODE_TLS_REJECT_UNAUTHORIZED=0` turns off Node's certificate checks for every TLS connection, fetch
+ * included ("If value equals '0', certificate validation is disabled for TLS connections":
+ * nodejs.org/api/cli.html), so whoever sits in the network path could take the credential. A test or
+ * proxy CA is trusted with NODE_EXTRA_CA_CERTS instead.
  */
 export function tlsVerificationProblem(
   env: Readonly<Record<string, string | undefined>>,

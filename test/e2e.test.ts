@@ -274,7 +274,7 @@ function alive(pid: number): boolean {
 
 /** Waits until `done()` holds; gives up after many short rounds (a failing test, never a hanging one). */
 async function until(done: () => boolean): Promise<boolean> {
-  for (let i = 0; i < 500 && !done(); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+  for (let i = 0; i < 1500 && !done(); i++) await new Promise((resolve) => setTimeout(resolve, 20));
   return done();
 }
 

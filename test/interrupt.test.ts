@@ -98,7 +98,7 @@ describe("descendantsOf (what the tool ends at exit: also programs libraries sta
     const shell = spawn("sh", ["-c", "sleep 300 & sleep 300 & wait"], { stdio: "ignore" });
     try {
       let found: number[] = [];
-      for (let i = 0; i < 200 && found.length < 2; i++) {
+      for (let i = 0; i < 1000 && found.length < 2; i++) {
         await new Promise((resolve) => setTimeout(resolve, 10));
         found = descendantsOf(shell.pid!);
       }
