@@ -67,14 +67,20 @@ export type Sent =
 
 /**
  * Sends one request with a timeout of `timeoutMs`, without following redirects, reading at most
- * {@link BODY_CAP_BYTES} of the answer. Never throws for what the network does.
+ * `capBytes` of the answer (default {@link BODY_CAP_BYTES}). Never throws for what the network does.
  */
-export async function send(deps: HttpDeps, url: string, init: RequestInit, timeoutMs: number): Promise<Sent> {
+export async function send(
+  deps: HttpDeps,
+  url: string,
+  init: RequestInit,
+  timeoutMs: number,
+  capBytes = BODY_CAP_BYTES,
+): Promise<Sent> {
   const timer = deps.timer(timeoutMs);
   const signal = init.signal ? AbortSignal.any([init.signal, timer.signal]) : timer.signal;
   try {
     const response = await deps.fetch(url, { ...init, redirect: "manual", signal });
-    const body = await readCapped(response.body);
+    const body = await readCapped(response.body, capBytes);
     return { ok: true, status: response.status, headers: response.headers, ...body };
   } catch (err) {
     if (timer.signal.aborted)
