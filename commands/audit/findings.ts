@@ -252,7 +252,7 @@ export function auditFlow(
           "not-found",
           `no workflow with workflowid or resourceid ${expected.flowId} in ${expected.dataverseUrl}: check the flow ID ` +
             "(the portal's .../flows/<id>, or the solution's workflowid) and the Dataverse URL; a flow under " +
-            "My flows, outside any solution, cannot be read through Dataverse",
+            "My flows, outside any solution, is not supported through Dataverse: add it to a solution",
         ),
       ],
     });
