@@ -570,6 +570,19 @@ describe("audit: bad input and setup", () => {
     expect(r.io.stderrText).toContain("(EnvironmentCredential is unavailable.)");
   });
 
+  it("a failure of the tool itself: exit 70 and one JSON document with verdict error", async () => {
+    const s = setup({ environments: 1, flowsPerEnvironment: 1 });
+    const r = await s.run(["--json"], (io) =>
+      Object.defineProperty(io, "azureCredential", {
+        get: () => {
+          throw new Error("credential store is corrupt");
+        },
+      }),
+    );
+    expect(r.code).toBe(70);
+    expect(r.json()).toEqual({ verdict: "error", flows: [], message: "credential store is corrupt" });
+  });
+
   it("a token the identity cannot get for one environment: its flows are unreadable, saying why", async () => {
     const s = setup({ environments: 1, flowsPerEnvironment: 1 });
     s.standin.credential.failWith = Object.assign(

@@ -64,8 +64,11 @@ const spec: CommandSpec<Options> = {
         import("@azure/identity"),
         import("../../smoke/azure-http"),
       ]);
+      // A sovereign cloud's identities sign in at its own authority; in the public cloud (and GCC) the
+      // SDK's default, or AZURE_AUTHORITY_HOST, stays in charge.
+      const authorityHost = CLOUDS[loaded.outputs.cloud].authorityHost;
       credential = new DefaultAzureCredential({
-        authorityHost: CLOUDS[loaded.outputs.cloud].authorityHost,
+        ...(authorityHost !== CLOUDS.public.authorityHost ? { authorityHost } : {}),
         httpClient: boundedHttpClient(http),
       });
     }

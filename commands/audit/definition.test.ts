@@ -3,6 +3,7 @@
  * exports, and the variants public tools write or read (mode absent, `All`/`Anyone`, `User`/
  * `SpecificAccounts`, entries joined by `;` or `,`, any case, spaces, a renamed trigger).
  */
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { flowDefinition } from "../../test/standin/dataverse";
 import { modeOf, readTrigger, splitAllowedUsers } from "./definition";
@@ -52,6 +53,25 @@ describe("the Allowed users entries", () => {
     ["only separators", " ; , ", []],
   ])("%s", (_name, value, entries) => {
     expect(splitAllowedUsers(value)).toEqual(entries);
+  });
+
+  it("whatever separators, spaces and case a maker types, the entries are the IDs listed, each once, in order", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.uuid(), { minLength: 1, maxLength: 8 }),
+        fc.array(fc.tuple(fc.constantFrom(",", ";", " ,", "; ", " ; ", ",,"), fc.boolean()), {
+          minLength: 8,
+          maxLength: 8,
+        }),
+        (ids, seps) => {
+          const typed = ids
+            .map((id, i) => (seps[i][1] ? id.toUpperCase() : id))
+            .reduce((a, id, i) => `${a}${seps[i][0]}${id}`, "");
+          const expected = [...new Map(ids.map((id) => [id.toLowerCase(), id])).keys()];
+          expect(splitAllowedUsers(typed)?.map((e) => e.toLowerCase())).toEqual(expected);
+        },
+      ),
+    );
   });
 
   it("absent is no entry at all; an array of strings is read entry by entry; anything else is unreadable", () => {
