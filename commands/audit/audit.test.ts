@@ -281,7 +281,7 @@ describe("audit: every finding, end to end", () => {
 });
 
 describe("audit: Microsoft Graph", () => {
-  it("resolves e-mail entries to users: one that is a listed user counts, another is named", async () => {
+  it("resolves e-mail entries through Graph by UPN: a user is named, an unknown address said unresolved", async () => {
     const s = setup({ environments: 1, flowsPerEnvironment: 1 });
     const [f1] = s.world.flows;
     const ids = f1.callers.map((n) => s.world.callers.find((c) => c.name === n)!.servicePrincipalObjectId);
