@@ -53,6 +53,55 @@ export const VAULT_DNS_SUFFIX: Readonly<Record<CloudName, string>> = {
   china: "vault.azure.cn",
 };
 
+/**
+ * DNS domain of Dataverse organisations (environments) in each cloud: an organisation URL is
+ * `https://<org>.<domain>`, e.g. `https://contoso.crm4.dynamics.com`. Source: the clouds of Dataverse's
+ * Global Discovery Service (learn.microsoft.com/power-apps/developer/data-platform/discovery-service:
+ * `globaldisco.crm.dynamics.com`, `.crm9.dynamics.com` GCC, `.crm.microsoftdynamics.us` GCC High,
+ * `.crm.appsplatform.us` DoD, `.crm.dynamics.cn` China).
+ */
+export const DATAVERSE_DOMAIN: Readonly<Record<CloudName, string>> = {
+  public: "dynamics.com",
+  gcc: "crm9.dynamics.com",
+  gcchigh: "crm.microsoftdynamics.us",
+  dod: "crm.appsplatform.us",
+  china: "crm.dynamics.cn",
+};
+
+/**
+ * Microsoft Graph in each cloud (learn.microsoft.com/graph/deployments): GCC uses the global service,
+ * GCC High and DoD have their own, China is operated by 21Vianet.
+ */
+export const GRAPH_HOST: Readonly<Record<CloudName, string>> = {
+  public: "https://graph.microsoft.com",
+  gcc: "https://graph.microsoft.com",
+  gcchigh: "https://graph.microsoft.us",
+  dod: "https://dod-graph.microsoft.us",
+  china: "https://microsoftgraph.chinacloudapi.cn",
+};
+
+/**
+ * The origin of a Dataverse organisation URL of `cloud` (`https://<org>.<domain>`, lower case, no path,
+ * query, port or credentials; a trailing `/` is fine), or undefined when it is not one.
+ */
+export function dataverseOriginOf(url: string, cloud: CloudName): string | undefined {
+  if (!URL.canParse(url)) return undefined;
+  const u = new URL(url);
+  const domain = `.${DATAVERSE_DOMAIN[cloud]}`;
+  const org = u.hostname.slice(0, -domain.length);
+  const ok =
+    u.protocol === "https:" &&
+    u.hostname.endsWith(domain) &&
+    /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(org) &&
+    !u.username &&
+    !u.password &&
+    !u.search &&
+    !u.hash &&
+    (u.port === "" || u.port === "443") &&
+    (u.pathname === "/" || u.pathname === "");
+  return ok ? `https://${u.hostname}` : undefined;
+}
+
 /** True when `value` names a supported cloud. */
 export function isCloudName(value: string): value is CloudName {
   return (CLOUD_NAMES as readonly string[]).includes(value);

@@ -3,6 +3,12 @@
 /** A caller's name, as the stack config allows it (`flow-trigger-auth:callers[].name`). */
 export const CALLER_NAME_PATTERN = /^[a-z][a-z0-9-]{0,39}$/;
 
+/** A flow's name, as the stack config allows it (`flow-trigger-auth:flows[].name`). */
+export const FLOW_NAME_PATTERN = /^[a-z][a-z0-9-]{0,39}$/;
+
+/** Most flows a stack names. */
+export const MAX_FLOWS = 50;
+
 /** A stack name as `pulumi --stack` takes it (never an option: it must not start with `-`). */
 export const STACK_NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.\-/]{0,199}$/;
 

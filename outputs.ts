@@ -2,13 +2,23 @@
  * The stack outputs, defined once: `program.ts` builds them (its return type is checked against this
  * schema) and every reader (`handoff`, `rotation-status`, `smoke --stack`) parses them with it, so a
  * file that claims to be outputs is checked before anything is printed or called: GUIDs are GUIDs,
- * URIs are HTTPS on the cloud's own hosts, the scope is the audience plus `/.default`.
+ * URIs are HTTPS on the cloud's own hosts, the scope is the audience plus `/.default`, each flow's
+ * callers exist and its Allowed users are exactly theirs.
  * No Pulumi here: readers run outside the engine. No output ever holds a secret value.
  */
 import { z } from "zod";
-import { CLOUD_NAMES, CLOUDS, tokenEndpoint, VAULT_DNS_SUFFIX, type CloudName } from "./clouds";
+import {
+  CLOUD_NAMES,
+  CLOUDS,
+  DATAVERSE_DOMAIN,
+  dataverseOriginOf,
+  tokenEndpoint,
+  VAULT_DNS_SUFFIX,
+  type CloudName,
+} from "./clouds";
 import { parseIsoInstant } from "./dates";
-import { CALLER_NAME_PATTERN } from "./naming";
+import { CALLER_NAME_PATTERN, FLOW_NAME_PATTERN, MAX_FLOWS } from "./naming";
+import { checkTriggerUrl, environmentIdOfTriggerUrl } from "./trigger-url";
 
 /** How each caller authenticates (`flow-trigger-auth:callers[].credential`). */
 export const CREDENTIAL_KINDS = ["secret", "certificate", "federated", "managedIdentity"] as const;
@@ -124,6 +134,33 @@ const callers = z
   .record(z.string().regex(CALLER_NAME_PATTERN, "is not a caller name"), callerOutputsSchema)
   .refine((c) => Object.keys(c).length > 0, "lists no caller (a stack has 1 to 100)");
 
+/** A Power Platform environment ID: a GUID, or `Default-<tenant ID>` for a tenant's default environment. */
+const ENVIRONMENT_ID_PATTERN = /^(Default-)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** One flow the stack's callers may trigger, and what its trigger's Allowed users must hold. */
+const flowOutputsSchema = z.strictObject({
+  /** The trigger's URL, never with `sig`. Checked against the stack's cloud below. */
+  triggerUrl: httpsUrl,
+  /** The Power Platform environment of the flow, from the trigger URL's host. */
+  environmentId: text.refine(
+    (s) => ENVIRONMENT_ID_PATTERN.test(s),
+    "must be an environment ID: a GUID, or Default-<tenant ID>",
+  ),
+  /** The flow's ID as the portal shows it (Dataverse `resourceid`) or its `workflowid`. */
+  flowId: guid,
+  /** Origin of the environment's Dataverse organisation, e.g. `https://contoso.crm4.dynamics.com`. */
+  dataverseUrl: httpsUrl,
+  /** Names of this stack's callers that may trigger the flow. */
+  callers: z.array(z.string().regex(CALLER_NAME_PATTERN, "is not a caller name")).min(1).max(100),
+  /** The object IDs of those callers: exactly what the trigger's Allowed users must hold. */
+  allowedUsers: z.array(guid),
+});
+
+/** The flows, by name (absent when the stack names none). */
+const flows = z
+  .record(z.string(), flowOutputsSchema)
+  .refine((f) => Object.keys(f).length <= MAX_FLOWS, `lists more than ${MAX_FLOWS} flows`);
+
 /** The whole set of stack outputs. Outputs this version does not know are kept, not refused. */
 export const stackOutputsSchema = z
   .looseObject({
@@ -137,6 +174,7 @@ export const stackOutputsSchema = z
     keyVaultUri: httpsUrl.optional(),
     callers,
     allowedUsers: z.array(guid),
+    flows: flows.optional(),
   })
   .superRefine((o, ctx) => {
     const cloud = CLOUDS[o.cloud];
@@ -195,8 +233,67 @@ export const stackOutputsSchema = z
         message: "must list exactly the callers' servicePrincipalObjectId values",
       });
     }
+    for (const [name, flow] of Object.entries(o.flows ?? {})) {
+      if (!FLOW_NAME_PATTERN.test(name)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["flows", name],
+          message:
+            "is not a flow name: a lowercase letter, then up to 39 lowercase letters, digits and hyphens",
+        });
+      }
+      for (const issue of flowProblems(flow, o.cloud, o.callers)) {
+        ctx.addIssue({ code: "custom", path: ["flows", name, ...issue.path], message: issue.message });
+      }
+    }
   });
 
+/** What is wrong with one flow's outputs in a stack of `cloud` with `callers`, by key path under the flow. */
+function flowProblems(
+  flow: z.infer<typeof flowOutputsSchema>,
+  cloud: CloudName,
+  callers: Record<string, { servicePrincipalObjectId: string }>,
+): { path: (string | number)[]; message: string }[] {
+  const problems: { path: (string | number)[]; message: string }[] = [];
+  const url = checkTriggerUrl(flow.triggerUrl, { cloud });
+  if (url.outcome !== "ok") problems.push({ path: ["triggerUrl"], message: url.message });
+  const derived = url.outcome === "ok" ? environmentIdOfTriggerUrl(flow.triggerUrl, cloud) : undefined;
+  if (derived && derived.toLowerCase() !== flow.environmentId.toLowerCase()) {
+    problems.push({
+      path: ["environmentId"],
+      message: `must be ${derived}, the environment of the trigger URL's host`,
+    });
+  }
+  if (!dataverseOriginOf(flow.dataverseUrl, cloud)) {
+    problems.push({
+      path: ["dataverseUrl"],
+      message: `must be a Dataverse organisation URL of cloud ${cloud}: https://<org>.${DATAVERSE_DOMAIN[cloud]}`,
+    });
+  }
+  const seen = new Set<string>();
+  const objectIds: string[] = [];
+  flow.callers.forEach((caller, i) => {
+    if (seen.has(caller)) problems.push({ path: ["callers", i], message: `names ${caller} twice` });
+    seen.add(caller);
+    if (!Object.hasOwn(callers, caller)) {
+      problems.push({
+        path: ["callers", i],
+        message: `${caller} is not a caller of this stack (callers: ${Object.keys(callers).join(", ")})`,
+      });
+    } else objectIds.push(callers[caller].servicePrincipalObjectId.toLowerCase());
+  });
+  const listed = flow.allowedUsers.map((u) => u.toLowerCase()).sort();
+  if (objectIds.length === seen.size && [...new Set(objectIds)].sort().join() !== listed.join()) {
+    problems.push({
+      path: ["allowedUsers"],
+      message: "must list exactly the servicePrincipalObjectId values of the flow's callers",
+    });
+  }
+  return problems;
+}
+
+/** One flow's outputs. */
+export type FlowOutputs = z.infer<typeof flowOutputsSchema>;
 /** One caller's outputs, whatever its credential. */
 export type CallerOutputs = z.infer<typeof callerOutputsSchema>;
 /** The stack outputs. */

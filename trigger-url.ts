@@ -100,3 +100,27 @@ export function checkTriggerUrl(raw: string, policy: TriggerUrlPolicy = {}): Tri
   }
   return { outcome: "ok", url, notes };
 }
+
+/**
+ * The Power Platform environment a trigger URL belongs to, read from its host: the host of the current
+ * form is the environment ID in lower case without dashes, split by a dot before its last 2 characters
+ * (1 in the sovereign clouds), then `.environment.` and the cloud's API domain, e.g.
+ * `0f3c...9a.b7.environment.api.powerplatform.com` for `0f3c...-...9ab7`. The default environment's ID
+ * is `Default-<tenant ID>`. Source: microsoft/Agents-for-js,
+ * packages/agents-copilotstudio-client/src/powerPlatformEnvironment.ts (getEnvironmentEndpoint,
+ * getIdSuffixLength). Undefined for a legacy `*.logic.azure.*` host or any other host.
+ */
+export function environmentIdOfTriggerUrl(raw: string, cloud: CloudName): string | undefined {
+  if (!URL.canParse(raw)) return undefined;
+  const host = new URL(raw).hostname.toLowerCase();
+  const suffix = TRIGGER_HOST_SUFFIXES[cloud].current;
+  if (!host.endsWith(suffix)) return undefined;
+  const labels = host.slice(0, -suffix.length).split(".");
+  const tail = cloud === "public" ? 2 : 1;
+  if (labels.length !== 2 || labels[1].length !== tail) return undefined;
+  const m = /^(default)?([0-9a-f]{32})$/.exec(labels.join(""));
+  if (!m) return undefined;
+  const h = m[2];
+  const guid = `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  return m[1] ? `Default-${guid}` : guid;
+}

@@ -27,7 +27,12 @@ export default defineConfig({
         // Every other file shares its worker's module cache with the files run before it there: the
         // SDKs load once per worker instead of once per file (about half the suite's time). Each
         // mocked run installs its own mocks (ops/mock-engine.ts), so no state carries over.
-        test: { name: "shared", include: ["test/**/*.test.ts"], exclude: OWN_PROCESS, isolate: false },
+        test: {
+          name: "shared",
+          include: ["test/**/*.test.ts", "commands/**/*.test.ts"],
+          exclude: OWN_PROCESS,
+          isolate: false,
+        },
       },
       { extends: true, test: { name: "own-process", include: OWN_PROCESS, isolate: true } },
     ],

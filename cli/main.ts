@@ -29,6 +29,10 @@ export const COMMANDS: Record<string, { summary: string; load: () => Promise<Run
     summary: "validate Pulumi.<stack>.yaml offline and show the resources it would declare",
     load: async () => (await import("./validate")).validate,
   },
+  audit: {
+    summary: "prove from each flow's definition in Dataverse that its trigger admits exactly its callers",
+    load: async () => (await import("../commands/audit/audit")).audit,
+  },
 };
 
 /** The tool's own help: commands and exit codes. */

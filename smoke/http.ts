@@ -90,10 +90,16 @@ export type Sent =
 
 /**
  * Sends one request with a timeout of `timeoutMs`, without following redirects, reading at most
- * {@link BODY_CAP_BYTES} of the answer. A redirect to another origin is `OffOrigin`. Never throws
- * for what the network does.
+ * `capBytes` of the answer (default {@link BODY_CAP_BYTES}). A redirect to another origin is
+ * `OffOrigin`. Never throws for what the network does.
  */
-export async function send(deps: HttpDeps, url: string, init: RequestInit, timeoutMs: number): Promise<Sent> {
+export async function send(
+  deps: HttpDeps,
+  url: string,
+  init: RequestInit,
+  timeoutMs: number,
+  capBytes = BODY_CAP_BYTES,
+): Promise<Sent> {
   const timer = deps.timer(timeoutMs);
   const signal = init.signal ? AbortSignal.any([init.signal, timer.signal]) : timer.signal;
   try {
@@ -105,7 +111,7 @@ export async function send(deps: HttpDeps, url: string, init: RequestInit, timeo
       const what = `the answer's redirect (HTTP ${response.status}, Location)`;
       return { ok: false, code: "OffOrigin", host, message: offOriginMessage(what, host, [url]) };
     }
-    const body = await readCapped(response.body);
+    const body = await readCapped(response.body, capBytes);
     return { ok: true, status: response.status, headers: response.headers, ...body };
   } catch (err) {
     if (timer.signal.aborted)

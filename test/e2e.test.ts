@@ -230,6 +230,7 @@ describe("the built tool, as a process", () => {
     const help = await tool(["--help"]);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain("smoke");
+    expect(help.stdout).toMatch(/^ {2}audit +prove from each flow's definition/m);
     expect(help.stdout).toContain("70 internal error");
     expect((await tool(["deploy"])).code).toBe(2);
   });
@@ -248,6 +249,19 @@ describe("the npm run aliases", () => {
     const missing = await run("npm", ["run", "doesnotexist"]);
     expect(missing.code).not.toBe(0);
     expect(missing.stderr).toContain("Missing script");
+  });
+
+  it("npm run audit runs the built audit: outputs without flows are a usage error saying how to add them", async () => {
+    const r = await run(
+      "npm",
+      ["run", "-s", "audit", "--", "--outputs", "outputs/dev.json", "--json"],
+      {},
+      join(ROOT, "test", "fixtures"),
+    );
+    expect(r.code).toBe(2);
+    const json = JSON.parse(r.stdout);
+    expect(json).toMatchObject({ verdict: "usage", flows: [] });
+    expect(json.message).toContain("outputs/dev.json has no flows to audit");
   });
 
   it("npm run -s prints exactly one JSON object on stdout with --json", async () => {

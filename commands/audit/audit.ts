@@ -1,0 +1,100 @@
+/**
+ * `flow-trigger-auth audit`: proves from each flow's own definition, read from Dataverse with the
+ * ambient Azure credential, that its HTTP trigger admits exactly the stack's callers
+ * (docs/audit.md). Never writes to a flow; never prints a token.
+ */
+import type { Command } from "commander";
+import { CLOUDS } from "../../clouds";
+import type { Io } from "../../cli/io";
+import { addOutputsOptions, maxWaitOption, type OutputsOptions } from "../../cli/options";
+import { parser, runCommand, UsageError, type CommandSpec } from "../../cli/runner";
+import { FLOW_NAME_PATTERN } from "../../naming";
+import { EXIT_CODES } from "./findings";
+import { renderText, toJson, type AuditJson } from "./render";
+
+/** Default of `--max-wait-s`. */
+export const DEFAULT_MAX_WAIT_S = 120;
+
+interface Options extends OutputsOptions {
+  flow: string[];
+}
+
+const flowName = parser(
+  (v) => (FLOW_NAME_PATTERN.test(v) ? v : undefined),
+  "must be a flow name as the stack names it: lowercase letters, digits and hyphens",
+);
+
+const spec: CommandSpec<Options> = {
+  name: "audit",
+  summary: "prove from each flow's definition in Dataverse that its trigger admits exactly its callers",
+  configure(program: Command) {
+    program
+      .description(
+        "Read each flow's definition from Dataverse (one query per environment, with the ambient Azure credential) and " +
+          "check that its HTTP trigger admits exactly the stack's callers: exit 0 match, 1 drift or fail, 3 insecure.",
+      )
+      .option(
+        "--flow <name>",
+        "audit only this flow (repeatable; default: every flow in the outputs)",
+        (v: string, all: string[]) => [...all, flowName(v)],
+        [] as string[],
+      );
+    addOutputsOptions(program);
+    maxWaitOption(program, DEFAULT_MAX_WAIT_S);
+  },
+  async run(o, ctx) {
+    const { io } = ctx;
+    if (o.sources.length !== 1) {
+      throw new UsageError(
+        "give one --outputs FILE or --stack NAME: the audit reads one stack's flows at a time",
+      );
+    }
+    const deadline = ctx.startedAt + o.maxWaitS * 1000;
+    // Loaded only here: --help needs none of it.
+    const [{ loadOutputs }, { expectationsOf, runAudit }] = await Promise.all([
+      import("../../ops/stack-outputs"),
+      import("./run"),
+    ]);
+    const [loaded] = await loadOutputs(o.sources, io, deadline);
+    const expected = expectationsOf(loaded.outputs, loaded.source, o.flow);
+    const http = { fetch: io.fetch, timer: io.timer };
+    let credential = io.azureCredential;
+    if (!credential) {
+      const [{ DefaultAzureCredential }, { boundedHttpClient }] = await Promise.all([
+        import("@azure/identity"),
+        import("../../smoke/azure-http"),
+      ]);
+      // A sovereign cloud's identities sign in at its own authority; in the public cloud (and GCC) the
+      // SDK's default, or AZURE_AUTHORITY_HOST, stays in charge.
+      const authorityHost = CLOUDS[loaded.outputs.cloud].authorityHost;
+      credential = new DefaultAzureCredential({
+        ...(authorityHost !== CLOUDS.public.authorityHost ? { authorityHost } : {}),
+        httpClient: boundedHttpClient(http),
+      });
+    }
+    const report = await runAudit(loaded.outputs, expected, loaded.source, {
+      ...http,
+      now: io.now,
+      sleep: io.sleep,
+      random: io.random,
+      deadline,
+      credential,
+      onToken: (token) => ctx.secret(token),
+    });
+    return { exitCode: EXIT_CODES[report.verdict], json: toJson(report), text: renderText(report) };
+  },
+  failure(kind, message) {
+    const json: AuditJson = { verdict: kind === "usage" ? "usage" : "error", flows: [], message };
+    return {
+      exitCode: EXIT_CODES[json.verdict],
+      json,
+      text: `audit: ${kind === "usage" ? "" : "internal error: "}${message}\n`,
+      textTo: "stderr",
+    };
+  },
+};
+
+/** `flow-trigger-auth audit <argv>`. */
+export function audit(argv: readonly string[], io: Io): Promise<number> {
+  return runCommand(spec, argv, io);
+}
