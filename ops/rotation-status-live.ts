@@ -11,6 +11,7 @@ import { isoTime } from "../rotation";
 import { boundedHttpClient, routeAzureLogs, type ClientScope } from "../smoke/azure-http";
 import { FileReadError } from "../smoke/bounded-file";
 import type { HttpDeps } from "../smoke/http";
+import { authorityHostForVault } from "../clouds";
 import { ambientCredential } from "../smoke/secret";
 import type { LiveSecretReader } from "./rotation-status";
 
@@ -44,7 +45,7 @@ export function keyVaultReader(deps: LiveDeps, credential?: TokenCredential): Li
       const vault: ClientScope = { origins: [vaultUri], what: "Key Vault" };
       let ambient: Awaited<ReturnType<typeof ambientCredential>> | undefined;
       try {
-        ambient = credential ? undefined : await ambientCredential(deps, vaultUri);
+        ambient = credential ? undefined : await ambientCredential(deps, authorityHostForVault(vaultUri));
       } catch (err) {
         if (err instanceof FileReadError) throw new LiveReadError(err.message);
         throw err;

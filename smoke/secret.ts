@@ -114,22 +114,23 @@ export interface AmbientDeps extends TokenDeps {
 
 /**
  * The ambient Azure credential (`DefaultAzureCredential`: environment, workload identity, managed
- * identity, Azure CLI...) for the vault at `vaultUrl`, after checking the files the SDK reads. Its
- * requests go only to the authority (the vault's cloud's, else AZURE_AUTHORITY_HOST or the public
+ * identity, Azure CLI...) signing in at `cloudAuthorityHost` (a sovereign cloud's; undefined: the
+ * public cloud's, or AZURE_AUTHORITY_HOST), after checking the files the SDK reads. Its
+ * requests go only to that authority (else AZURE_AUTHORITY_HOST or the public
  * one), MSAL's instance discovery host and the platform's identity endpoints: `scope.violation` says
  * when an answer pointed elsewhere.
  */
 export async function ambientCredential(
   deps: AmbientDeps,
-  vaultUrl: string,
+  cloudAuthorityHost: string | undefined,
 ): Promise<{ credential: TokenCredential; scope: ClientScope }> {
   const [{ DefaultAzureCredential }, http] = await Promise.all([
     import("@azure/identity"),
     import("./azure-http"),
   ]);
   await checkSdkCredentialFiles(deps.env);
-  // A sovereign-cloud vault needs a token from that cloud's authority.
-  const authorityHost = authorityHostForVault(vaultUrl);
+  // A sovereign cloud's resources need a token from that cloud's authority.
+  const authorityHost = cloudAuthorityHost;
   const authority = authorityHost ?? deps.env.AZURE_AUTHORITY_HOST ?? http.INSTANCE_DISCOVERY_ORIGIN;
   const scope: ClientScope = {
     origins: [
@@ -166,7 +167,9 @@ export async function readKeyVaultSecret(
   routeAzureLogs(deps.log);
   let ambient: { credential: TokenCredential; scope: ClientScope } | undefined;
   try {
-    ambient = deps.credential ? undefined : await ambientCredential(deps, ref.vaultUrl);
+    ambient = deps.credential
+      ? undefined
+      : await ambientCredential(deps, authorityHostForVault(ref.vaultUrl));
   } catch (err) {
     if (err instanceof FileReadError) throw new SecretSourceError(err.message);
     throw err;

@@ -429,11 +429,6 @@ describe("audit: what Dataverse answers", () => {
       'JSON without the OData "value" array',
     ],
     [
-      "a redirect to another host",
-      { misbehave: "redirect" as const },
-      "Dataverse answered 302 (a redirect to login.example.net: not followed)",
-    ],
-    [
       "a 400 in the OData error shape",
       { status: 400 as const, body: { error: { code: "0x80060888", message: "Syntax error" } } },
       "Dataverse answered 400: 0x80060888: Syntax error",
@@ -495,6 +490,23 @@ describe("audit: what Dataverse answers", () => {
       `kept answering next pages (more than ${MAX_PAGES})`,
     );
     expect(s.standin.requests).toHaveLength(MAX_PAGES);
+  });
+
+  it("a redirect to another host: exit 2 naming the host, never followed, no token sent there", async () => {
+    const s = setup({ environments: 1, flowsPerEnvironment: 2 });
+    s.standin.failNext({ origin: s.world.flows[0].origin }, 1, { misbehave: "redirect" });
+    const elsewhere: string[] = [];
+    const r = await s.run(["--json"], (io) =>
+      io.routes.set("login.example.net", (async (input: string | URL | Request) => {
+        elsewhere.push(String(input));
+        return new Response("{}");
+      }) as typeof fetch),
+    );
+    expect(r.code).toBe(2);
+    expect(r.json()).toMatchObject({ verdict: "usage", flows: [] });
+    expect(r.json().message).toContain("login.example.net");
+    expect(elsewhere).toEqual([]);
+    expect(s.standin.requests).toHaveLength(1);
   });
 
   it("a next-page link to another host: exit 2 naming the host, and no request (no token) goes there", async () => {

@@ -9,6 +9,8 @@ import type { Io } from "../../cli/io";
 import { addOutputsOptions, maxWaitOption, type OutputsOptions } from "../../cli/options";
 import { parser, runCommand, UsageError, type CommandSpec } from "../../cli/runner";
 import { FLOW_NAME_PATTERN } from "../../naming";
+import type { ClientScope } from "../../smoke/azure-http";
+import { FileReadError } from "../../smoke/bounded-file";
 import { EXIT_CODES } from "./findings";
 import { renderText, toJson, type AuditJson } from "./render";
 
@@ -59,18 +61,23 @@ const spec: CommandSpec<Options> = {
     const expected = expectationsOf(loaded.outputs, loaded.source, o.flow);
     const http = { fetch: io.fetch, timer: io.timer };
     let credential = io.azureCredential;
+    let ambientScope: ClientScope | undefined;
     if (!credential) {
-      const [{ DefaultAzureCredential }, { boundedHttpClient }] = await Promise.all([
-        import("@azure/identity"),
-        import("../../smoke/azure-http"),
-      ]);
+      const { ambientCredential } = await import("../../smoke/secret");
       // A sovereign cloud's identities sign in at its own authority; in the public cloud (and GCC) the
       // SDK's default, or AZURE_AUTHORITY_HOST, stays in charge.
       const authorityHost = CLOUDS[loaded.outputs.cloud].authorityHost;
-      credential = new DefaultAzureCredential({
-        ...(authorityHost !== CLOUDS.public.authorityHost ? { authorityHost } : {}),
-        httpClient: boundedHttpClient(http),
-      });
+      try {
+        const ambient = await ambientCredential(
+          { ...http, env: io.env },
+          authorityHost !== CLOUDS.public.authorityHost ? authorityHost : undefined,
+        );
+        credential = ambient.credential;
+        ambientScope = ambient.scope;
+      } catch (err) {
+        if (err instanceof FileReadError) throw new UsageError(err.message);
+        throw err;
+      }
     }
     const report = await runAudit(loaded.outputs, expected, loaded.source, {
       ...http,
@@ -81,6 +88,10 @@ const spec: CommandSpec<Options> = {
       credential,
       onToken: (token) => ctx.secret(token),
     });
+    // A credential endpoint that pointed elsewhere, or a credential file that cannot be read with a
+    // bound, is the user's to fix (exit 2), not a finding about the flows.
+    const problem = ambientScope?.violation ?? ambientScope?.fileProblem;
+    if (problem) throw new UsageError(problem.message);
     return { exitCode: EXIT_CODES[report.verdict], json: toJson(report), text: renderText(report) };
   },
   failure(kind, message) {

@@ -18,6 +18,7 @@
  * - Service protection limits answer 429 with Retry-After
  *   (learn.microsoft.com/power-apps/developer/data-platform/api-limits): retried within the budget.
  */
+import { OffOriginError } from "../../smoke/same-origin";
 import type { FlowSource, WorkflowRow } from "./findings";
 import { sendWithRetry, type CallDeps } from "./http";
 
@@ -31,13 +32,6 @@ export const PAGE_SIZE = 50;
 export const MAX_PAGES = 20;
 /** Most of one answer read: far beyond 50 flow definitions; a larger answer is read again flow by flow. */
 export const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
-
-/** A next-page link to another host: refused, and the run stops (exit 2). */
-export class ForeignNextLinkError extends Error {
-  override readonly name = "ForeignNextLinkError";
-  /** The runner reports it as a usage error. */
-  readonly kind = "usage";
-}
 
 /** The query URL for `flowIds` (GUIDs) in the organisation at `origin`. */
 export function workflowsQuery(origin: string, flowIds: readonly string[]): string {
@@ -105,7 +99,7 @@ export function accessHint(status: number, text: string): string {
 /**
  * Runs the query for `flowIds` against the organisation at `origin` with `token`, following next
  * links on the same origin. Never throws for what the server answers, except a next link to another
- * host ({@link ForeignNextLinkError}). `count` is told of every request sent.
+ * host ({@link OffOriginError}, exit 2). `count` is told of every request sent.
  */
 export async function queryWorkflows(
   deps: CallDeps,
@@ -186,9 +180,10 @@ export async function queryWorkflows(
     if (typeof next === "string" && next) {
       const target = URL.canParse(next, origin) ? new URL(next, origin) : undefined;
       if (!target || target.origin !== origin) {
-        throw new ForeignNextLinkError(
+        throw new OffOriginError(
           `Dataverse at ${origin} answered a next-page link to another host (${target?.host ?? "an unreadable URL"}): ` +
             `not followed, and no token was sent there. Is ${origin} really the environment's Dataverse URL?`,
+          target?.host ?? "",
         );
       }
       url = target.href;

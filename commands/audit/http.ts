@@ -1,11 +1,12 @@
 /**
  * The audit's outside calls, bounded: one request at a time through the smoke test's bounded `send`
- * (no redirects, a timeout per request, the body read up to a cap), retried on 429, 5xx and network
+ * (no redirects: one to another origin stops the run, exit 2; a timeout per request, the body read up to a cap), retried on 429, 5xx and network
  * failures within the run's budget (`--max-wait-s`) honouring Retry-After, and tokens from the ambient
  * Azure credential within the same budget.
  */
 import type { TokenCredential } from "@azure/identity";
 import { send, type HttpDeps, type Sent } from "../../smoke/http";
+import { OffOriginError } from "../../smoke/same-origin";
 import { DEFAULT_BACKOFF, parseRetryAfter, planRetry } from "../../smoke/retry";
 
 /** What the audit's calls need from the command's `io`, and the end of the budget. */
@@ -48,6 +49,8 @@ export async function sendWithRetry(
 ): Promise<Attempted> {
   for (let n = 1; ; n++) {
     const sent = await send(deps, url, init, timeoutOf(deps), capBytes);
+    // A redirect to another origin is never followed or retried: the run stops (exit 2).
+    if (!sent.ok && sent.code === "OffOrigin") throw new OffOriginError(sent.message, sent.host ?? "");
     if (!isTransient(sent)) return { sent, attempts: n };
     const plan = planRetry({
       retry: n,
