@@ -129,6 +129,8 @@ export class RotatingCertificate extends pulumi.ComponentResource {
   public readonly publishedPem: pulumi.Output<string>;
   /** This run's rotation plan: which slots it replaces, and whether it starts afresh. */
   public readonly plan: pulumi.Output<RotationPlan>;
+  /** The rotation state as written to Key Vault (encoded): what the stack's `rotationState` output keeps. */
+  public readonly stateRecord: pulumi.Output<string>;
 
   constructor(name: string, args: RotatingCertificateArgs, opts?: pulumi.ComponentResourceOptions) {
     super("flow-trigger-auth:entra:RotatingCertificate", name, {}, opts);
@@ -157,6 +159,7 @@ export class RotatingCertificate extends pulumi.ComponentResource {
     this.secretUri = published.secretUri;
     this.secretVersionUri = published.secretVersionUri;
     this.secretId = published.secretId;
+    this.stateRecord = published.stateRecord;
     this.expiresAt = plan.apply((p) => isoTime(p.published.endMs));
     this.nextRotationAt = plan.apply((p) => isoTime(p.nextRotationMs));
     this.publishedSlot = plan.apply((p) => p.published.slot);

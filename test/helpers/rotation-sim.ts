@@ -9,6 +9,7 @@ import {
   DAY_MS,
   ON_SCHEDULE_MS,
   planRotation,
+  reconcileRecords,
   SLOTS,
   type RotationPlan,
   type RotationPolicy,
@@ -71,16 +72,28 @@ export class CallerModel {
   /** Values whose grace has not ended yet (not deleted, not expired before a run saw it). */
   private open = new Set<SimValue>();
   private deployed: Partial<Record<SlotName, { period: number; endMs: number; value: SimValue }>> = {};
-  private vault?: { value: SimValue; state: RotationState };
+  /** The published value and the Key Vault record beside it (undefined once the record is lost). */
+  private vault?: { value: SimValue; state?: RotationState };
+  /** The stack's outputs: the state of the last run, kept by the engine (the second witness). */
+  private witness?: RotationState;
   private lastPolicy?: RotationPolicy;
   private nextId = 1;
 
-  /** Someone deletes the vault secret: its value and the state are gone from Key Vault. */
+  /** Someone deletes the vault secret and the stack's outputs are lost too: no record of the state is left. */
   loseState(t: number): void {
     if (this.vault) {
       this.vault.value.retiredMs ??= t;
     }
     this.vault = undefined;
+    this.witness = undefined;
+  }
+
+  /**
+   * Only the Key Vault record is lost (the secret deleted, or its tag removed): the stack's outputs still
+   * hold the state, and the next run follows them and writes the record back.
+   */
+  loseRecord(): void {
+    if (this.vault) this.vault = { value: this.vault.value };
   }
 
   /**
@@ -88,7 +101,7 @@ export class CallerModel {
    * promise covers, so what this run retires or deletes is not held to the grace.
    */
   run(t: number, policy: RotationPolicy, afterLongGap = false): SimRun {
-    const previous = this.vault?.state;
+    const previous = reconcileRecords(this.vault?.state, this.witness).state;
     const publishedWasDead = this.vault !== undefined && this.vault.value.endMs <= t;
     for (const v of this.open) {
       // A value that expired since the last run ended its grace under the last run's schedule.
@@ -134,6 +147,7 @@ export class CallerModel {
     }
     published.publishedMs ??= t;
     this.vault = { value: published, state: plan.state };
+    this.witness = plan.state;
     this.lastPolicy = policy;
     const run: SimRun = {
       t,
@@ -232,7 +246,10 @@ const HOUR_MS = 3_600_000;
 const YEARS_3 = 3 * 365 * DAY_MS;
 const at = (iso: string) => Date.parse(iso);
 
-/** A scenario of three years: schedule changes, offset shifts, gaps, two lost states and one long gap. */
+/**
+ * A scenario of three years: schedule changes, offset shifts, gaps, two losses of every record, up to
+ * six losses of the Key Vault record alone (the stack's outputs remain), and one long gap.
+ */
 export const scenarios = fc.record({
   stepMs: fc.constantFrom(DAY_MS, HOUR_MS),
   startMinute: fc.integer({ min: 0, max: 24 * 60 - 1 }),
@@ -261,6 +278,8 @@ export const scenarios = fc.record({
     { maxLength: 12 },
   ),
   losses: fc.tuple(fc.integer({ min: 1, max: 3 * 365 }), fc.integer({ min: 1, max: 3 * 365 })),
+  /** Days on which only the Key Vault record is lost (deleted by hand, tag removed): the stack's outputs remain. */
+  recordLosses: fc.array(fc.integer({ min: 1, max: 3 * 365 }), { maxLength: 6 }),
   longGapDay: fc.integer({ min: 300, max: 900 }),
 });
 
@@ -305,6 +324,7 @@ export function simulate(s: Scenario): CallerModel {
       next = t + Math.ceil((1.6 * longest * DAY_MS) / s.stepMs) * s.stepMs;
     }
     for (const lost of s.losses) if (day(lost) > t && day(lost) <= next) model.loseState(day(lost));
+    for (const lost of s.recordLosses) if (day(lost) > t && day(lost) <= next) model.loseRecord();
     t = next;
   }
   return model;
