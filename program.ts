@@ -335,7 +335,8 @@ function callerOutputs(declared: Declared): CallerOutputs {
       credential: "certificate",
       ...app,
       ...vaulted,
-      certificateThumbprint: f.certificate!.thumbprint,
+      certificateThumbprintSha256: f.certificate!.thumbprint,
+      certificateThumbprintSha1: f.certificate!.thumbprintSha1,
     };
   }
   return { credential: "secret", ...app, ...vaulted };

@@ -259,11 +259,14 @@ describe("a certificate caller", () => {
     ]);
   });
 
-  it("outputs the published certificate's SHA-256 thumbprint, never a private key", async () => {
+  it("outputs the published certificate's SHA-1 and SHA-256 thumbprints, each named by its hash, never a private key", async () => {
     const d = await deploy(config([CALLERS.sap]));
     const certPem: string = d.one(T.cert, "sap-certificate-b-cert").state.certPem;
-    expect(d.resolved.callers.sap.certificateThumbprint).toBe(certificateThumbprint(certPem));
-    expect(d.resolved.callers.sap.certificateThumbprint).toMatch(/^[0-9A-F]{64}$/);
+    expect(d.resolved.callers.sap.certificateThumbprintSha256).toBe(certificateThumbprint(certPem));
+    expect(d.resolved.callers.sap.certificateThumbprintSha256).toMatch(/^[0-9A-F]{64}$/);
+    // SHA-1: what the portal and `az ad app credential list` show.
+    expect(d.resolved.callers.sap.certificateThumbprintSha1).toBe(certificateThumbprint(certPem, "sha1"));
+    expect(d.resolved.callers.sap.certificateThumbprintSha1).toMatch(/^[0-9A-F]{40}$/);
     const text = JSON.stringify(d.resolved);
     expect(text).not.toContain("PRIVATE KEY");
     for (const k of d.byType(T.key)) expect(text).not.toContain(k.state.privateKeyPemPkcs8.split("\n")[1]);
@@ -290,6 +293,7 @@ describe("thumbprints", () => {
     });
     const cert = new X509Certificate(pems.cert);
     expect(certificateThumbprint(pems.cert)).toBe(cert.fingerprint256.replace(/:/g, ""));
+    expect(certificateThumbprint(pems.cert, "sha1")).toBe(cert.fingerprint.replace(/:/g, ""));
     expect(() => certificateThumbprint("<certificate of sap-certificate-a-cert>")).toThrow(
       /not a PEM certificate/,
     );
@@ -487,7 +491,9 @@ describe("stack outputs of every kind", () => {
     const app = ["credential", "displayName", "clientId", "servicePrincipalObjectId", "applicationObjectId"];
     const vaulted = ["keyVaultSecretName", "keyVaultSecretUri", "secretExpiresAt", "nextRotationAt"];
     expect(keys("erp")).toEqual([...app, ...vaulted].sort());
-    expect(keys("sap")).toEqual([...app, ...vaulted, "certificateThumbprint"].sort());
+    expect(keys("sap")).toEqual(
+      [...app, ...vaulted, "certificateThumbprintSha1", "certificateThumbprintSha256"].sort(),
+    );
     expect(keys("deploy-bot")).toEqual([...app, "federatedCredentials"].sort());
     expect(keys("logic-app")).toEqual(
       ["credential", "displayName", "clientId", "servicePrincipalObjectId"].sort(),

@@ -597,6 +597,8 @@ describe("the smoke test inside pulumi up", () => {
     expect(run.inputs.environment.FLOW_CLIENT_ID).toBe(d.one(T.app, "crm").state.clientId);
     expect(run.inputs.environment.FLOW_TENANT_ID).toBe(TENANT_ID);
     expect(run.inputs.environment.FLOW_BODY).toBe('{"ping":true}');
+    // stdout and stderr never reach the CI log; in state they are secrets.
+    expect(run.inputs.logging).toBe("none");
     expect(run.inputs.create).toContain("--cloud public");
     expect(run.inputs.create).not.toContain(published);
     expect(run.inputs.create).not.toContain("powerplatform.com");

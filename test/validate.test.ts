@@ -28,6 +28,24 @@ describe("npm run validate", () => {
     expect(r.stdout).toContain("properties.value = [secret]");
   });
 
+  it("warns that owners need Application.ReadWrite.All and Directory.Read.All, which OwnedBy does not give", async () => {
+    const dir = await stackDir({
+      "Pulumi.own.yaml": [
+        "config:",
+        "  azure-native:location: westeurope",
+        "  azure-native:subscriptionId: 0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+        "  flow-trigger-auth:callers:",
+        "    - name: erp",
+        "      owners: [aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee]",
+      ].join("\n"),
+    });
+    const r = await runCli("validate", ["--stack", "own", "--dir", dir]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(
+      /warning: owners is set: adding owners needs Microsoft Graph Application\.ReadWrite\.All and Directory\.Read\.All .*Application\.ReadWrite\.OwnedBy cannot add another owner/,
+    );
+  });
+
   it("prints the plan as one JSON object with --json", async () => {
     const r = await runCli("validate", ["--stack", "dev", "--json"]);
     expect(r.code).toBe(0);
