@@ -189,8 +189,9 @@ function planOf(state: RotationState, g: Grid, replaced: SlotName[], fresh?: Fre
 /**
  * Both slots as an unbroken history under the current schedule would have left them at `t`, from the
  * schedule alone (never from the time of the run): each in its grid period with end = start + 1.5·R,
- * the one whose period began later published, the other retired when that period began. So a run
- * that lost its record during a steady schedule declares exactly what is deployed and replaces nothing.
+ * the one whose period began later published, the other retired when that period began. So a run that
+ * lost every record during a steady schedule declares exactly what is deployed and replaces nothing,
+ * and a first deployment rotates on the grid from its first boundary.
  */
 function freshState(g: Grid, t: number, rotationDays: number): RotationState {
   const slot = (s: SlotName) => {
@@ -213,9 +214,12 @@ export function planRotation(policy: RotationPolicy, nowMs: number, previous?: R
   if (!previous) return planOf(freshState(g, t, policy.rotationDays), g, [...SLOTS], "no-state");
   const P = previous.published;
   const Q = other(P);
-  // Callers cannot use what Key Vault holds: nothing to protect, publish a fresh value now.
+  // Callers cannot use what Key Vault holds: nothing to protect, publish a fresh value now, living
+  // 1.5·R from now (a record exists, so no slot needs to match an unbroken history).
   if (previous[P].endMs <= t) {
     const fresh = freshState(g, t, policy.rotationDays);
+    for (const s of SLOTS) fresh[s].endMs = endFor(g, t, t, t);
+    delete fresh.retiredMs;
     const replaced = SLOTS.filter((s) => !sameSlot(fresh[s], previous[s]));
     return planOf(fresh, g, replaced, "published-expired");
   }

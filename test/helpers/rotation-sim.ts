@@ -41,6 +41,12 @@ export interface SimValue {
   afterLongGap?: boolean;
   /** rotationDays in force when its grace ended (deletion, or the last run before it expired). */
   rotationDaysAtEnd?: number;
+  /**
+   * It was deployed when every record was lost: the fresh start that followed assumed an unbroken
+   * history, which gaps or schedule changes before the loss may have broken, so its grace is not held
+   * to G (docs/rotation.md#fresh-starts). Before fresh starts landed on the grid it was deleted at once.
+   */
+  inPlaceWhenAllLost?: boolean;
 }
 
 /** One run of the model. */
@@ -81,8 +87,10 @@ export class CallerModel {
 
   /** Someone deletes the vault secret and the stack's outputs are lost too: no record of the state is left. */
   loseState(t: number): void {
-    if (this.vault) {
-      this.vault.value.retiredMs ??= t;
+    if (this.vault) this.vault.value.retiredMs ??= t;
+    for (const slot of SLOTS) {
+      const v = this.deployed[slot]?.value;
+      if (v) v.inPlaceWhenAllLost = true;
     }
     this.vault = undefined;
     this.witness = undefined;
@@ -208,7 +216,8 @@ export class CallerModel {
           v.retiredMs !== undefined &&
           v.rotationDaysAtEnd !== undefined &&
           !v.deletedInRecovery &&
-          !v.afterLongGap,
+          !v.afterLongGap &&
+          !v.inPlaceWhenAllLost,
       )
       .map((v) => {
         const end = Math.min(v.deletedMs ?? Infinity, v.endMs);
@@ -222,6 +231,11 @@ export class CallerModel {
           betweenRuns: end - v.retiredMs!,
         };
       });
+  }
+
+  /** Values whose grace the simulation does not hold to G: deployed when every record was lost. */
+  inPlaceWhenAllLost(): number {
+    return this.values.filter((v) => v.inPlaceWhenAllLost).length;
   }
 
   /** rotationDays of the two values deployed now. */
