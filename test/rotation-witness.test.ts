@@ -104,6 +104,13 @@ describe.each([
       expect(
         next.logs.some((l) => /following the stack's outputs|no rotation state|written back/.test(l.message)),
       ).toBe(true);
+      // The log says what is replaced and why, against what is deployed (the stack's outputs).
+      const said = next.logs.map((l) => l.message).join("\n");
+      expect(said).toMatch(
+        scheduled.length
+          ? /erp-client-secret: new secret in slot a \(period \d+, until [\dT:-]+Z\), its next boundary having come \(against the stack's outputs\); slot a published/
+          : /erp-client-secret: nothing replaced \(against the stack's outputs\); next rotation due /,
+      );
       // The record is Azure's again, and agrees with the stack's outputs.
       const state = fake.vaultSecretTags(SECRET)?.[STATE_TAG];
       expect(state).toBe((fake.savedOutputs().rotationState as Record<string, string>).erp);
