@@ -8,6 +8,7 @@ import { z } from "zod";
 import { CLOUD_NAMES, isCloudName, type CloudName } from "./clouds";
 import { CREDENTIAL_KINDS, type CredentialKind } from "./outputs";
 import { CONTROL, INVISIBLE, printable } from "./printable";
+import { RESET_FOLLOWS, type ResetFollow } from "./rotation";
 import { checkTriggerUrl } from "./trigger-url";
 
 /** Config namespace of this project. */
@@ -23,10 +24,19 @@ const KNOWN_KEYS = [
   "keyVault",
   "smokeTest",
   "alerts",
+  "consent",
+  "rotationReset",
 ] as const;
 
 /** Non-project keys this program reads. */
 export const LOCATION_KEY = "azure-native:location";
+/** The subscription azure-native deploys to; required whenever the stack creates or uses a vault or creates an identity. */
+export const SUBSCRIPTION_KEY = "azure-native:subscriptionId";
+
+/** How to find and set {@link SUBSCRIPTION_KEY}. */
+export const SUBSCRIPTION_HOW =
+  "find it with `az account show --query id -o tsv` (the subscription you are signed in to) and set it with " +
+  "`pulumi config set azure-native:subscriptionId <id>`";
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const VAULT_ID =
@@ -361,7 +371,21 @@ const caller = z.strictObject({
     )
     .optional(),
   managedIdentity: managedIdentity.optional(),
+  consent: z.boolean({ error: "must be true or false" }).optional(),
 });
+
+const rotationReset = z
+  .array(
+    z.strictObject({
+      caller: z.string({ error: "must name a secret or certificate caller of flow-trigger-auth:callers" }),
+      follow: z.enum(RESET_FOLLOWS, {
+        error: (i) =>
+          `${show(i.input)} must be one of ${RESET_FOLLOWS.join(", ")} (the Key Vault record, the stack's outputs, or a fresh start on the grid)`,
+      }),
+    }),
+    { error: "must be a list of { caller, follow: keyVault | stack | fresh }" },
+  )
+  .max(100, "must list at most 100 callers");
 
 const rotation = z.strictObject({
   rotationDays: intIn(2, 365).default(90),
@@ -415,7 +439,10 @@ const schema = z.strictObject({
   keyVault: keyVault.default({}),
   smokeTest: smokeTest.optional(),
   alerts: alerts.optional(),
+  consent: z.boolean({ error: "must be true or false" }).default(true),
+  rotationReset: rotationReset.optional(),
   location: z.string().min(1, "must name an Azure region, e.g. westeurope").optional(),
+  subscriptionId: patterned(GUID, `must be a subscription ID (a GUID): ${SUBSCRIPTION_HOW}`).optional(),
 });
 
 type Parsed = z.infer<typeof schema>;
@@ -451,6 +478,8 @@ interface CallerBase {
   /** Short name, e.g. `erp`; goes into display names and the vault secret name. */
   name: string;
   description?: string;
+  /** Admin consent to the Flow `User` scope for this caller's app (the stack's `consent` unless set); false for managed identities. */
+  consent: boolean;
 }
 
 /**
@@ -486,6 +515,10 @@ export interface StackConfig {
   namePrefix: string;
   /** `azure-native:location`; required when the stack creates the vault. */
   location?: string;
+  /** `azure-native:subscriptionId`; required when the stack creates or uses a vault or creates an identity. */
+  subscriptionId?: string;
+  /** `flow-trigger-auth:rotationReset`: per caller, which record to follow while its records conflict. */
+  rotationReset: Record<string, ResetFollow>;
   callers: CallerConfig[];
   rotation: { rotationDays: number; maxLifetimeDays: number; offsetDays: number };
   keyVault: { existingVaultId?: string; secretReaders: SecretReader[] };
@@ -513,6 +546,7 @@ export class ConfigError extends Error {
 function keyPath(path: readonly PropertyKey[]): string {
   const [head, ...rest] = path;
   if (head === "location") return LOCATION_KEY;
+  if (head === "subscriptionId") return SUBSCRIPTION_KEY;
   let out = head === undefined ? NAMESPACE : `${NAMESPACE}:${String(head)}`;
   for (const part of rest) out += typeof part === "number" ? `[${part}]` : `.${String(part)}`;
   return out;
@@ -619,6 +653,8 @@ function crossChecks(input: Record<string, unknown>, problems: ConfigProblem[]):
     });
   }
   const existingVaultId = isRecord(input.keyVault) ? input.keyVault.existingVaultId : undefined;
+  checkSubscription(input, kinds, vaulted, existingVaultId, problems);
+  checkRotationReset(input.rotationReset, input.callers, kinds, problems);
   // An empty location is refused by the schema already.
   if (existingVaultId === undefined && input.location === undefined) {
     const creates = createdIdentities(input.callers, kinds);
@@ -638,6 +674,78 @@ function crossChecks(input: Record<string, unknown>, problems: ConfigProblem[]):
       });
     }
   }
+}
+
+/**
+ * `azure-native:subscriptionId` names the subscription whenever the stack creates or uses a vault or
+ * creates an identity (the rule azurerm 4.x adopted for `subscription_id`): azure-native would
+ * otherwise take whichever subscription the Azure CLI or ARM_SUBSCRIPTION_ID points at. An existing
+ * vault must be in it.
+ */
+function checkSubscription(
+  input: Record<string, unknown>,
+  kinds: (CredentialKind | undefined)[],
+  vaulted: boolean,
+  existingVaultId: unknown,
+  problems: ConfigProblem[],
+): void {
+  const creates = createdIdentities(input.callers, kinds);
+  const needs =
+    vaulted || creates.length > 0 || existingVaultId !== undefined || !Array.isArray(input.callers);
+  if (input.subscriptionId === undefined && needs) {
+    const why =
+      vaulted || !Array.isArray(input.callers)
+        ? "the stack keeps credentials in Key Vault"
+        : creates.length
+          ? `the stack creates a managed identity (${creates.join(", ")})`
+          : "the stack uses an existing vault";
+    problems.push({ path: SUBSCRIPTION_KEY, message: `is required: ${why}. ${SUBSCRIPTION_HOW}` });
+  }
+  const sub = typeof input.subscriptionId === "string" ? input.subscriptionId : undefined;
+  if (sub && GUID.test(sub) && typeof existingVaultId === "string" && VAULT_ID.test(existingVaultId)) {
+    const vaultSub = parseVaultId(existingVaultId).subscriptionId;
+    if (vaultSub.toLowerCase() !== sub.toLowerCase()) {
+      problems.push({
+        path: `${NAMESPACE}:keyVault.existingVaultId`,
+        message: `is in subscription ${vaultSub}, but ${SUBSCRIPTION_KEY} is ${sub}: use a vault in ${sub}, or set ${SUBSCRIPTION_KEY} to ${vaultSub}`,
+      });
+    }
+  }
+}
+
+/** Each reset names a caller that keeps a rotating credential, once. */
+function checkRotationReset(
+  resets: unknown,
+  callers: unknown,
+  kinds: (CredentialKind | undefined)[],
+  problems: ConfigProblem[],
+): void {
+  if (!Array.isArray(resets) || !Array.isArray(callers)) return;
+  const rotating = new Map<string, boolean>();
+  callers.forEach((c: unknown, i) => {
+    if (isRecord(c) && typeof c.name === "string")
+      rotating.set(c.name, kinds[i] !== undefined && isVaulted(kinds[i]));
+  });
+  const seen = new Set<string>();
+  resets.forEach((r: unknown, i) => {
+    if (!isRecord(r) || typeof r.caller !== "string") return;
+    const at = `${NAMESPACE}:rotationReset[${i}].caller`;
+    const names = [...rotating].filter(([, v]) => v).map(([k]) => k);
+    if (!rotating.has(r.caller)) {
+      problems.push({
+        path: at,
+        message: `${show(r.caller)} must name one of the callers that rotate: ${names.join(", ") || "(none)"}`,
+      });
+    } else if (!rotating.get(r.caller)) {
+      problems.push({
+        path: at,
+        message: `${show(r.caller)} keeps no rotating credential (only secret and certificate callers do): remove it`,
+      });
+    } else if (seen.has(r.caller)) {
+      problems.push({ path: at, message: `${show(r.caller)} is already listed: one reset per caller` });
+    }
+    seen.add(r.caller);
+  });
 }
 
 /** Each raw caller's credential kind (`secret` when left out); undefined where it is not one. */
@@ -670,6 +778,9 @@ const KIND_KEYS: Record<CredentialKind, readonly string[]> = {
   managedIdentity: ["managedIdentity"],
 };
 
+/** Keys any caller with an app registration takes; a managed identity has none. */
+const APP_KEYS = ["consent"];
+
 /** Why a key does not fit a caller of `kind`. */
 function misplaced(key: string, kind: CredentialKind): string {
   switch (key) {
@@ -697,6 +808,14 @@ function checkCredentialKeys(callers: unknown, problems: ConfigProblem[]): void 
     for (const key of ["owners", "secretReaders", "federatedCredentials", "managedIdentity"]) {
       if (c[key] !== undefined && !KIND_KEYS[kind].includes(key)) {
         problems.push({ path: `${at}.${key}`, message: misplaced(key, kind) });
+      }
+    }
+    for (const key of APP_KEYS) {
+      if (c[key] !== undefined && kind === "managedIdentity") {
+        problems.push({
+          path: `${at}.${key}`,
+          message: "a managed identity has no app registration and asks for no permission: remove consent",
+        });
       }
     }
     if (kind === "federated" && c.federatedCredentials === undefined) {
@@ -769,6 +888,10 @@ export function parseStackConfig(raw: Record<string, string>, stackName: string)
       input.location = value;
       continue;
     }
+    if (fullKey === SUBSCRIPTION_KEY) {
+      input.subscriptionId = value;
+      continue;
+    }
     if (!fullKey.startsWith(prefix)) continue;
     const key = fullKey.slice(prefix.length);
     if (!(KNOWN_KEYS as readonly string[]).includes(key)) {
@@ -817,7 +940,9 @@ export function parseStackConfig(raw: Record<string, string>, stackName: string)
     cloud: c.cloud,
     namePrefix: c.namePrefix,
     location: c.location,
-    callers: c.callers.map(callerConfig),
+    subscriptionId: c.subscriptionId,
+    callers: c.callers.map((k) => callerConfig(k, c.consent)),
+    rotationReset: Object.fromEntries((c.rotationReset ?? []).map((r) => [r.caller, r.follow])),
     rotation: c.rotation,
     keyVault: { existingVaultId: c.keyVault.existingVaultId, secretReaders: c.keyVault.secretReaders ?? [] },
     smokeTest: c.smokeTest,
@@ -826,9 +951,13 @@ export function parseStackConfig(raw: Record<string, string>, stackName: string)
 }
 
 /** A parsed caller in the shape of its credential kind (the cross checks vouch for the keys each kind needs). */
-function callerConfig(k: Parsed["callers"][number]): CallerConfig {
-  const base = { name: k.name, description: k.description };
+function callerConfig(k: Parsed["callers"][number], stackConsent: boolean): CallerConfig {
   const kind = k.credential ?? "secret";
+  const base = {
+    name: k.name,
+    description: k.description,
+    consent: kind === "managedIdentity" ? false : (k.consent ?? stackConsent),
+  };
   switch (kind) {
     case "secret":
     case "certificate":
@@ -880,7 +1009,7 @@ function allowedKeysAt(path: readonly PropertyKey[]): string[] {
   }
   s = unwrap(s);
   const keys = s instanceof z.ZodObject ? Object.keys(s.shape) : [];
-  return path.length === 0 ? keys.filter((k) => k !== "location") : keys;
+  return path.length === 0 ? keys.filter((k) => k !== "location" && k !== "subscriptionId") : keys;
 }
 
 function unwrap(s: z.ZodType): z.ZodType {

@@ -27,3 +27,4 @@ export const keyVaultName = outputs.keyVaultName;
 export const keyVaultUri = outputs.keyVaultUri;
 export const callers = outputs.callers;
 export const allowedUsers = outputs.allowedUsers;
+export const rotationState = outputs.rotationState;

@@ -93,10 +93,14 @@ const certificateCaller = z.strictObject({
   ...common,
   ...vaulted,
   /** SHA-256 thumbprint of the published certificate, hex, e.g. for a caller to check what it holds. */
-  certificateThumbprint: text.refine(
+  certificateThumbprintSha256: text.refine(
     (s) => /^[0-9A-F]{64}$/i.test(s),
     "must be a SHA-256 thumbprint (64 hex digits)",
   ),
+  /** SHA-1 thumbprint, hex: what the portal and `az ad app credential list` show. Absent in older outputs. */
+  certificateThumbprintSha1: text
+    .refine((s) => /^[0-9A-F]{40}$/i.test(s), "must be a SHA-1 thumbprint (40 hex digits)")
+    .optional(),
 });
 const federatedCaller = z.strictObject({
   credential: z.literal("federated"),
@@ -112,14 +116,24 @@ const managedIdentityCaller = z.strictObject({
 });
 
 /**
- * One caller's outputs. Outputs written before credential kinds existed have no `credential`: they
- * are secret callers.
+ * One caller's outputs, in the names this version writes. Outputs written before credential kinds
+ * existed have no `credential`: they are secret callers; older certificate outputs call the SHA-256
+ * thumbprint `certificateThumbprint`.
  */
+function currentNames(v: unknown): unknown {
+  if (!v || typeof v !== "object" || Array.isArray(v)) return v;
+  const { certificateThumbprint, ...rest } = v as Record<string, unknown>;
+  const out: Record<string, unknown> = "credential" in rest ? rest : { credential: "secret", ...rest };
+  if (certificateThumbprint !== undefined && out.certificateThumbprintSha256 === undefined) {
+    out.certificateThumbprintSha256 = certificateThumbprint;
+  } else if (certificateThumbprint !== undefined) {
+    out.certificateThumbprint = certificateThumbprint;
+  }
+  return out;
+}
+
 export const callerOutputsSchema = z.preprocess(
-  (v) =>
-    v && typeof v === "object" && !Array.isArray(v) && !("credential" in v)
-      ? { credential: "secret", ...v }
-      : v,
+  currentNames,
   z.discriminatedUnion(
     "credential",
     [secretCaller, certificateCaller, federatedCaller, managedIdentityCaller],

@@ -2,17 +2,26 @@
  * The stack, as a function of validated config and the time of the run: composes the components and
  * returns the stack outputs. `index.ts` calls it once; tests and `npm run validate` call it under mocks.
  */
+import * as authorization from "@pulumi/azure-native/authorization";
 import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
 import { CLOUDS, tokenEndpoint } from "./clouds";
-import { isVaulted, NAMESPACE, type CallerConfig, type StackConfig } from "./config";
+import {
+  isVaulted,
+  NAMESPACE,
+  SUBSCRIPTION_HOW,
+  SUBSCRIPTION_KEY,
+  type CallerConfig,
+  type StackConfig,
+} from "./config";
 import { ExpiryAlerts } from "./components/expiry-alerts";
 import { FlowCaller, type CallerCredentialArgs } from "./components/flow-caller";
 import { lookupFlowService } from "./components/flow-service";
 import { ManagedIdentityCaller } from "./components/managed-identity-caller";
 import type { VaultRef } from "./components/published-credential";
 import { certificateSecretName, requireKeyRotation } from "./components/rotating-certificate";
-import { SecretVault } from "./components/secret-vault";
+import { stackWitness } from "./components/rotation-state";
+import { deployerPrincipalType, SecretVault } from "./components/secret-vault";
 import { policyRefusalHook } from "./components/credential-policy";
 import { SmokeCheck, type SmokeCredential } from "./components/smoke-check";
 import { actionGroupShortName, callerDisplayName, vaultSecretName } from "./naming";
@@ -39,6 +48,39 @@ export interface StackOutputs {
   keyVaultUri?: pulumi.Output<string>;
   callers: Record<string, CallerOutputs>;
   allowedUsers: pulumi.Output<string[]>;
+  /**
+   * Each rotating caller's state as written to Key Vault (`{ erp: "v1;pub=b;..." }`, not secret): the
+   * second witness the next run reads back with a StackReference to this stack. Absent without one.
+   */
+  rotationState?: pulumi.Output<Record<string, string>>;
+}
+
+/**
+ * Why the signed-in Azure identity must not deploy this stack, or undefined when it may: azure-native
+ * deploys to the subscription it was configured with (`azure-native:subscriptionId`, else
+ * ARM_SUBSCRIPTION_ID, else the Azure CLI's default), and `authorization.getClientConfig` reports it
+ * with the tenant of its sign-in; Entra objects are created in azuread's tenant.
+ */
+export function signedInProblem(
+  stackSubscription: string,
+  signedIn: { subscriptionId: string; tenantId: string },
+  entraTenant: string,
+): string | undefined {
+  // No subscription reported: nothing signed in to compare (an offline plan); a deployment always has one.
+  if (signedIn.subscriptionId && signedIn.subscriptionId.toLowerCase() !== stackSubscription.toLowerCase()) {
+    return (
+      `${SUBSCRIPTION_KEY} is ${stackSubscription}, but azure-native is signed in to subscription ` +
+      `${signedIn.subscriptionId || "(none)"}: nothing was read or written. Sign in to the stack's subscription ` +
+      `(az account set --subscription ${stackSubscription}; in a pipeline, its login's subscription-id), or ${SUBSCRIPTION_HOW}`
+    );
+  }
+  if (signedIn.tenantId && entraTenant && signedIn.tenantId.toLowerCase() !== entraTenant.toLowerCase()) {
+    return (
+      `azure-native is signed in to tenant ${signedIn.tenantId} and azuread to tenant ${entraTenant}: the vault and ` +
+      "the apps would be in different tenants. Sign both in to the tenant of the stack's subscription (ARM_TENANT_ID)"
+    );
+  }
+  return undefined;
 }
 
 /** Compile-time check: what the program exports unwraps to what readers parse. */
@@ -71,6 +113,22 @@ export function defineStack(
   }
   const entra = azuread.getClientConfigOutput();
   const flowService = lookupFlowService();
+  if (config.callers.some((c) => "owners" in c && c.owners.length > 0)) {
+    void pulumi.log.warn(
+      "owners is set: adding owners needs Microsoft Graph Application.ReadWrite.All and Directory.Read.All for the " +
+        "deploying identity (Application.ReadWrite.OwnedBy cannot add another owner); see docs/setup.md#permissions",
+    );
+  }
+  const usesAzure = vaulted || createsIdentity;
+  // The signed-in subscription and tenant are checked before anything in Azure is read or written.
+  const arm = usesAzure ? authorization.getClientConfigOutput() : undefined;
+  const signedIn = arm
+    ? pulumi.all([arm, entra.tenantId]).apply(([c, entraTenant]) => {
+        const problem = signedInProblem(config.subscriptionId ?? "", c, entraTenant);
+        if (problem) throw new Error(problem);
+        return c;
+      })
+    : undefined;
 
   // The vault exists for secrets and certificates; its resource group is also home to created identities.
   const vault =
@@ -81,9 +139,10 @@ export function defineStack(
           tenantId: entra.tenantId,
           location: config.location,
           existingVaultId: config.keyVault.existingVaultId,
-          // A tenant without the Flow service principal gets its error and no vault.
-          createAfter: flowService.userScopeId,
+          // A tenant without the Flow service principal, or a wrong subscription, gets its error and no vault.
+          createAfter: pulumi.all([flowService.userScopeId, signedIn]),
           storesCredentials: vaulted,
+          deployer: { objectId: arm!.objectId, type: deployerPrincipalType(arm!.objectId) },
         })
       : undefined;
   const vaultRef: VaultRef | undefined =
@@ -93,8 +152,11 @@ export function defineStack(
           resourceGroupName: vault.resourceGroupName,
           uri: vault.vaultUri,
           writeAccess: vault.writeAccess,
+          subscriptionId: config.subscriptionId ?? "",
         }
       : undefined;
+  // The stack's own last outputs: the second record of every rotating caller's state.
+  const witness = vaultRef ? stackWitness() : undefined;
 
   // Key Vault raises expiry events only for versions written after the subscriptions exist.
   const alerts =
@@ -153,6 +215,8 @@ export function defineStack(
         vault: vaultRef!,
         secretReaders: [...caller.secretReaders, ...config.keyVault.secretReaders],
         publishAfter: alerts ? [alerts] : [],
+        witness,
+        reset: config.rotationReset[caller.name],
       };
       credential =
         caller.credential === "secret"
@@ -168,10 +232,12 @@ export function defineStack(
       displayName,
       description: caller.description,
       // The deploying identity stays an owner, so that it can manage the app it created.
-      owners: entra.objectId.apply((deployer) => ownersOf(deployer, caller.owners)),
+      // Waits for the sign-in check too: a wrong subscription or tenant creates nothing at all.
+      owners: pulumi.all([entra.objectId, signedIn]).apply(([deployer]) => ownersOf(deployer, caller.owners)),
       flowService,
       credential,
       notes: appNotes(pulumi.getProject(), stackName, caller.credential),
+      consent: caller.consent,
     });
     return { kind: caller.credential, config: caller, component };
   });
@@ -212,7 +278,18 @@ export function defineStack(
     ...(vaultRef && vault ? { keyVaultName: vault.vaultName!, keyVaultUri: vault.vaultUri! } : {}),
     callers: Object.fromEntries(callers.map((c) => [c.config.name, callerOutputs(c)])),
     allowedUsers: pulumi.all(callers.map((c) => c.component.servicePrincipalObjectId)),
+    ...(vaultRef ? { rotationState: rotationStates(callers) } : {}),
   };
+}
+
+/** Each rotating caller's state as written to Key Vault, by caller name. */
+function rotationStates(callers: Declared[]): pulumi.Output<Record<string, string>> {
+  const entries = callers.flatMap((c) => {
+    if (c.kind !== "secret" && c.kind !== "certificate") return [];
+    const rotating = c.component.secret ?? c.component.certificate!;
+    return [rotating.stateRecord.apply((s) => [c.config.name, s] as const)];
+  });
+  return pulumi.all(entries).apply((e) => Object.fromEntries(e));
 }
 
 /** One caller's outputs, as the outputs schema defines them for its kind: nothing that does not apply. */
@@ -258,7 +335,8 @@ function callerOutputs(declared: Declared): CallerOutputs {
       credential: "certificate",
       ...app,
       ...vaulted,
-      certificateThumbprint: f.certificate!.thumbprint,
+      certificateThumbprintSha256: f.certificate!.thumbprint,
+      certificateThumbprintSha1: f.certificate!.thumbprintSha1,
     };
   }
   return { credential: "secret", ...app, ...vaulted };

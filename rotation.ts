@@ -14,8 +14,9 @@
  * - replaces it earlier than its boundary only when the published secret needs relief (so that it
  *   can retire with G to spare, even after a pipeline gap of G);
  * - starts afresh (both slots) when there is no state or the published secret has already expired.
- * A new secret lives 1.5·R from its creation (longer only when a schedule change needs it, never
- * beyond maxLifetimeDays), so that it outlives its time in Key Vault, a gap of up to R/2 and G.
+ * A new secret ends 1.5·R after its period began (later only when a late run or a schedule change
+ * needs it, never beyond maxLifetimeDays), so that it outlives its time in Key Vault, a gap of up to
+ * R/2 and G; ends depend on the schedule, not on when the runs happened.
  */
 import { parseIsoInstant } from "./dates";
 
@@ -130,9 +131,13 @@ function graceMs(g: Grid, rotationDays: number): number {
   return Math.min(rotationDays * DAY_MS, g.R) / 2;
 }
 
-/** End of a secret created at `t` that must live at least `wantedMs` (whole seconds, never past maxLifetime). */
-function endFor(g: Grid, t: number, wantedMs: number): number {
-  return Math.min(ceilSecond(t + Math.max(1.5 * g.R, wantedMs)), floorSecond(t + g.maxLifeMs));
+/**
+ * End of a secret created at `t` for the period that began at `startMs`, which must last until at
+ * least `untilMs`: start + 1.5·R from the schedule alone (what an unbroken history declares), later
+ * only when `untilMs` needs it (a late run, a schedule change); whole seconds, never past maxLifetime.
+ */
+function endFor(g: Grid, t: number, startMs: number, untilMs: number): number {
+  return Math.min(ceilSecond(Math.max(startMs + 1.5 * g.R, untilMs)), floorSecond(t + g.maxLifeMs));
 }
 
 /**
@@ -182,12 +187,22 @@ function planOf(state: RotationState, g: Grid, replaced: SlotName[], fresh?: Fre
   return plan;
 }
 
-/** Both slots created now on the grid; the one whose period began later is published. */
+/**
+ * Both slots as an unbroken history under the current schedule would have left them at `t`, from the
+ * schedule alone (never from the time of the run): each in its grid period with end = start + 1.5·R,
+ * the one whose period began later published, the other retired when that period began. So a run that
+ * lost every record during a steady schedule declares exactly what is deployed and replaces nothing,
+ * and a first deployment rotates on the grid from its first boundary.
+ */
 function freshState(g: Grid, t: number, rotationDays: number): RotationState {
-  const slot = (s: SlotName) => ({ ...periodAt(g, s, t), endMs: endFor(g, t, 1.5 * g.R), rotationDays });
+  const slot = (s: SlotName) => {
+    const { period, startMs } = periodAt(g, s, t);
+    return { period, startMs, endMs: startMs + 1.5 * g.R, rotationDays };
+  };
   const a = slot("a");
   const b = slot("b");
-  return { version: 1, published: b.startMs > a.startMs ? "b" : "a", a, b };
+  const published: SlotName = b.startMs > a.startMs ? "b" : "a";
+  return { version: 1, published, retiredMs: Math.max(a.startMs, b.startMs), a, b };
 }
 
 /**
@@ -200,9 +215,12 @@ export function planRotation(policy: RotationPolicy, nowMs: number, previous?: R
   if (!previous) return planOf(freshState(g, t, policy.rotationDays), g, [...SLOTS], "no-state");
   const P = previous.published;
   const Q = other(P);
-  // Callers cannot use what Key Vault holds: nothing to protect, publish a fresh value now.
+  // Callers cannot use what Key Vault holds: nothing to protect, publish a fresh value now, living
+  // 1.5·R from now (a record exists, so no slot needs to match an unbroken history).
   if (previous[P].endMs <= t) {
     const fresh = freshState(g, t, policy.rotationDays);
+    for (const s of SLOTS) fresh[s].endMs = endFor(g, t, t, t);
+    delete fresh.retiredMs;
     const replaced = SLOTS.filter((s) => !sameSlot(fresh[s], previous[s]));
     return planOf(fresh, g, replaced, "published-expired");
   }
@@ -217,7 +235,12 @@ export function planRotation(policy: RotationPolicy, nowMs: number, previous?: R
   // P's own next replacement (as dueMs will find it); the new secret outlives it by a gap and a grace.
   const pAllowed = graceEndMs(g, retiredMs, p, policy.rotationDays);
   const pNext = boundaryAtOrAfter(g, P, Math.max(p.startMs + g.R / 2, pAllowed));
-  const fresh = { period, startMs, endMs: endFor(g, t, pNext + g.R - t), rotationDays: policy.rotationDays };
+  const fresh = {
+    period,
+    startMs,
+    endMs: endFor(g, t, startMs, pNext + g.R),
+    rotationDays: policy.rotationDays,
+  };
   const state: RotationState = { version: 1, published: Q, retiredMs, a: previous.a, b: previous.b };
   state[Q] = fresh;
   return planOf(state, g, [Q]);
@@ -337,4 +360,132 @@ export function legacyState(published: LegacyPublished, policy: RotationPolicy):
 /** ISO 8601 text of a time in ms, as Entra and the outputs expect it (`2026-11-22T00:00:00Z`). */
 export function isoTime(ms: number): string {
   return new Date(ms).toISOString().replace(/\.000Z$/, "Z");
+}
+
+/** Which record a run follows when its two records of a caller's state disagree (`flow-trigger-auth:rotationReset`). */
+export const RESET_FOLLOWS = ["keyVault", "stack", "fresh"] as const;
+
+/** One of {@link RESET_FOLLOWS}: the Key Vault record, the stack's outputs, or a fresh start on the grid. */
+export type ResetFollow = (typeof RESET_FOLLOWS)[number];
+
+/** Where the state a run plans from came from. */
+export type Followed = "both" | "keyVault" | "stack" | "none";
+
+/** What {@link reconcileRecords} settled on. */
+export interface Reconciled {
+  /** The state to plan from; undefined: a fresh start on the grid. */
+  state?: RotationState;
+  followed: Followed;
+  /** Why, in a sentence, for the run's log (undefined when both records agree). */
+  note?: string;
+  /** True when a reset setting decided it (the records were in conflict). */
+  resetApplied: boolean;
+}
+
+/** The two records disagree in a way no rule settles: the run must stop before anything is replaced. */
+export class RotationConflictError extends Error {
+  override readonly name = "RotationConflictError";
+  constructor(
+    message: string,
+    readonly record: RotationState,
+    readonly witness: RotationState,
+  ) {
+    super(message);
+  }
+}
+
+/** Slot `x` began later than `y`, or as late and ends later (−1, 0, 1). */
+function compareSlot(x: Omit<SlotPlan, "slot">, y: Omit<SlotPlan, "slot">): number {
+  return Math.sign(x.startMs - y.startMs) || Math.sign(x.endMs - y.endMs);
+}
+
+/** The two states are the same, slot by slot. */
+export function sameState(x: RotationState, y: RotationState): boolean {
+  return encodeState(x) === encodeState(y);
+}
+
+/**
+ * `record` is exactly one on-schedule step ahead of `witness`: it replaced the slot the witness had
+ * unpublished, with a later period, and published it; the other slot is untouched. That is what an
+ * update leaves when it wrote Key Vault and then failed before the stack's outputs were saved.
+ */
+export function isOneStepAhead(record: RotationState, witness: RotationState): boolean {
+  const Q = other(witness.published);
+  return (
+    record.published === Q &&
+    compareSlot(record[Q], witness[Q]) > 0 &&
+    compareSlot(record[witness.published], witness[witness.published]) === 0 &&
+    record[witness.published].period === witness[witness.published].period
+  );
+}
+
+/**
+ * The state a run follows, given the Key Vault record (`record`, undefined when missing, unreadable or
+ * another app's; `recordProblem` says which) and the stack's last outputs (`witness`):
+ * - both equal, or only one of them: that one;
+ * - the witness at or ahead of the record in both slots (a record deleted, edited or restored from
+ *   an older version): the witness, and the record is written back;
+ * - the record exactly one rotation step ahead (an update that wrote Key Vault, then failed): the record;
+ * - neither: undefined (a fresh start on the grid);
+ * - anything else (e.g. a Pulumi state rolled back): `reset` decides, else {@link RotationConflictError}.
+ */
+export function reconcileRecords(
+  record: RotationState | undefined,
+  witness: RotationState | undefined,
+  reset?: ResetFollow,
+  recordProblem = "the Key Vault record is missing",
+): Reconciled {
+  if (!record && !witness) {
+    return {
+      followed: "none",
+      note: `${recordProblem} and the stack has no outputs of it`,
+      resetApplied: false,
+    };
+  }
+  if (!record) {
+    return {
+      state: witness,
+      followed: "stack",
+      note: `${recordProblem}: following the stack's outputs (what the engine deployed); the record is written back`,
+      resetApplied: false,
+    };
+  }
+  if (!witness) return { state: record, followed: "keyVault", resetApplied: false };
+  if (sameState(record, witness)) return { state: record, followed: "both", resetApplied: false };
+  if (SLOTS.every((s) => compareSlot(witness[s], record[s]) >= 0)) {
+    return {
+      state: witness,
+      followed: "stack",
+      note:
+        "the Key Vault record is older than the stack's outputs (edited, or an older version restored): following " +
+        "the stack's outputs (what the engine deployed); the record is written back",
+      resetApplied: false,
+    };
+  }
+  if (isOneStepAhead(record, witness)) {
+    return {
+      state: record,
+      followed: "keyVault",
+      note:
+        "the Key Vault record is one rotation ahead of the stack's outputs (an update wrote Key Vault, then failed " +
+        "before saving its outputs): following the record, which is what the engine deployed",
+      resetApplied: false,
+    };
+  }
+  if (reset === "keyVault") return { state: record, followed: "keyVault", resetApplied: true };
+  if (reset === "stack") return { state: witness, followed: "stack", resetApplied: true };
+  if (reset === "fresh") return { followed: "none", resetApplied: true };
+  throw new RotationConflictError(
+    "the Key Vault record is ahead of the stack's outputs in a way no update leaves (was the Pulumi state rolled back?)",
+    record,
+    witness,
+  );
+}
+
+/** The state in words, slot by slot, for people reading an error or a log. */
+export function describeState(state: RotationState): string {
+  const slot = (s: SlotName) =>
+    `slot ${s}: period ${state[s].period} from ${isoTime(state[s].startMs)} until ${isoTime(state[s].endMs)} ` +
+    `(rotationDays ${state[s].rotationDays})`;
+  return `${slot("a")}; ${slot("b")}; slot ${state.published} published`;
 }

@@ -14,6 +14,7 @@ function config(callers: number) {
   return parseStackConfig(
     {
       "azure-native:location": "westeurope",
+      "azure-native:subscriptionId": "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
       "flow-trigger-auth:callers": JSON.stringify(
         Array.from({ length: callers }, (_, i) => ({
           name: `caller-${i}`,

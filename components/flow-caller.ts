@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
 import { isGitHubIssuer, type FederatedCredentialConfig, type SecretReader } from "../config";
-import type { RotationPolicy } from "../rotation";
+import type { ResetFollow, RotationPolicy } from "../rotation";
 import type { FlowService } from "./flow-service";
 import type { VaultRef } from "./published-credential";
 import { RotatingCertificate } from "./rotating-certificate";
@@ -24,6 +24,10 @@ export interface RotatingCredentialArgs {
   secretReaders: SecretReader[];
   /** Resources that must exist before the vault secret is written, e.g. its expiry alerts. */
   publishAfter?: pulumi.Resource[];
+  /** The stack's last `rotationState` output, by caller (the second witness of the state). */
+  witness?: pulumi.Output<Record<string, string>>;
+  /** `flow-trigger-auth:rotationReset`'s choice for this caller, applied only while its records conflict. */
+  reset?: ResetFollow;
 }
 
 /** How a caller authenticates, and what that needs. */
@@ -53,6 +57,11 @@ export interface FlowCallerArgs {
   credential: CallerCredentialArgs;
   /** Text stored in the app's notes, e.g. which stack manages it. */
   notes?: string;
+  /**
+   * Whether the app asks for the Flow service's delegated `User` permission with admin consent (default
+   * true). False: no `requiredResourceAccesses` entry and no grant; app-only tokens are issued all the same.
+   */
+  consent?: boolean;
 }
 
 /** Longest display name of a federated identity credential. */
@@ -113,6 +122,7 @@ export class FlowCaller extends pulumi.ComponentResource {
 
   constructor(name: string, args: FlowCallerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("flow-trigger-auth:entra:FlowCaller", name, {}, opts);
+    const consent = args.consent ?? true;
 
     const app = new azuread.Application(
       name,
@@ -124,12 +134,15 @@ export class FlowCaller extends pulumi.ComponentResource {
         signInAudience: "AzureADMyOrg",
         preventDuplicateNames: true,
         web: { implicitGrant: { accessTokenIssuanceEnabled: false, idTokenIssuanceEnabled: false } },
-        requiredResourceAccesses: [
-          {
-            resourceAppId: args.flowService.appId,
-            resourceAccesses: [{ id: args.flowService.userScopeId, type: "Scope" }],
-          },
-        ],
+        // Updated in place when it changes (terraform-provider-azuread application_resource.go: not ForceNew).
+        requiredResourceAccesses: consent
+          ? [
+              {
+                resourceAppId: args.flowService.appId,
+                resourceAccesses: [{ id: args.flowService.userScopeId, type: "Scope" }],
+              },
+            ]
+          : [],
       },
       { parent: this },
     );
@@ -140,15 +153,17 @@ export class FlowCaller extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    new azuread.ServicePrincipalDelegatedPermissionGrant(
-      `${name}-consent`,
-      {
-        servicePrincipalObjectId: sp.objectId,
-        resourceServicePrincipalObjectId: args.flowService.objectId,
-        claimValues: ["User"],
-      },
-      { parent: this },
-    );
+    if (consent) {
+      new azuread.ServicePrincipalDelegatedPermissionGrant(
+        `${name}-consent`,
+        {
+          servicePrincipalObjectId: sp.objectId,
+          resourceServicePrincipalObjectId: args.flowService.objectId,
+          claimValues: ["User"],
+        },
+        { parent: this },
+      );
+    }
 
     const credential = args.credential;
     const rotating = (c: RotatingCredentialArgs) => ({
@@ -161,6 +176,9 @@ export class FlowCaller extends pulumi.ComponentResource {
       secretName: c.secretName,
       readers: c.secretReaders,
       publishAfter: c.publishAfter,
+      caller: name,
+      witness: c.witness,
+      reset: c.reset,
     });
     if (credential.kind === "secret") {
       this.secret = new RotatingClientSecret(`${name}-secret`, rotating(credential), { parent: this });

@@ -10,15 +10,27 @@ import * as keyvault from "@pulumi/azure-native/keyvault";
 import * as pulumi from "@pulumi/pulumi";
 import type { SecretReader } from "../config";
 import {
+  describeState,
   encodeState,
   isoTime,
   planRotation,
+  reconcileRecords,
+  RotationConflictError,
   STATE_TAG,
+  type Reconciled,
+  type ResetFollow,
   type RotationPlan,
   type RotationPolicy,
 } from "../rotation";
 import { givenName } from "./given-name";
-import { CLIENT_ID_TAG, MANAGED_BY, MANAGED_BY_TAG, readRotationState } from "./rotation-state";
+import {
+  CLIENT_ID_TAG,
+  MANAGED_BY,
+  MANAGED_BY_TAG,
+  readRotationState,
+  witnessState,
+  type RecordRead,
+} from "./rotation-state";
 
 /** Role definition ID of the built-in role "Key Vault Secrets User" (read secret values). */
 export const KEY_VAULT_SECRETS_USER_ROLE_ID = "4633458b-17de-408a-b874-0445c86b69e6";
@@ -29,6 +41,8 @@ export interface VaultRef {
   name: pulumi.Input<string>;
   /** Resource group holding the vault. */
   resourceGroupName: pulumi.Input<string>;
+  /** Subscription of the vault (`azure-native:subscriptionId`), named in errors. */
+  subscriptionId: string;
   /** Data-plane URI, e.g. `https://flow-dev-x7k2pq.vault.azure.net/`: the secret URI when ARM gives none. */
   uri?: pulumi.Input<string>;
   /**
@@ -74,12 +88,18 @@ export interface RotatingCredentialArgs {
   publishAfter?: pulumi.Resource[];
   /** Error hooks of the slots' Entra credentials, e.g. one that explains an app management policy refusal. */
   onError?: pulumi.ErrorHook[];
+  /** The caller's name, e.g. `erp`: its key in the stack's `rotationState` output. */
+  caller: string;
+  /** The stack's last `rotationState` output (the second witness), by caller; undefined: not read. */
+  witness?: pulumi.Output<Record<string, string>>;
+  /** `flow-trigger-auth:rotationReset`'s choice for this caller, if any: applied only while its records conflict. */
+  reset?: ResetFollow;
 }
 
 /** Where a caller's rotation state lives and what it schedules. */
 export type RotationSource = Pick<
   RotatingCredentialArgs,
-  "vault" | "secretName" | "clientId" | "policy" | "nowMs"
+  "vault" | "secretName" | "clientId" | "policy" | "nowMs" | "caller" | "witness" | "reset"
 > & {
   /** What a slot holds, for the run's log, e.g. `secret` or `certificate`. */
   what: string;
@@ -96,31 +116,85 @@ export function publishedOf<T>(
     .apply(([p, valueA, valueB]) => (p.published.slot === "a" ? valueA : valueB) as T);
 }
 
+/** The way out of a conflict, as the error and docs/rotation.md give it. */
+export function resetAdvice(caller: string): string {
+  return (
+    `set flow-trigger-auth:rotationReset to [{ caller: ${caller}, follow: keyVault | stack | fresh }] for one run ` +
+    "(docs/rotation.md#when-the-records-disagree says which to choose; after a Pulumi state rolled back, keyVault " +
+    "keeps the published secret), then remove it"
+  );
+}
+
+/** Which slots this run declares anew and why, against what is deployed (the state it follows). */
+export function planMessage(secretName: string, what: string, p: RotationPlan, followed: Reconciled): string {
+  const slot = (s: "a" | "b") => `slot ${s} (period ${p[s].period}, until ${isoTime(p[s].endMs)})`;
+  if (p.fresh === "no-state") {
+    return (
+      `${secretName}: no record of what is deployed; both slots declared on the schedule's grid, ${slot("a")} and ` +
+      `${slot("b")}, slot ${p.published.slot} published: Pulumi replaces only a slot whose period or end differs from ` +
+      "what it deployed (none, on an unchanged schedule)"
+    );
+  }
+  if (p.fresh === "published-expired") {
+    return `${secretName}: the published ${what} had expired: new ${what}s in ${slot("a")} and ${slot("b")}`;
+  }
+  const against = followed.followed === "stack" ? "the stack's outputs" : "the Key Vault record";
+  if (p.replaced.length === 0) {
+    return `${secretName}: nothing replaced (against ${against}); next rotation due ${isoTime(p.nextRotationMs)}`;
+  }
+  return (
+    `${secretName}: new ${what} in ${p.replaced.map(slot).join(" and ")}, its next boundary having come ` +
+    `(against ${against}); slot ${p.published.slot} published`
+  );
+}
+
 /**
- * This run's rotation plan: the state read from the published secret's tags, planned at `nowMs`;
- * logs where the state came from and which slots are replaced.
+ * This run's rotation plan: the Key Vault record and the stack's outputs reconciled, planned at
+ * `nowMs`; logs which record it followed and which slots are replaced, and stops (before anything is
+ * replaced) when the records disagree in a way only a reset can settle.
  */
 export function planFromVault(owner: pulumi.Resource, source: RotationSource): pulumi.Output<RotationPlan> {
   const read = readRotationState(
     {
       resourceGroupName: source.vault.resourceGroupName,
       vaultName: source.vault.name,
+      subscriptionId: source.vault.subscriptionId,
       secretName: source.secretName,
       clientId: source.clientId,
     },
     source.policy,
     { parent: owner },
   );
-  return read.apply((found) => {
-    const p = planRotation(source.policy, source.nowMs, found.state);
-    if (found.note) void pulumi.log.info(found.note, owner);
-    if (p.replaced.length > 0) {
-      const slots = p.replaced.map((s) => `slot ${s} (until ${isoTime(p[s].endMs)})`).join(" and ");
-      void pulumi.log.info(
-        `${source.secretName}: new ${source.what} in ${slots}; slot ${p.published.slot} published`,
+  const witness = source.witness ?? pulumi.output<Record<string, string>>({});
+  return pulumi.all([read, witness]).apply(([found, outputs]: [RecordRead, Record<string, string>]) => {
+    const fromStack = Object.hasOwn(outputs, source.caller)
+      ? witnessState(outputs[source.caller])
+      : undefined;
+    let followed: Reconciled;
+    try {
+      followed = reconcileRecords(found.state, fromStack, source.reset, found.note);
+    } catch (err) {
+      if (!(err instanceof RotationConflictError)) throw err;
+      throw new Error(
+        `caller ${source.caller} (${source.secretName}): ${err.message}. Key Vault record: ${describeState(err.record)}. ` +
+          `Stack outputs: ${describeState(err.witness)}. Nothing was replaced. To go on, ${resetAdvice(source.caller)}`,
+      );
+    }
+    if (source.reset && !followed.resetApplied) {
+      void pulumi.log.warn(
+        `flow-trigger-auth:rotationReset names ${source.caller}, whose records do not conflict: it does nothing; remove it`,
+        owner,
+      );
+    } else if (followed.resetApplied) {
+      void pulumi.log.warn(
+        `${source.secretName}: records in conflict, following ${source.reset} as flow-trigger-auth:rotationReset says; ` +
+          "remove the setting after this run",
         owner,
       );
     }
+    if (followed.note) void pulumi.log.info(`${source.secretName}: ${followed.note}`, owner);
+    const p = planRotation(source.policy, source.nowMs, followed.state);
+    void pulumi.log.info(planMessage(source.secretName, source.what, p, followed), owner);
     return p;
   });
 }
@@ -152,6 +226,8 @@ export interface Published {
   secretVersionUri: pulumi.Output<string>;
   /** ARM ID of the vault secret; scope of its role assignments. */
   secretId: pulumi.Output<string>;
+  /** The rotation state as the vault secret was written (its tag): known only once the write succeeded. */
+  stateRecord: pulumi.Output<string>;
 }
 
 /**
@@ -214,5 +290,8 @@ export function publishToVault(owner: pulumi.Resource, name: string, args: Publi
     ) as pulumi.Output<string>,
     secretVersionUri: pulumi.unsecret(secret.properties.apply((p) => p.secretUriWithVersion)),
     secretId: secret.id,
+    stateRecord: pulumi
+      .all([secret.tags, plan])
+      .apply(([tags, p]) => tags?.[STATE_TAG] ?? encodeState(p.state)),
   };
 }

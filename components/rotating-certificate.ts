@@ -41,11 +41,14 @@ export function certificateValidityHours(slot: Pick<SlotPlan, "startMs" | "endMs
   return Math.ceil((slot.endMs - slot.startMs + CERTIFICATE_VALIDITY_MARGIN_MS) / HOUR_MS);
 }
 
-/** SHA-256 thumbprint (upper-case hex) of the first certificate in `pem`: what `x5t#S256` carries. */
-export function certificateThumbprint(pem: string): string {
+/**
+ * Thumbprint (upper-case hex) of the first certificate in `pem`: SHA-256 by default, what `x5t#S256`
+ * carries; SHA-1 is what the portal and `az ad app credential list` show (customKeyIdentifier).
+ */
+export function certificateThumbprint(pem: string, hash: "sha256" | "sha1" = "sha256"): string {
   const body = /-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]+)-----END CERTIFICATE-----/.exec(pem)?.[1];
   if (!body) throw new Error("not a PEM certificate (no BEGIN CERTIFICATE block)");
-  return createHash("sha256")
+  return createHash(hash)
     .update(Buffer.from(body.replace(/\s+/g, ""), "base64"))
     .digest("hex")
     .toUpperCase();
@@ -123,12 +126,16 @@ export class RotatingCertificate extends pulumi.ComponentResource {
   public readonly publishedSlot: pulumi.Output<string>;
   /** SHA-256 thumbprint of the published certificate (upper-case hex), e.g. for callers to check what they hold. */
   public readonly thumbprint: pulumi.Output<string>;
+  /** SHA-1 thumbprint of the published certificate (upper-case hex): what the portal and `az ad app credential list` show. */
+  public readonly thumbprintSha1: pulumi.Output<string>;
   /** The published certificate alone (PEM): public, what Entra holds. */
   public readonly publishedCertificate: pulumi.Output<string>;
   /** The published private key and certificate (PEM), as in Key Vault: a Pulumi secret, never exported. */
   public readonly publishedPem: pulumi.Output<string>;
   /** This run's rotation plan: which slots it replaces, and whether it starts afresh. */
   public readonly plan: pulumi.Output<RotationPlan>;
+  /** The rotation state as written to Key Vault (encoded): what the stack's `rotationState` output keeps. */
+  public readonly stateRecord: pulumi.Output<string>;
 
   constructor(name: string, args: RotatingCertificateArgs, opts?: pulumi.ComponentResourceOptions) {
     super("flow-trigger-auth:entra:RotatingCertificate", name, {}, opts);
@@ -157,10 +164,12 @@ export class RotatingCertificate extends pulumi.ComponentResource {
     this.secretUri = published.secretUri;
     this.secretVersionUri = published.secretVersionUri;
     this.secretId = published.secretId;
+    this.stateRecord = published.stateRecord;
     this.expiresAt = plan.apply((p) => isoTime(p.published.endMs));
     this.nextRotationAt = plan.apply((p) => isoTime(p.nextRotationMs));
     this.publishedSlot = plan.apply((p) => p.published.slot);
-    this.thumbprint = certificate.apply(certificateThumbprint);
+    this.thumbprint = certificate.apply((pemText) => certificateThumbprint(pemText));
+    this.thumbprintSha1 = certificate.apply((pemText) => certificateThumbprint(pemText, "sha1"));
     this.publishedCertificate = certificate;
     this.publishedPem = pem;
     this.plan = plan;
@@ -173,6 +182,7 @@ export class RotatingCertificate extends pulumi.ComponentResource {
       nextRotationAt: this.nextRotationAt,
       publishedSlot: this.publishedSlot,
       thumbprint: this.thumbprint,
+      thumbprintSha1: this.thumbprintSha1,
     });
   }
 

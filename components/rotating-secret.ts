@@ -52,6 +52,8 @@ export class RotatingClientSecret extends pulumi.ComponentResource {
   public readonly publishedValue: pulumi.Output<string>;
   /** This run's rotation plan: which slots it replaces, and whether it starts afresh. */
   public readonly plan: pulumi.Output<RotationPlan>;
+  /** The rotation state as written to Key Vault (encoded): what the stack's `rotationState` output keeps. */
+  public readonly stateRecord: pulumi.Output<string>;
 
   constructor(name: string, args: RotatingClientSecretArgs, opts?: pulumi.ComponentResourceOptions) {
     super("flow-trigger-auth:entra:RotatingClientSecret", name, {}, opts);
@@ -79,6 +81,7 @@ export class RotatingClientSecret extends pulumi.ComponentResource {
     this.secretUri = published.secretUri;
     this.secretVersionUri = published.secretVersionUri;
     this.secretId = published.secretId;
+    this.stateRecord = published.stateRecord;
     this.expiresAt = plan.apply((p) => isoTime(p.published.endMs));
     this.nextRotationAt = plan.apply((p) => isoTime(p.nextRotationMs));
     this.publishedSlot = plan.apply((p) => p.published.slot);

@@ -1,4 +1,5 @@
 import * as authorization from "@pulumi/azure-native/authorization";
+import * as azuread from "@pulumi/azuread";
 import * as keyvault from "@pulumi/azure-native/keyvault";
 import * as resources from "@pulumi/azure-native/resources";
 import * as pulumi from "@pulumi/pulumi";
@@ -41,6 +42,37 @@ export function vaultPermissionModelProblem(
   );
 }
 
+/** The principal types a role assignment takes for the identities this stack deals with. */
+export type PrincipalType = "User" | "Group" | "ServicePrincipal";
+
+/**
+ * Whether the deploying identity (`objectId`) is a service principal (a pipeline's app or a managed
+ * identity) or a person: ARM refuses a role assignment whose `principalType` is not its principal's
+ * (UnmatchedPrincipalType), and assumes `User` when none is sent. Found among service principals
+ * (azuread `getServicePrincipal`, which fails with "... was not found" otherwise:
+ * terraform-provider-azuread service_principal_data_source.go): ServicePrincipal; not found: User;
+ * any other failure stops the run.
+ */
+export function deployerPrincipalType(
+  objectId: pulumi.Input<string>,
+  opts?: pulumi.InvokeOptions,
+): pulumi.Output<PrincipalType> {
+  return pulumi.output(objectId).apply(async (id): Promise<PrincipalType> => {
+    try {
+      await azuread.getServicePrincipal({ objectId: id }, opts);
+      return "ServicePrincipal";
+    } catch (err) {
+      const text = err instanceof Error ? err.message : String(err);
+      if (/was not found/i.test(text)) return "User";
+      throw new Error(
+        `cannot tell whether the deploying identity ${id} is a user or a service principal: ${text.slice(0, 300)}. ` +
+          "It reads service principals through Microsoft Graph (Application.Read.All, which Application.ReadWrite.All " +
+          "includes; a person needs no extra permission), see docs/setup.md",
+      );
+    }
+  });
+}
+
 /** Arguments of {@link SecretVault}. */
 export interface SecretVaultArgs {
   /** `flow-trigger-auth:namePrefix`, e.g. `flow`; starts the generated vault name. */
@@ -53,6 +85,8 @@ export interface SecretVaultArgs {
   location?: string;
   /** ARM ID of a vault to use instead of creating one; it must use Azure RBAC authorization. */
   existingVaultId?: string;
+  /** The deploying identity's object ID and principal type, for its role assignment on a created vault. */
+  deployer: { objectId: pulumi.Input<string>; type: pulumi.Input<PrincipalType> };
   /**
    * Settles when the stack may create anything, e.g. once the Flow service principal was found; when
    * it fails, nothing is created (no purge-protected vault is left behind by a stack that cannot work).
@@ -97,7 +131,9 @@ export class SecretVault extends pulumi.ComponentResource {
     if (args.existingVaultId) {
       const { subscriptionId, resourceGroupName, vaultName } = parseVaultId(args.existingVaultId);
       // The deploying subscription, asked only here: a created vault needs no look-up at all.
-      const deploying = authorization.getClientConfigOutput({ parent: this }).subscriptionId;
+      const deploying = pulumi
+        .all([authorization.getClientConfigOutput({ parent: this }).subscriptionId, args.createAfter])
+        .apply(([subscription]) => subscription);
       const found = deploying.apply((current) => {
         const problem = vaultSubscriptionProblem(vaultName, subscriptionId, current);
         if (problem) throw new Error(problem);
@@ -160,11 +196,13 @@ export class SecretVault extends pulumi.ComponentResource {
           },
           { parent: this, dependsOn: after },
         );
-        const deployer = authorization.getClientConfigOutput({ parent: this }).objectId;
+        // principalType is updated in place (azure-native replaces an assignment only for a new principalId
+        // or scope: provider/pkg/gen/replacement.go), so stacks deployed without it upgrade with no 409.
         const officer = new authorization.RoleAssignment(
           `${name}-deployer`,
           {
-            principalId: deployer,
+            principalId: args.deployer.objectId,
+            principalType: args.deployer.type,
             roleDefinitionId: vault.id.apply((id) =>
               roleDefinitionIdIn(id, KEY_VAULT_SECRETS_OFFICER_ROLE_ID),
             ),

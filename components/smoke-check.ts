@@ -76,6 +76,10 @@ export class SmokeCheck extends pulumi.ComponentResource {
           FLOW_BODY: body,
         },
         triggers: [args.publishedVersion, pulumi.secret(args.triggerUrl), args.clientId, body, options],
+        // Nothing the check prints reaches the deployment's log (pulumi-command provider/pkg/provider/local/
+        // commandOutputs.go logs stdout and stderr unless told otherwise); a failing check's error still
+        // carries its output, which holds no secret (the tool never prints one).
+        logging: command.types.enums.local.Logging.None,
       },
       // The provider stores stdout and stderr in state in clear unless told otherwise.
       { parent: this, additionalSecretOutputs: ["stdout", "stderr"] },

@@ -81,7 +81,10 @@ export interface HandoffCaller {
   keyVaultSecretUri?: string;
   secretExpiresAt?: string;
   nextRotationAt?: string;
-  certificateThumbprint?: string;
+  /** SHA-256 thumbprint of the published certificate (hex). */
+  certificateThumbprintSha256?: string;
+  /** SHA-1 thumbprint (hex): what the portal and `az ad app credential list` show. */
+  certificateThumbprintSha1?: string;
   federatedCredentials?: { issuer: string; subject: string; audiences: string[] }[];
   managedIdentityResourceId?: string;
   /** What the calling system's owner must do. */
@@ -160,7 +163,10 @@ function callerOf(name: string, c: CallerOutputs): HandoffCaller {
       nextRotationAt: c.nextRotationAt,
     });
   }
-  if (c.credential === "certificate") caller.certificateThumbprint = c.certificateThumbprint;
+  if (c.credential === "certificate") {
+    caller.certificateThumbprintSha256 = c.certificateThumbprintSha256;
+    if (c.certificateThumbprintSha1) caller.certificateThumbprintSha1 = c.certificateThumbprintSha1;
+  }
   if (c.credential === "federated") caller.federatedCredentials = c.federatedCredentials;
   if (c.credential === "managedIdentity" && c.managedIdentityResourceId)
     caller.managedIdentityResourceId = c.managedIdentityResourceId;
@@ -244,8 +250,12 @@ function environmentSection(env: HandoffEnvironment): string[] {
         `| Next rotation | ${code(c.nextRotationAt ?? "")} |`,
       );
     }
-    if (c.certificateThumbprint)
-      lines.push(`| Certificate thumbprint (SHA-256) | ${code(c.certificateThumbprint)} |`);
+    if (c.certificateThumbprintSha1)
+      lines.push(
+        `| Certificate thumbprint (SHA-1, as the portal shows it) | ${code(c.certificateThumbprintSha1)} |`,
+      );
+    if (c.certificateThumbprintSha256)
+      lines.push(`| Certificate thumbprint (SHA-256) | ${code(c.certificateThumbprintSha256)} |`);
     if (c.managedIdentityResourceId)
       lines.push(`| Managed identity resource ID | ${code(c.managedIdentityResourceId)} |`);
     for (const f of c.federatedCredentials ?? []) {

@@ -122,6 +122,8 @@ export async function runMocked<T>(
     options.project ?? "flow-trigger-auth",
     options.stack,
     options.dryRun ?? false,
+    // What a DIY backend names every organization (pulumi/pulumi pkg/backend/diy/backend.go).
+    "organization",
   );
   // The SDK's mock monitor cannot register resource or error hooks (hooks never run under mocks):
   // accept the registrations so that resources carrying hooks are declared as in a deployment.

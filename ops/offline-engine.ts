@@ -51,6 +51,10 @@ export class PlaceholderCloud implements FakeCloud {
     custom: boolean,
   ): { id: string; state: Record<string, any> } {
     const props = (inputs.properties ?? {}) as Record<string, unknown>;
+    // Offline there are no earlier outputs: the plan is that of a first deployment.
+    if (type === "pulumi:pulumi:StackReference") {
+      return { id: String(inputs.name), state: { name: inputs.name, outputs: {}, secretOutputNames: [] } };
+    }
     const of = (what: string) => `<${what} of ${name}>`;
     const extra: Record<string, unknown> = {};
     switch (type) {

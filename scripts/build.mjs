@@ -20,7 +20,7 @@ export async function buildTool() {
     outfile: OUTFILE,
     bundle: true,
     platform: "node",
-    target: "node20",
+    target: "node22",
     format: "cjs",
     external: ["@pulumi/*"],
     banner: { js: "#!/usr/bin/env node" },

@@ -68,7 +68,7 @@ const HINT = {
   mismatchingClaims:
     "the token does not match the trigger's policy; check in this order: (1) the scope needs the double slash, e.g. `https://service.flow.microsoft.com//.default`, so the token's aud keeps its trailing slash; (2) in 'Specific users' mode, Allowed users must contain the caller's ENTERPRISE APPLICATION object ID (for a managed identity: its principal ID; stack output callers.<name>.servicePrincipalObjectId, the token's oid above), not its client ID nor its application object ID; (3) the token must come from the flow's tenant and cloud (--tenant-id, --cloud)",
   certificateRefused:
-    "Entra does not accept the certificate: it is not (or no longer) registered on the app, or the PEM's key does not belong to it; read the published certificate from Key Vault (callers.<name>.keyVaultSecretUri) and compare its thumbprint with callers.<name>.certificateThumbprint",
+    "Entra does not accept the certificate: it is not (or no longer) registered on the app, or the PEM's key does not belong to it; read the published certificate from Key Vault (callers.<name>.keyVaultSecretUri) and compare its thumbprint with callers.<name>.certificateThumbprintSha1 (as the portal shows it) or certificateThumbprintSha256",
   federatedMismatch:
     "no federated credential of the app matches the presented token: issuer, subject and audience must match exactly, case included (e.g. repo:contoso/erp-sync:environment:prod); compare them with callers.<name>.federatedCredentials and the token the platform issued",
   assertionExpired:

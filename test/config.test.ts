@@ -10,6 +10,7 @@ const VAULT_ID = `/subscriptions/${GUID}/resourceGroups/rg-flow/providers/Micros
 function raw(changes: Record<string, unknown> = {}): Record<string, string> {
   const base: Record<string, unknown> = {
     "azure-native:location": "westeurope",
+    "azure-native:subscriptionId": GUID,
     [`${NS}:callers`]: [{ name: "erp" }, { name: "crm" }],
   };
   const merged = { ...base, ...changes };
@@ -38,15 +39,136 @@ describe("a valid config", () => {
       cloud: "public",
       namePrefix: "flow",
       location: "westeurope",
+      subscriptionId: GUID,
       callers: [
-        { name: "erp", description: undefined, credential: "secret", owners: [], secretReaders: [] },
-        { name: "crm", description: undefined, credential: "secret", owners: [], secretReaders: [] },
+        {
+          name: "erp",
+          description: undefined,
+          credential: "secret",
+          owners: [],
+          secretReaders: [],
+          consent: true,
+        },
+        {
+          name: "crm",
+          description: undefined,
+          credential: "secret",
+          owners: [],
+          secretReaders: [],
+          consent: true,
+        },
       ],
       rotation: { rotationDays: 90, maxLifetimeDays: 730, offsetDays: 0 },
+      rotationReset: {},
       keyVault: { existingVaultId: undefined, secretReaders: [] },
       smokeTest: undefined,
       alerts: undefined,
     });
+  });
+
+  it("requires azure-native:subscriptionId whenever a vault is created or used or an identity created, saying how to find and set it", () => {
+    for (const changes of [
+      {},
+      { [`${NS}:keyVault`]: { existingVaultId: VAULT_ID }, "azure-native:location": undefined },
+      {
+        [`${NS}:callers`]: [
+          { name: "func", credential: "managedIdentity", managedIdentity: { create: true } },
+        ],
+      },
+    ]) {
+      const found = problems({ ...changes, "azure-native:subscriptionId": undefined });
+      expect(found.map((p) => p.path)).toEqual(["azure-native:subscriptionId"]);
+      expect(found[0].message).toContain("az account show --query id -o tsv");
+      expect(found[0].message).toContain("pulumi config set azure-native:subscriptionId <id>");
+    }
+    // Federated callers and existing identities only: nothing in Azure, no subscription needed.
+    expect(() =>
+      parseStackConfig(
+        raw({
+          "azure-native:subscriptionId": undefined,
+          "azure-native:location": undefined,
+          [`${NS}:callers`]: [
+            { name: "func", credential: "managedIdentity", managedIdentity: { principalId: GUID } },
+          ],
+        }),
+        "dev",
+      ),
+    ).not.toThrow();
+    expect(problems({ "azure-native:subscriptionId": "my-subscription" })).toEqual([
+      {
+        path: "azure-native:subscriptionId",
+        message: expect.stringContaining("must be a subscription ID (a GUID)"),
+      },
+    ]);
+    // An existing vault must be in the stack's subscription.
+    expect(
+      problems({
+        "azure-native:subscriptionId": "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+        [`${NS}:keyVault`]: { existingVaultId: VAULT_ID },
+      }).map((p) => p.path),
+    ).toEqual([`${NS}:keyVault.existingVaultId`]);
+  });
+
+  it("takes consent per stack and per caller (default true); a managed identity takes none", () => {
+    const c = parseStackConfig(
+      raw({
+        [`${NS}:consent`]: "false",
+        [`${NS}:callers`]: [{ name: "erp" }, { name: "crm", consent: true }],
+      }),
+      "dev",
+    );
+    expect(c.callers.map((k) => k.consent)).toEqual([false, true]);
+    expect(problems({ [`${NS}:consent`]: "maybe" })[0].path).toBe(`${NS}:consent`);
+    expect(
+      problems({
+        [`${NS}:callers`]: [
+          { name: "erp" },
+          { name: "func", credential: "managedIdentity", managedIdentity: { create: true }, consent: false },
+        ],
+      }).map((p) => p.path),
+    ).toEqual([`${NS}:callers[1].consent`]);
+  });
+
+  it("takes rotationReset only for callers that rotate, once each", () => {
+    const c = parseStackConfig(
+      raw({ [`${NS}:rotationReset`]: [{ caller: "erp", follow: "keyVault" }] }),
+      "dev",
+    );
+    expect(c.rotationReset).toEqual({ erp: "keyVault" });
+    expect(
+      problems({
+        [`${NS}:callers`]: [
+          { name: "erp" },
+          {
+            name: "bot",
+            credential: "federated",
+            federatedCredentials: [{ github: { repository: "c/r", environment: "p" } }],
+          },
+        ],
+        [`${NS}:rotationReset`]: [
+          { caller: "erpp", follow: "stack" },
+          { caller: "bot", follow: "stack" },
+          { caller: "erp", follow: "latest" },
+          { caller: "erp", follow: "fresh" },
+          { caller: "erp", follow: "fresh" },
+        ],
+      }),
+    ).toEqual([
+      {
+        path: `${NS}:rotationReset[2].follow`,
+        message: expect.stringContaining("must be one of keyVault, stack, fresh"),
+      },
+      {
+        path: `${NS}:rotationReset[0].caller`,
+        message: '"erpp" must name one of the callers that rotate: erp',
+      },
+      {
+        path: `${NS}:rotationReset[1].caller`,
+        message: expect.stringContaining("keeps no rotating credential"),
+      },
+      { path: `${NS}:rotationReset[3].caller`, message: '"erp" is already listed: one reset per caller' },
+      { path: `${NS}:rotationReset[4].caller`, message: '"erp" is already listed: one reset per caller' },
+    ]);
   });
 
   it("keeps every documented setting", () => {
@@ -245,7 +367,7 @@ describe("bad input is refused with its key path", () => {
       "unknown caller key",
       { [`${NS}:callers`]: [{ name: "erp", owner: GUID }] },
       `${NS}:callers[0].owner`,
-      /unknown key; allowed keys: name, description, credential, owners, secretReaders, federatedCredentials, managedIdentity$/,
+      /unknown key; allowed keys: name, description, credential, owners, secretReaders, federatedCredentials, managedIdentity, consent$/,
     ],
     [
       "callers given as one object instead of a list",
@@ -257,7 +379,7 @@ describe("bad input is refused with its key path", () => {
       "a caller that is not an object",
       { [`${NS}:callers`]: [{ name: "erp" }, "crm"] },
       `${NS}:callers[1]`,
-      /must be an object \{ name, description, credential, owners, secretReaders, federatedCredentials, managedIdentity \}/,
+      /must be an object \{ name, description, credential, owners, secretReaders, federatedCredentials, managedIdentity, consent \}/,
     ],
     [
       "rotation that is not an object",
@@ -427,10 +549,18 @@ describe("credential kinds", () => {
       "dev",
     );
     expect(c.callers).toEqual([
-      { name: "erp", description: undefined, credential: "secret", owners: [], secretReaders: [] },
+      {
+        name: "erp",
+        description: undefined,
+        credential: "secret",
+        owners: [],
+        secretReaders: [],
+        consent: true,
+      },
       {
         name: "sap",
         description: undefined,
+        consent: true,
         credential: "certificate",
         owners: [GUID],
         secretReaders: [{ objectId: GUID, type: "Group" }],
@@ -438,6 +568,7 @@ describe("credential kinds", () => {
       {
         name: "deploy-bot",
         description: undefined,
+        consent: true,
         credential: "federated",
         owners: [],
         federatedCredentials: [
@@ -472,12 +603,14 @@ describe("credential kinds", () => {
       {
         name: "logic-app",
         description: undefined,
+        consent: false,
         credential: "managedIdentity",
         managedIdentity: { principalId: PRINCIPAL },
       },
       {
         name: "func",
         description: undefined,
+        consent: false,
         credential: "managedIdentity",
         managedIdentity: { create: true },
       },

@@ -13,6 +13,7 @@ const PRINCIPAL = "3f2a1b0c-9d8e-4f7a-8b6c-5d4e3f2a1b0c";
 const config = parseStackConfig(
   {
     "azure-native:location": "westeurope",
+    "azure-native:subscriptionId": "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
     "flow-trigger-auth:callers": JSON.stringify([
       { name: "erp" },
       { name: "sap", credential: "certificate" },
@@ -41,6 +42,8 @@ describe("validate's offline plan", () => {
       [
         "ResourceGroup vault-rg",
         "RandomString vault-suffix",
+        // Reads the stack's own last outputs (none offline): the second record of the rotation state.
+        "StackReference rotation-witness",
         "Vault vault",
         "RoleAssignment vault-deployer",
         ...["erp", "sap", "deploy-bot"].flatMap((n) => [

@@ -21,6 +21,7 @@ function config(rotation: RotationPolicy): StackConfig {
   return parseStackConfig(
     {
       "azure-native:location": "westeurope",
+      "azure-native:subscriptionId": "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
       "flow-trigger-auth:callers": JSON.stringify([{ name: "sap", credential: "certificate" }]),
       "flow-trigger-auth:rotation": JSON.stringify(rotation),
     },

@@ -28,6 +28,7 @@ const SCENARIOS: Record<string, { values: Record<string, unknown>; fake?: FakeAz
   "created vault, two secret callers, readers, owners, alerts": {
     values: {
       "azure-native:location": "westeurope",
+      "azure-native:subscriptionId": "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
       "flow-trigger-auth:callers": [
         {
           name: "erp",
@@ -44,6 +45,7 @@ const SCENARIOS: Record<string, { values: Record<string, unknown>; fake?: FakeAz
   },
   "existing vault, one secret caller": {
     values: {
+      "azure-native:subscriptionId": SUBSCRIPTION_ID,
       "flow-trigger-auth:callers": [{ name: "erp" }],
       "flow-trigger-auth:keyVault": {
         existingVaultId: `/subscriptions/${SUBSCRIPTION_ID}/resourceGroups/rg-shared/providers/Microsoft.KeyVault/vaults/kv-shared-01`,

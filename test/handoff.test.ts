@@ -274,7 +274,10 @@ describe("handoff --out: replaces a previous sheet only, never half-written", ()
   it("refuses to replace a file that is not a sheet (a stack's settings) unless --force", async () => {
     const dir = await mkdtemp(join(tmpdir(), "handoff-"));
     const settings = join(dir, "Pulumi.dev.yaml");
-    await writeFile(settings, "config:\n  azure-native:location: westeurope\n");
+    await writeFile(
+      settings,
+      "config:\n  azure-native:location: westeurope\n  azure-native:subscriptionId: 0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d\n",
+    );
     const r = await runCli("handoff", sheetArgs(settings));
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("is not a hand-off sheet: refusing to replace it (add --force");

@@ -9,6 +9,7 @@ const GUID = "0f1e2d3c-4b5a-4968-8776-655443322110";
 function stackConfig(changes: Record<string, unknown>): Record<string, string> {
   const merged: Record<string, unknown> = {
     "azure-native:location": "westeurope",
+    "azure-native:subscriptionId": "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
     [`${NS}:callers`]: [{ name: "erp" }, { name: "crm" }],
     ...changes,
   };

@@ -7,6 +7,7 @@ import { FakeAzure, TENANT_ID } from "./helpers/fake-azure";
 it("pulumi up's entry point reads stack config and exports the documented outputs", async () => {
   process.env.PULUMI_CONFIG = JSON.stringify({
     "azure-native:location": "westeurope",
+    "azure-native:subscriptionId": "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
     "flow-trigger-auth:callers": JSON.stringify([{ name: "erp" }, { name: "crm" }]),
     "flow-trigger-auth:rotation": JSON.stringify({ rotationDays: 30, maxLifetimeDays: 45 }),
   });
@@ -22,6 +23,7 @@ it("pulumi up's entry point reads stack config and exports the documented output
     "cloud",
     "keyVaultName",
     "keyVaultUri",
+    "rotationState",
     "scope",
     "tenantId",
     "tokenEndpoint",
@@ -30,10 +32,12 @@ it("pulumi up's entry point reads stack config and exports the documented output
   expect(outputs.scope).toBe("https://service.flow.microsoft.com//.default");
   expect(outputs.callers.erp.displayName).toBe("flow-test-erp");
   expect(outputs.allowedUsers).toHaveLength(2);
-  // "now" is the system clock at the run: a first run's published secret lives 1.5 × 30 days from it.
+  // "now" is the system clock at the run: a first run publishes the slot whose 30-day grid period began
+  // within the last 15 days, ending 45 days after that start.
   const expires = Date.parse(outputs.callers.crm.secretExpiresAt);
-  expect(expires).toBeGreaterThanOrEqual(before + 45 * 86_400_000 - 1000);
-  expect(expires).toBeLessThanOrEqual(after + 45 * 86_400_000 + 1000);
+  expect(expires % (15 * 86_400_000)).toBe(0);
+  expect(expires).toBeGreaterThan(before + 30 * 86_400_000 - 1000);
+  expect(expires).toBeLessThanOrEqual(after + 45 * 86_400_000);
 });
 
 it("a stack without secrets or certificates exports no vault, and lists every caller's principal", async () => {

@@ -7,6 +7,7 @@ import { stackOutputsSchema } from "../outputs";
 import { appNotes, defineStack } from "../program";
 import { DAY_MS, decodeState, isoTime, STATE_TAG } from "../rotation";
 import {
+  ARM_ERRORS,
   declarations,
   DEPLOYER_OBJECT_ID,
   FakeAzure,
@@ -25,6 +26,7 @@ const OWNER = "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee";
 function config(extra: Record<string, unknown> = {}, callers: unknown[] = [{ name: "erp" }]): StackConfig {
   const raw: Record<string, string> = {
     "azure-native:location": "westeurope",
+    "azure-native:subscriptionId": "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
     "flow-trigger-auth:callers": JSON.stringify(callers),
   };
   for (const [k, v] of Object.entries(extra))
@@ -165,15 +167,23 @@ describe("a caller's app registration and consent", () => {
 });
 
 describe("the rotating client secret", () => {
-  it("puts both slots on the app, each living 1.5 × R from now, keyed on their grid periods, without start dates", async () => {
+  it("puts both slots on the app, each ending 1.5 × R after its grid period began, keyed on their periods, without start dates", async () => {
     const d = await deploy(config({ rotation: { rotationDays: 90, offsetDays: 0 } }));
-    const end = isoTime(Math.ceil((NOW + 135 * DAY_MS) / 1000) * 1000);
+    // Periods 230 (from 2026-09-04) and 231 (from 2026-10-19): the schedule alone, not the time of the run.
     const a = d.one(T.password, "erp-secret-a").inputs;
     const b = d.one(T.password, "erp-secret-b").inputs;
     expect(a.applicationId).toBe(d.one(T.app, "erp").id);
-    expect([a.endDate, a.rotateWhenChanged, a.startDate]).toEqual([end, { period: "230" }, undefined]);
-    expect([b.endDate, b.rotateWhenChanged, b.startDate]).toEqual([end, { period: "231" }, undefined]);
-    expect(a.displayName).toBe(`flow-trigger-auth slot a, until ${end}`);
+    expect([a.endDate, a.rotateWhenChanged, a.startDate]).toEqual([
+      "2027-01-17T00:00:00Z",
+      { period: "230" },
+      undefined,
+    ]);
+    expect([b.endDate, b.rotateWhenChanged, b.startDate]).toEqual([
+      "2027-03-03T00:00:00Z",
+      { period: "231" },
+      undefined,
+    ]);
+    expect(a.displayName).toBe("flow-trigger-auth slot a, until 2027-01-17T00:00:00Z");
     expect(a.endDateRelative).toBeUndefined();
   });
 
@@ -291,14 +301,14 @@ describe("rotation state kept in Azure, across runs", () => {
     expect(replacements).toBeGreaterThanOrEqual(2);
   });
 
-  it("a Key Vault secret deleted by hand is written again at the next run (both slots start afresh)", async () => {
+  it("a Key Vault secret deleted by hand is written again at the next run, and no slot is replaced", async () => {
     const fake = new FakeAzure();
     await up(fake, config(), NOW);
     fake.deleteSecretByHand("erp-client-secret");
     const next = await up(fake, config(), NOW + DAY_MS);
     expect(next.failures).toEqual([]);
-    expect(passwordsReplaced(next.changes)).toEqual(["erp-secret-a", "erp-secret-b"]);
-    expect(next.changes.updated).toContain(`${T.secret} erp-secret-kv`);
+    expect(passwordsReplaced(next.changes)).toEqual([]);
+    expect(fake.vaultSecretTags("erp-client-secret")?.[STATE_TAG]).toBeDefined();
   });
 
   it("stops with an error naming the secret when the state cannot be read, and writes nothing for that caller", async () => {
@@ -306,7 +316,7 @@ describe("rotation state kept in Azure, across runs", () => {
       getSecretError: `Status=403 Code="AuthorizationFailed" Message="The client does not have authorization to perform action 'Microsoft.KeyVault/vaults/secrets/read'"`,
     });
     expect(d.failures.join("\n")).toMatch(
-      /cannot read the rotation state of Key Vault secret erp-client-secret in vault flow-dev-\w+: .*AuthorizationFailed.*The run stops rather than guess/,
+      /cannot read the rotation state of Key Vault secret erp-client-secret \(vault flow-dev-\w+, resource group flow-dev-rg, subscription [-0-9a-f]+\): ARM answered 403 AuthorizationFailed.*grant it Reader on the vault.*stops before anything is replaced/,
     );
     expect(d.byType(T.password)).toEqual([]);
     expect(d.byType(T.secret)).toEqual([]);
@@ -403,6 +413,7 @@ describe("the vault", () => {
   const existingConfig = () =>
     parseStackConfig(
       {
+        "azure-native:subscriptionId": SUBSCRIPTION_ID,
         "flow-trigger-auth:callers": JSON.stringify([{ name: "erp" }]),
         "flow-trigger-auth:keyVault": JSON.stringify({ existingVaultId: existing }),
       },
@@ -464,8 +475,14 @@ describe("stack outputs", () => {
         "keyVaultUri",
         "callers",
         "allowedUsers",
+        "rotationState",
       ].sort(),
     );
+    // Each rotating caller's state as Key Vault holds it: what the next run reads back.
+    expect(resolved.rotationState).toEqual({
+      erp: d.one(T.secret, "erp-secret-kv").inputs.tags[STATE_TAG],
+      crm: d.one(T.secret, "crm-secret-kv").inputs.tags[STATE_TAG],
+    });
     expect(resolved.tenantId).toBe(TENANT_ID);
     expect(resolved.cloud).toBe("public");
     expect(resolved.audience).toBe("https://service.flow.microsoft.com/");
@@ -484,7 +501,7 @@ describe("stack outputs", () => {
         credential: "secret",
         keyVaultSecretName: `${name}-client-secret`,
         keyVaultSecretUri: `https://${resolved.keyVaultName}.vault.azure.net/secrets/${name}-client-secret`,
-        secretExpiresAt: "2027-04-06T09:30:00Z",
+        secretExpiresAt: "2027-03-03T00:00:00Z",
         nextRotationAt: "2026-12-03T00:00:00Z",
       });
     }
@@ -580,6 +597,8 @@ describe("the smoke test inside pulumi up", () => {
     expect(run.inputs.environment.FLOW_CLIENT_ID).toBe(d.one(T.app, "crm").state.clientId);
     expect(run.inputs.environment.FLOW_TENANT_ID).toBe(TENANT_ID);
     expect(run.inputs.environment.FLOW_BODY).toBe('{"ping":true}');
+    // stdout and stderr never reach the CI log; in state they are secrets.
+    expect(run.inputs.logging).toBe("none");
     expect(run.inputs.create).toContain("--cloud public");
     expect(run.inputs.create).not.toContain(published);
     expect(run.inputs.create).not.toContain("powerplatform.com");
@@ -637,5 +656,102 @@ describe("short rotation periods", () => {
       }),
     );
     expect(warnings(d)).toMatch(/rotationDays 20 ≤ 30.*--warn-days below 20.*near-expiry alert/);
+  });
+});
+
+describe("the deploying identity and its subscription", () => {
+  it("gives the deployer's vault role the type it really has: ServicePrincipal from a pipeline, User for a person", async () => {
+    for (const deployerType of ["ServicePrincipal", "User"] as const) {
+      const d = await deploy(config(), { deployerType });
+      expect(d.failures).toEqual([]);
+      expect(d.one(T.role, "vault-deployer").inputs.principalType).toBe(deployerType);
+    }
+  });
+
+  it("is refused by ARM with UnmatchedPrincipalType when a role assignment names the wrong type, as ARM does", async () => {
+    const d = await deploy(
+      config({}, [{ name: "erp", secretReaders: [{ objectId: READER, type: "User" }] }]),
+      { principalTypes: { [READER]: "ServicePrincipal" } },
+    );
+    expect(d.failures.join("\n")).toContain(
+      `Code="UnmatchedPrincipalType" Message="The PrincipalId '${READER}' has type 'ServicePrincipal' , which is different from specified PrincipalType 'User'."`,
+    );
+  });
+
+  it("a stack first deployed by a person upgrades with no change to the deployer's role assignment", async () => {
+    const fake = new FakeAzure();
+    await up(fake, config());
+    // The version before this one sent no principalType: the SDK's default, User (roleAssignment.js).
+    fake.edit(T.role, "vault-deployer", (v) => {
+      v.principalType = "User";
+    });
+    const next = await up(fake, config(), NOW + DAY_MS);
+    expect(next.failures).toEqual([]);
+    expect(next.changes.replaced).toEqual([]);
+    expect(next.changes.updated).not.toContain(`${T.role} vault-deployer`);
+  });
+
+  it("refuses to read or write anything when azure-native is signed in to another subscription or tenant", async () => {
+    for (const options of [
+      { signedInSubscription: "99999999-4e5f-4a6b-8c7d-9e0f1a2b3c4d" },
+      { signedInTenant: "88888888-1d4e-4f80-9a7b-2c3d4e5f6a7b" },
+    ]) {
+      const d = await deploy(config(), options);
+      expect(d.customNames()).toEqual([]);
+      expect(d.failures.join("\n")).toMatch(
+        /azure-native:subscriptionId is 0a1b2c3d-.*signed in to subscription 99999999-|signed in to tenant 88888888-/,
+      );
+    }
+  });
+
+  it.each([
+    ["the vault is missing", ARM_ERRORS.vaultNotFound("flow-dev-rg", "x"), "az keyvault list-deleted"],
+    [
+      "the resource group is missing",
+      ARM_ERRORS.resourceGroupNotFound("flow-dev-rg"),
+      "resource group flow-dev-rg does not exist",
+    ],
+    [
+      "the subscription is not visible",
+      ARM_ERRORS.subscriptionNotFound(SUBSCRIPTION_ID),
+      "is not visible to the deploying identity",
+    ],
+    [
+      "the identity may not read the vault",
+      ARM_ERRORS.authorizationFailed(DEPLOYER_OBJECT_ID, "Microsoft.KeyVault/vaults/read", "/x"),
+      "grant it Reader",
+    ],
+    ["the sign-in expired", ARM_ERRORS.expiredToken(), "sign in again"],
+    ["ARM throttles", ARM_ERRORS.throttled(), "throttled"],
+  ])(
+    "stops before any slot is declared when %s, naming the vault and subscription",
+    async (_, error, check) => {
+      const d = await deploy(config(), { getVaultError: error });
+      const message = d.failures.join("\n");
+      expect(message).toContain(`subscription ${SUBSCRIPTION_ID}`);
+      expect(message).toContain(check);
+      expect(d.byType(T.password)).toEqual([]);
+      expect(d.byType(T.secret)).toEqual([]);
+    },
+  );
+});
+
+describe("consent", () => {
+  it("with consent: false, declares no grant and no requiredResourceAccesses entry; per caller overrides the stack", async () => {
+    const d = await deploy(config({ consent: false }, [{ name: "erp" }, { name: "crm", consent: true }]));
+    expect(d.failures).toEqual([]);
+    expect(d.one(T.app, "erp").inputs.requiredResourceAccesses).toEqual([]);
+    expect(d.byType(T.grant).map((g) => g.name)).toEqual(["crm-consent"]);
+    expect(d.one(T.app, "crm").inputs.requiredResourceAccesses).toHaveLength(1);
+  });
+
+  it("turning consent off later updates the app in place and removes only the grant", async () => {
+    const fake = new FakeAzure();
+    await up(fake, config());
+    const next = await up(fake, config({ consent: false }), NOW + DAY_MS);
+    expect(next.failures).toEqual([]);
+    expect(next.changes.replaced).toEqual([]);
+    expect(next.changes.updated).toContain(`${T.app} erp`);
+    expect(next.byType(T.grant)).toEqual([]);
   });
 });

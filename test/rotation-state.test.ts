@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { explainPolicyRefusal } from "../components/credential-policy";
-import { isNotFound, stateFromSecret, stateReadFailure } from "../components/rotation-state";
+import {
+  isSecretNotFound,
+  stateFromSecret,
+  stateReadFailure,
+  UnreadableRecordError,
+} from "../components/rotation-state";
+import { ARM_ERRORS, SUBSCRIPTION_ID } from "./helpers/fake-azure";
 import { encodeState, planRotation, STATE_TAG } from "../rotation";
 
 const CLIENT = "0b8f3c1e-1111-4222-8333-444455556666";
@@ -51,37 +57,85 @@ describe("reading the rotation state from the published secret's tags", () => {
     expect(() => stateFromSecret({}, WHERE, CLIENT, policy)).toThrow("not managed by flow-trigger-auth");
   });
 
-  it("stops on a state tag it cannot read, saying how to recover", () => {
+  it("reports a state tag it cannot read as an unreadable record (the run then follows the stack's outputs)", () => {
     expect(() =>
       stateFromSecret({ tags: { ...managed, [STATE_TAG]: "v1;pub=a" } }, WHERE, CLIENT, policy),
-    ).toThrow(/erp-client-secret .* tag rotation-state cannot be read .* delete the tag to start afresh/);
+    ).toThrow(UnreadableRecordError);
   });
 });
 
 describe("a failed read", () => {
-  it("counts as no state only when ARM answered 404", () => {
-    const prefix =
-      "invocation of azure-native:keyvault:getSecret returned an error: request failed /subscriptions/x/secrets/s: ";
+  const prefix =
+    "invocation of azure-native:keyvault:getSecret returned an error: request failed /subscriptions/x/secrets/s: ";
+  const failed = (text: string) => new Error(prefix + text);
+  const place = {
+    vaultName: "flow-dev-x7k2pq",
+    resourceGroupName: "flow-dev-rg",
+    subscriptionId: SUBSCRIPTION_ID,
+  };
+
+  it("counts as no record only for the secret-level not-found of a vault that answered", () => {
     expect(
-      isNotFound(new Error(`${prefix}Status=404 Code="SecretNotFound" Message="Secret not found"`)),
+      isSecretNotFound(
+        failed(ARM_ERRORS.secretNotFound("flow-dev-rg", "flow-dev-x7k2pq", "erp-client-secret")),
+        "flow-dev-x7k2pq",
+      ),
     ).toBe(true);
-    expect(isNotFound(new Error(`${prefix}Status=404 Code="ParentResourceNotFound" Message="..."`))).toBe(
-      true,
-    );
     expect(
-      isNotFound(new Error(`${prefix}Status=403 Code="AuthorizationFailed" Message="... secrets/read ..."`)),
-    ).toBe(false);
-    expect(
-      isNotFound(new Error(`${prefix}Status=429 Code="TooManyRequests" Message="retry after 404 ms"`)),
-    ).toBe(false);
-    expect(isNotFound(new Error("connect ETIMEDOUT 20.50.2.1:443"))).toBe(false);
+      isSecretNotFound(
+        failed('Status=404 Code="SecretNotFound" Message="Secret not found: erp"'),
+        "flow-dev-x7k2pq",
+      ),
+    ).toBe(true);
+    // Any 404 is not enough: the vault, the group or the subscription missing is not "no secret yet".
+    for (const text of [
+      ARM_ERRORS.vaultNotFound("flow-dev-rg", "flow-dev-x7k2pq"),
+      ARM_ERRORS.resourceGroupNotFound("flow-dev-rg"),
+      ARM_ERRORS.subscriptionNotFound(SUBSCRIPTION_ID),
+      ARM_ERRORS.authorizationFailed(CLIENT, "Microsoft.KeyVault/vaults/secrets/read", "/subscriptions/x"),
+      ARM_ERRORS.expiredToken(),
+      ARM_ERRORS.throttled(),
+    ]) {
+      expect(isSecretNotFound(failed(text), "flow-dev-x7k2pq")).toBe(false);
+    }
+    expect(isSecretNotFound(new Error("connect ETIMEDOUT 20.50.2.1:443"), "flow-dev-x7k2pq")).toBe(false);
   });
 
-  it("otherwise stops the run with a message naming the secret and the permission", () => {
-    const message = stateReadFailure(WHERE, new Error('Status=403 Code="AuthorizationFailed"'));
-    expect(message).toContain("cannot read the rotation state of Key Vault secret erp-client-secret");
-    expect(message).toContain("Microsoft.KeyVault/vaults/secrets/read");
-    expect(message).toContain("rather than guess");
+  it.each([
+    [
+      "a missing vault",
+      ARM_ERRORS.vaultNotFound("flow-dev-rg", "flow-dev-x7k2pq"),
+      /az keyvault list-deleted/,
+    ],
+    [
+      "a missing resource group",
+      ARM_ERRORS.resourceGroupNotFound("flow-dev-rg"),
+      /resource group flow-dev-rg does not exist/,
+    ],
+    [
+      "a missing subscription",
+      ARM_ERRORS.subscriptionNotFound(SUBSCRIPTION_ID),
+      /is not visible to the deploying identity/,
+    ],
+    [
+      "403",
+      ARM_ERRORS.authorizationFailed(CLIENT, "Microsoft.KeyVault/vaults/read", "/x"),
+      /grant it Reader on the vault/,
+    ],
+    ["401", ARM_ERRORS.expiredToken(), /sign in again/],
+    ["429", ARM_ERRORS.throttled(), /throttled/],
+  ])("%s stops the run naming the vault, the subscription and what to check", (_, text, check) => {
+    const message = stateReadFailure(
+      "Key Vault secret erp-client-secret",
+      place,
+      failed(text),
+      "read the vault",
+    );
+    expect(message).toContain(
+      "vault flow-dev-x7k2pq, resource group flow-dev-rg, subscription " + SUBSCRIPTION_ID,
+    );
+    expect(message).toMatch(check);
+    expect(message).toContain("stops before anything is replaced");
   });
 });
 

@@ -8,6 +8,8 @@ import {
   legacyState,
   ON_SCHEDULE_MS,
   planRotation,
+  reconcileRecords,
+  RotationConflictError,
   RotationStateError,
   TAG_VALUE_MAX,
   type RotationPolicy,
@@ -94,8 +96,10 @@ describe("a first run (no state) puts both slots on the grid", () => {
     expect([plan.b.period, isoTime(plan.b.startMs)]).toEqual(b);
     expect(plan.published.slot).toBe(published);
     expect(isoTime(plan.nextRotationMs)).toBe(next);
-    // Each new secret lives 1.5 × R from its creation.
-    for (const s of [plan.a, plan.b]) expect(s.endMs - at(now)).toBe(1.5 * policy.rotationDays * DAY_MS);
+    // Each secret ends 1.5 × R after its period began: what an unbroken history declares, whenever the run is.
+    for (const s of [plan.a, plan.b]) expect(s.endMs - s.startMs).toBe(1.5 * policy.rotationDays * DAY_MS);
+    // The older slot was retired when the newer one's period began.
+    expect(plan.state.retiredMs).toBe(Math.max(plan.a.startMs, plan.b.startMs));
     expect(plan.fresh).toBe("no-state");
     expect(plan.replaced).toEqual(["a", "b"]);
   });
@@ -219,6 +223,7 @@ describe("gaps and lost state", () => {
     const first = planRotation(policy, at("2026-01-01T06:17:00Z"));
     const back = planRotation(policy, at("2026-01-01T06:17:00Z") + 50 * DAY_MS, first.state);
     expect(back.fresh).toBe("published-expired");
+    // A record exists (its published secret expired): both new secrets live 1.5 × R from now, on grid periods.
     expect(back.published.endMs - (at("2026-01-01T06:17:00Z") + 50 * DAY_MS)).toBe(45 * DAY_MS);
   });
 
@@ -233,6 +238,97 @@ describe("gaps and lost state", () => {
     expect(run.stateLost).toBe(true);
     expect(run.plan.fresh).toBe("no-state");
     expect(model.violations).toEqual([]);
+  });
+});
+
+describe("a lost record lands on the schedule's grid", () => {
+  it.each([2, 3, 7, 30, 90, 91, 365])(
+    "rotationDays %i: without any record, a run declares exactly what three years of unbroken runs deployed",
+    (R) => {
+      const policy = { rotationDays: R, offsetDays: Math.floor(R / 4) };
+      const model = new CallerModel();
+      const start = at("2026-01-01T06:17:00Z");
+      for (let t = start; t < start + YEARS_3; t += R > 30 ? DAY_MS : 7 * HOUR_MS) {
+        const history = model.run(t, policy).plan;
+        if (t - start < R * DAY_MS) continue; // the first period: the first run itself was fresh
+        const fresh = planRotation(policy, t);
+        expect(fresh.state).toEqual(history.state);
+        expect(fresh.nextRotationMs).toBe(history.nextRotationMs);
+      }
+      expect(model.violations).toEqual([]);
+    },
+  );
+
+  it("losing every record (Key Vault and the stack's outputs) during a steady schedule replaces nothing", () => {
+    const policy = { rotationDays: 30, offsetDays: 3 };
+    const model = new CallerModel();
+    const start = at("2026-01-01T06:17:00Z");
+    let lost = 0;
+    for (let t = start, day = 0; t < start + YEARS_3; t += DAY_MS, day++) {
+      if (day > 40 && day % 17 === 0) {
+        model.loseState(t - HOUR_MS);
+        lost++;
+      }
+      const run = model.run(t, policy);
+      if (run.stateLost && day > 0) {
+        // What the engine would replace: only what the unbroken schedule replaces at this run anyway.
+        expect(run.replaced.length).toBeLessThanOrEqual(1);
+        if (run.replaced.length) expect(run.t - run.plan[run.replaced[0]].startMs).toBeLessThan(DAY_MS);
+      }
+    }
+    expect(lost).toBeGreaterThan(50);
+    expect(model.violations).toEqual([]);
+  });
+
+  it("losing only the Key Vault record changes nothing: the run follows the stack's outputs", () => {
+    const policy = { rotationDays: 60, offsetDays: 0 };
+    const steady = new CallerModel();
+    const lossy = new CallerModel();
+    const start = at("2026-01-01T06:17:00Z");
+    for (let t = start, day = 0; t < start + YEARS_3; t += DAY_MS, day++) {
+      if (day % 5 === 0) lossy.loseRecord();
+      expect(lossy.run(t, policy).replaced).toEqual(steady.run(t, policy).replaced);
+    }
+    expect(lossy.violations).toEqual([]);
+    for (const g of lossy.graces()) expect(g.onSchedule).toBeGreaterThanOrEqual(g.G);
+  });
+});
+
+describe("two records of the state: Key Vault's and the stack's outputs", () => {
+  const policy = { rotationDays: 90, offsetDays: 0 };
+  const t0 = at("2026-11-22T05:17:00Z");
+  const first = planRotation(policy, t0).state;
+  const next = planRotation(policy, planRotation(policy, t0, first).nextRotationMs + HOUR_MS, first).state;
+  const later = planRotation(policy, planRotation(policy, t0, next).nextRotationMs + HOUR_MS, next).state;
+
+  it("agreeing records are used as they are", () => {
+    expect(reconcileRecords(next, { ...next })).toMatchObject({ state: next, followed: "both" });
+  });
+
+  it("a missing, unreadable or older Key Vault record follows the stack's outputs", () => {
+    expect(reconcileRecords(undefined, next)).toMatchObject({ state: next, followed: "stack" });
+    expect(reconcileRecords(first, next)).toMatchObject({ state: next, followed: "stack" });
+    const edited = { ...next, a: { ...next.a, endMs: next.a.endMs - DAY_MS } };
+    expect(reconcileRecords(edited, next)).toMatchObject({ state: next, followed: "stack" });
+  });
+
+  it("a record one rotation ahead (an update that failed after writing Key Vault) is followed", () => {
+    expect(reconcileRecords(next, first)).toMatchObject({ state: next, followed: "keyVault" });
+  });
+
+  it("a record ahead in any other way (a Pulumi state rolled back) stops the run, unless a reset names the way out", () => {
+    expect(() => reconcileRecords(later, first)).toThrow(RotationConflictError);
+    expect(reconcileRecords(later, first, "keyVault")).toMatchObject({ state: later, resetApplied: true });
+    expect(reconcileRecords(later, first, "stack")).toMatchObject({ state: first, resetApplied: true });
+    expect(reconcileRecords(later, first, "fresh")).toMatchObject({ followed: "none", resetApplied: true });
+    // Once the records agree, a reset left in the config does nothing.
+    expect(reconcileRecords(later, later, "fresh")).toMatchObject({ state: later, resetApplied: false });
+  });
+
+  it("only one record: that one; none: a fresh start", () => {
+    expect(reconcileRecords(next, undefined)).toMatchObject({ state: next, followed: "keyVault" });
+    expect(reconcileRecords(undefined, undefined)).toMatchObject({ followed: "none" });
+    expect(reconcileRecords(undefined, undefined).state).toBeUndefined();
   });
 });
 

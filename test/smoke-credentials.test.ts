@@ -107,7 +107,7 @@ describe("a certificate caller", () => {
           keyVaultSecretUri: `${vaultUrl}/secrets/billing-client-certificate`,
           secretExpiresAt: "2030-01-01T00:00:00Z",
           nextRotationAt: "2029-10-01T00:00:00Z",
-          certificateThumbprint: "A".repeat(64),
+          certificateThumbprintSha256: "A".repeat(64),
         },
       },
       allowedUsers: [w.servicePrincipalObjectId],
@@ -146,7 +146,7 @@ describe("a certificate caller", () => {
     expect(r.code).toBe(1);
     const token = r.report().checks.find((c) => c.name === "token")!;
     expect(token).toMatchObject({ ok: false, code: "AADSTS700027" });
-    expect(token.message).toContain("certificateThumbprint");
+    expect(token.message).toContain("certificateThumbprintSha1");
   });
 
   test("a PEM without its private key is a usage error", async () => {

@@ -20,10 +20,30 @@ describe("npm run validate", () => {
     expect(r.stdout).toContain(
       "+ azuread:index/servicePrincipalDelegatedPermissionGrant:ServicePrincipalDelegatedPermissionGrant  crm-consent",
     );
-    // Planned as a first deployment (offline, no rotation state): each secret lives 1.5 × 90 days.
-    expect(r.stdout).toContain("endDate = 2027-04-06T06:00:00Z");
+    // Planned as a first deployment (offline, no rotation state): each slot on the grid, ending
+    // 1.5 × 90 days after its period began (2026-09-04 and 2026-10-19).
+    expect(r.stdout).toContain("endDate = 2027-01-17T00:00:00Z");
+    expect(r.stdout).toContain("endDate = 2027-03-03T00:00:00Z");
     expect(r.stdout).toContain("properties.enablePurgeProtection = true");
     expect(r.stdout).toContain("properties.value = [secret]");
+  });
+
+  it("warns that owners need Application.ReadWrite.All and Directory.Read.All, which OwnedBy does not give", async () => {
+    const dir = await stackDir({
+      "Pulumi.own.yaml": [
+        "config:",
+        "  azure-native:location: westeurope",
+        "  azure-native:subscriptionId: 0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+        "  flow-trigger-auth:callers:",
+        "    - name: erp",
+        "      owners: [aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee]",
+      ].join("\n"),
+    });
+    const r = await runCli("validate", ["--stack", "own", "--dir", dir]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(
+      /warning: owners is set: adding owners needs Microsoft Graph Application\.ReadWrite\.All and Directory\.Read\.All .*Application\.ReadWrite\.OwnedBy cannot add another owner/,
+    );
   });
 
   it("prints the plan as one JSON object with --json", async () => {
@@ -33,7 +53,8 @@ describe("npm run validate", () => {
     expect(plan.valid).toBe(true);
     const names = plan.resources.map((x: { type: string; name: string }) => `${x.type} ${x.name}`);
     expect(names).toContain("azure-native:keyvault:Secret erp-secret-kv");
-    expect(plan.resources).toHaveLength(16);
+    // 16 resources and the StackReference that reads the stack's own outputs.
+    expect(plan.resources).toHaveLength(17);
   });
 
   it("names every bad key and exits 1, declaring nothing", async () => {
@@ -71,6 +92,7 @@ describe("npm run validate", () => {
     const dir = await stackDir({
       "Pulumi.shared.yaml": [
         "config:",
+        "  azure-native:subscriptionId: 0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
         "  flow-trigger-auth:callers:",
         "    - name: erp",
         "  flow-trigger-auth:keyVault:",
@@ -95,6 +117,7 @@ describe("npm run validate", () => {
       "Pulumi.sec.yaml": [
         "config:",
         "  azure-native:location: westeurope",
+        "  azure-native:subscriptionId: 0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
         "  flow-trigger-auth:callers:",
         "    - name: erp",
         "  flow-trigger-auth:alerts:",
@@ -113,6 +136,7 @@ describe("npm run validate", () => {
       "Pulumi.prod.yaml": [
         "config:",
         "  azure-native:location: northeurope",
+        "  azure-native:subscriptionId: 0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
         "  flow-trigger-auth:callers:",
         "    - name: erp",
         "  flow-trigger-auth:alerts:",
@@ -145,7 +169,8 @@ describe("npm run validate", () => {
 
   it("accepts keys without the project namespace, as Pulumi does", async () => {
     const dir = await stackDir({
-      "Pulumi.short.yaml": "config:\n  azure-native:location: westeurope\n  callers:\n    - name: erp\n",
+      "Pulumi.short.yaml":
+        "config:\n  azure-native:location: westeurope\n  azure-native:subscriptionId: 0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d\n  callers:\n    - name: erp\n",
     });
     const r = await runCli("validate", ["--stack", "short", "--dir", dir]);
     expect(r.code).toBe(0);
@@ -154,7 +179,7 @@ describe("npm run validate", () => {
   it("refuses a stack file that is not UTF-8 (a Latin-1 location) instead of planning a mangled value", async () => {
     const dir = await mkdtemp(join(tmpdir(), "validate-"));
     const yaml =
-      "config:\n  azure-native:location: westeurope\n  flow-trigger-auth:callers:\n    - name: erp\n      description: Gro\xdfhandel\n";
+      "config:\n  azure-native:location: westeurope\n  azure-native:subscriptionId: 0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d\n  flow-trigger-auth:callers:\n    - name: erp\n      description: Gro\xdfhandel\n";
     await writeFile(join(dir, "Pulumi.latin1.yaml"), Buffer.from(yaml, "latin1"));
     const r = await runCli("validate", ["--stack", "latin1", "--dir", dir]);
     expect(r.code).toBe(2);

@@ -140,3 +140,20 @@ describe("the scheduled rotation workflow", () => {
     expect(status.if).toBe("${{ !cancelled() }}");
   });
 });
+
+describe("the Node version", () => {
+  const read = (p: string) => readFileSync(join(ROOT, p), "utf8");
+
+  it("is 22 or later everywhere: what @pulumi/pulumi requires, engines, the workflow, the README and CI", () => {
+    const sdk = JSON.parse(read("node_modules/@pulumi/pulumi/package.json")) as { engines: { node: string } };
+    expect(sdk.engines.node).toBe(">=22");
+    expect((JSON.parse(read("package.json")) as { engines: { node: string } }).engines.node).toBe(">=22");
+    expect(read(".github/workflows/rotate-secrets.yml")).toMatch(/node-version: 22\b/);
+    expect(read("README.md")).toContain("Node.js 22 or later");
+    expect(read("docs/setup.md")).toContain("Node 22 or later");
+    // CI installs Node 22 from the npm registry's `node` package when the machine's is older.
+    const ci = read(".ci/run");
+    expect(ci).toContain("-lt 22 ]");
+    expect(ci).toContain("node@22");
+  });
+});

@@ -12,14 +12,36 @@
  * - Entra refuses what Graph refuses: a certificate credential ending after its certificate or
  *   already ended, a federated credential with a name Entra does not take, a second one with the same
  *   issuer and subject, more than 20 per app;
- * - `keyvault.getSecret` answers with the tags and expiry the last run wrote, or fails with ARM's
- *   404 (`Status=404 Code="SecretNotFound"`) when there is none or it was deleted by hand;
+ * - Key Vault secrets live in the cloud apart from Pulumi's state (`vaultSecrets`): each run is the
+ *   pipeline's `pulumi up --refresh`, so a secret deleted, edited or restored by hand is written
+ *   again as the program declares it; rolling the Pulumi state back (`checkpoint`, `rollBack`) leaves
+ *   them, and the credentials in Entra, as they are;
+ * - `keyvault.getVault` and `keyvault.getSecret` answer as ARM does through azure-native v3, whose
+ *   invoke errors read `request failed <id>: Status=<code> Code="<ARM code>" Message="<ARM message>"`
+ *   (pulumi-azure-native provider/pkg/azure/client_azcore.go, PulumiAzcoreResponseError): a missing
+ *   secret of an existing vault is ARM's ResourceNotFound naming the secret; {@link ARM_ERRORS} has the
+ *   vault, group, subscription, 401, 403 and 429 answers a test can inject;
+ * - the stack's outputs are kept as the engine keeps them: a `StackReference` to the stack answers with
+ *   those of the last run that succeeded; a failed run leaves them as they were (pulumi/pulumi
+ *   pkg/resource/deploy/step_executor.go keeps old stack outputs on error);
+ * - ARM refuses a role assignment whose `principalType` (default `User`) is not its principal's type
+ *   (`UnmatchedPrincipalType`), on create and on update;
  * - `azuread.getServicePrincipal({ objectId })` answers for the principals the tenant has
- *   (`principals`), else fails as the provider does (`Service Principal (...) was not found`).
+ *   (`principals`, and the deploying identity when it is a service principal), else fails as the
+ *   provider does (`Service Principal (...) was not found`);
+ * - every client secret's life is kept in a ledger (`credentials`) with what Key Vault published when
+ *   (`publications`), so that tests can check a published value outlived its promise.
  */
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
-import { InvokeError, runMocked, type Declared, type FakeCloud, type MockRun } from "../../ops/mock-engine";
+import {
+  InvokeError,
+  resolveDeep,
+  runMocked,
+  type Declared,
+  type FakeCloud,
+  type MockRun,
+} from "../../ops/mock-engine";
 
 /** Facts the fake tenant and subscription answer with. */
 export const TENANT_ID = "5f6b3c2a-1d4e-4f80-9a7b-2c3d4e5f6a7b";
@@ -27,6 +49,29 @@ export const SUBSCRIPTION_ID = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
 export const DEPLOYER_OBJECT_ID = "9c8b7a6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d";
 export const FLOW_SP_OBJECT_ID = "3e2d1c0b-9a8f-4e7d-8c6b-5a4f3e2d1c0b";
 export const FLOW_USER_SCOPE_ID = "44d8c55c-9ffc-4546-883e-9041b5bb0b01";
+
+/**
+ * ARM's answers to a failed read, as the program sees them through azure-native v3 (after the provider's
+ * own retries of 429 and 5xx): `Status=<HTTP status> Code="<ARM code>" Message="<ARM message>"`.
+ * Codes and messages as ARM returns them (learn.microsoft.com/azure/azure-resource-manager/troubleshooting/
+ * error-not-found, error-register-resource-provider, common-deployment-errors).
+ */
+export const ARM_ERRORS = {
+  vaultNotFound: (rg: string, vault: string) =>
+    `Status=404 Code="ResourceNotFound" Message="The Resource 'Microsoft.KeyVault/vaults/${vault}' under resource group '${rg}' was not found. For more details please visit https://aka.ms/ARMResourceNotFoundFix"`,
+  secretNotFound: (rg: string, vault: string, secret: string) =>
+    `Status=404 Code="ResourceNotFound" Message="The Resource 'Microsoft.KeyVault/vaults/${vault}/secrets/${secret}' under resource group '${rg}' was not found. For more details please visit https://aka.ms/ARMResourceNotFoundFix"`,
+  resourceGroupNotFound: (rg: string) =>
+    `Status=404 Code="ResourceGroupNotFound" Message="Resource group '${rg}' could not be found."`,
+  subscriptionNotFound: (subscription: string) =>
+    `Status=404 Code="SubscriptionNotFound" Message="The subscription '${subscription}' could not be found."`,
+  authorizationFailed: (objectId: string, action: string, scope: string) =>
+    `Status=403 Code="AuthorizationFailed" Message="The client '${objectId}' with object id '${objectId}' does not have authorization to perform action '${action}' over scope '${scope}' or the scope is invalid. If access was recently granted, please refresh your credentials."`,
+  expiredToken: () =>
+    `Status=401 Code="ExpiredAuthenticationToken" Message="The access token expiry UTC time '12/6/2026 6:00:00 PM' is earlier than current UTC time '12/6/2026 7:00:00 PM'."`,
+  throttled: () =>
+    `Status=429 Code="TooManyRequests" Message="The request is being throttled as the limit has been reached for operation type - Read. For more details please visit https://aka.ms/ARMThrottling"`,
+} as const;
 
 /** Resource type tokens, as the engine sees them. */
 export const T = {
@@ -45,6 +90,7 @@ export const T = {
   appCert: "azuread:index/applicationCertificate:ApplicationCertificate",
   fic: "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential",
   identity: "azure-native:managedidentity:UserAssignedIdentity",
+  stackReference: "pulumi:pulumi:StackReference",
 } as const;
 
 /** Inputs whose change makes the provider replace the resource (others update it in place). */
@@ -83,8 +129,18 @@ export interface FakeAzureOptions {
    * vault secret's `secretUri` (as a minimal mock would), to show the program does not depend on them.
    */
   minimalAzureState?: boolean;
-  /** Fail `getSecret` with this (e.g. a 403) instead of answering. */
+  /** Fail `getSecret` with this (e.g. one of {@link ARM_ERRORS}) instead of answering. */
   getSecretError?: string;
+  /** Fail `getVault` with this (e.g. one of {@link ARM_ERRORS}) instead of answering. */
+  getVaultError?: string;
+  /** What the deploying identity is: a person (`User`, default) or a pipeline's `ServicePrincipal`. */
+  deployerType?: "User" | "ServicePrincipal";
+  /** The subscription azure-native is signed in to (`authorization.getClientConfig`); default {@link SUBSCRIPTION_ID}. */
+  signedInSubscription?: string;
+  /** The tenant azure-native is signed in to; default {@link TENANT_ID}. */
+  signedInTenant?: string;
+  /** The real type of principals by object ID (e.g. secret readers), for ARM's principalType check. */
+  principalTypes?: Record<string, "User" | "Group" | "ServicePrincipal">;
   /** DNS suffix of vaults in the subscription's Azure cloud, e.g. `vault.usgovcloudapi.net`. Default the public cloud's. */
   vaultDnsSuffix?: string;
   /** Service principals of the tenant by object ID, e.g. existing managed identities. */
@@ -119,6 +175,29 @@ export interface Registration {
   deleteBeforeReplace: boolean;
 }
 
+/** One client secret in Entra, from creation to deletion (times of the runs, ms). */
+export interface CredentialLife {
+  value: string;
+  createdMs: number;
+  endMs: number;
+  deletedMs?: number;
+}
+
+/** A Key Vault secret as Azure holds it: its versions' tags and expiry, newest last. */
+interface VaultSecret {
+  resourceGroupName: string;
+  vaultName: string;
+  id: string;
+  versions: { tags: Record<string, string>; expires?: number; value: string }[];
+  deleted: boolean;
+}
+
+/** What the engine keeps between runs; restoring it is rolling the Pulumi state back. */
+export interface Checkpoint {
+  kept: string;
+  stackOutputs: string;
+}
+
 /** What changed in one run, compared with the runs before it. */
 export interface RunChanges {
   created: string[];
@@ -129,8 +208,14 @@ export interface RunChanges {
 export class FakeAzure implements FakeCloud {
   /** Resources as the last run left them, by `type name`. */
   private readonly kept = new Map<string, Kept>();
-  /** Vault secrets deleted by hand: `getSecret` answers 404 for them. */
-  private readonly deletedByHand = new Set<string>();
+  /** Key Vault secrets as Azure holds them, by secret name. */
+  private readonly vaultSecrets = new Map<string, VaultSecret>();
+  /** The stack's outputs as the engine saved them after the last run that succeeded. */
+  private stackOutputs: Record<string, unknown> = {};
+  /** Every client secret created in Entra, by resource ID. */
+  readonly credentials = new Map<string, CredentialLife>();
+  /** Each value Key Vault was given, with the vault secret's name and the time of the run that wrote it. */
+  readonly publications: { t: number; secretName: string; value: string }[] = [];
   private changes: RunChanges = { created: [], replaced: [], updated: [] };
   /** What the last run registered, by `type name`: options the mocks do not see. */
   readonly registrations = new Map<string, Registration>();
@@ -163,7 +248,32 @@ export class FakeAzure implements FakeCloud {
       },
       { stack },
     );
+    // The engine saves the outputs of a run that succeeded; a failed run leaves the old ones.
+    const result = run.result as { rotationState?: unknown } | undefined;
+    if (run.failures.length === 0 && result && typeof result === "object") {
+      this.stackOutputs = { rotationState: await resolveDeep(result.rotationState) };
+    }
     return { ...run, changes: this.changes };
+  }
+
+  /** The Pulumi state as it is now (resources and stack outputs), to roll back to later. */
+  checkpoint(): Checkpoint {
+    return { kept: JSON.stringify([...this.kept]), stackOutputs: JSON.stringify(this.stackOutputs) };
+  }
+
+  /**
+   * Restores the Pulumi state of `checkpoint` (e.g. `pulumi stack import` of an older export): Azure
+   * and Entra keep what later runs did to them.
+   */
+  rollBack(checkpoint: Checkpoint): void {
+    this.kept.clear();
+    for (const [k, v] of JSON.parse(checkpoint.kept) as [string, Kept][]) this.kept.set(k, v);
+    this.stackOutputs = JSON.parse(checkpoint.stackOutputs) as Record<string, unknown>;
+  }
+
+  /** The stack's outputs as the engine kept them. */
+  savedOutputs(): Record<string, unknown> {
+    return JSON.parse(JSON.stringify(this.stackOutputs)) as Record<string, unknown>;
   }
 
   /**
@@ -200,11 +310,59 @@ export class FakeAzure implements FakeCloud {
     if (!kept) throw new Error(`nothing deployed as ${type} ${name}`);
     change(kept.inputs);
     change(kept.state);
+    const secret = type === T.secret ? this.vaultSecrets.get(kept.inputs.secretName) : undefined;
+    if (secret) {
+      // What an older version (or a person) left in Azure too.
+      secret.versions.push({
+        tags: { ...(kept.inputs.tags ?? {}) },
+        expires: kept.inputs.properties?.attributes?.expires,
+        value: secret.versions.at(-1)!.value,
+      });
+    }
   }
 
   /** Someone deletes a vault secret by hand (its tags and state go with it). */
   deleteSecretByHand(secretName: string): void {
-    this.deletedByHand.add(secretName);
+    const found = this.vaultSecrets.get(secretName);
+    if (found) found.deleted = true;
+  }
+
+  /** Someone edits the tags of a vault secret by hand (a new version, as `az keyvault secret set-attributes` would not: tags only). */
+  editSecretTags(secretName: string, change: (tags: Record<string, string>) => void): void {
+    const found = this.vaultSecrets.get(secretName);
+    if (!found) throw new Error(`no vault secret ${secretName}`);
+    const latest = found.versions.at(-1)!;
+    const tags = { ...latest.tags };
+    change(tags);
+    found.versions[found.versions.length - 1] = { ...latest, tags };
+  }
+
+  /** Someone restores an older version of a vault secret (its value, tags and expiry become the newest). */
+  restoreOlderVersion(secretName: string, versionsBack = 1): void {
+    const found = this.vaultSecrets.get(secretName);
+    const older = found?.versions.at(-1 - versionsBack);
+    if (!found || !older) throw new Error(`vault secret ${secretName} has no version ${versionsBack} back`);
+    found.versions.push(JSON.parse(JSON.stringify(older)) as VaultSecret["versions"][number]);
+  }
+
+  /** The tags of a vault secret as Azure holds them now; undefined when it does not exist. */
+  vaultSecretTags(secretName: string): Record<string, string> | undefined {
+    const found = this.vaultSecrets.get(secretName);
+    return found && !found.deleted ? { ...found.versions.at(-1)!.tags } : undefined;
+  }
+
+  /** The real type of a principal, when the fake knows it. */
+  private principalType(objectId: string): string | undefined {
+    if (objectId === DEPLOYER_OBJECT_ID) return this.options.deployerType ?? "User";
+    const known = this.options.principalTypes?.[objectId];
+    if (known) return known;
+    if (this.options.principals?.[objectId]) return "ServicePrincipal";
+    const created = [...this.kept.entries()].some(
+      ([k, v]) =>
+        (k.startsWith(`${T.sp} `) || k.startsWith(`${T.identity} `)) &&
+        (v.state.objectId === objectId || v.state.principalId === objectId),
+    );
+    return created ? "ServicePrincipal" : undefined;
   }
 
   resource(
@@ -214,6 +372,12 @@ export class FakeAzure implements FakeCloud {
     custom: boolean,
   ): { id: string; state: Record<string, any> } {
     const key = `${type} ${name}`;
+    if (type === T.stackReference) {
+      return {
+        id: inputs.name,
+        state: { name: inputs.name, outputs: this.savedOutputs(), secretOutputNames: [] },
+      };
+    }
     if (!custom) return { id: "", state: {} };
     const before = this.kept.get(key);
     const registered = this.registrations.get(key)?.replacementTrigger;
@@ -221,6 +385,7 @@ export class FakeAzure implements FakeCloud {
     let answer: Kept;
     if (before && !this.replaces(type, before, inputs, trigger)) {
       const changed = JSON.stringify(before.inputs) !== JSON.stringify(inputs);
+      if (changed && type === T.role) this.refuse(type, key, inputs);
       if (changed) this.changes.updated.push(key);
       answer = {
         inputs,
@@ -232,8 +397,16 @@ export class FakeAzure implements FakeCloud {
       this.refuse(type, key, inputs);
       (before ? this.changes.replaced : this.changes.created).push(key);
       answer = { inputs, ...this.created(type, name, inputs), trigger };
+      if (before && this.credentials.has(before.id)) this.credentials.get(before.id)!.deletedMs ??= this.now;
+      if (type === T.password) {
+        this.credentials.set(answer.id, {
+          value: answer.state.value,
+          createdMs: this.now ?? Date.now(),
+          endMs: Date.parse(inputs.endDate),
+        });
+      }
     }
-    if (type === T.secret) this.deletedByHand.delete(inputs.secretName);
+    if (type === T.secret) this.writeVaultSecret(key, answer, inputs);
     this.kept.set(key, answer);
     let state = answer.state;
     if (this.options.minimalAzureState && type.startsWith("azure-native:")) {
@@ -242,6 +415,37 @@ export class FakeAzure implements FakeCloud {
       if (state.properties) delete state.properties.secretUri;
     }
     return { id: answer.id, state };
+  }
+
+  /**
+   * Azure's copy of a vault secret after a `pulumi up --refresh` wrote it: a new version when its value,
+   * tags or expiry differ from Azure's newest (also when someone deleted, edited or restored it by hand).
+   */
+  private writeVaultSecret(key: string, answer: Kept, inputs: Record<string, any>): void {
+    const value = String(inputs.properties?.value);
+    const version = {
+      tags: { ...(inputs.tags ?? {}) },
+      expires: inputs.properties?.attributes?.expires,
+      value,
+    };
+    const found = this.vaultSecrets.get(inputs.secretName);
+    const drifted =
+      !found || found.deleted || JSON.stringify(found.versions.at(-1)) !== JSON.stringify(version);
+    if (found && drifted && !this.changes.updated.includes(key) && !this.changes.created.includes(key)) {
+      this.changes.updated.push(key);
+    }
+    if (drifted) {
+      this.vaultSecrets.set(inputs.secretName, {
+        resourceGroupName: inputs.resourceGroupName,
+        vaultName: inputs.vaultName,
+        id: answer.id,
+        versions: [...(found?.versions ?? []), version],
+        deleted: false,
+      });
+      if (found?.versions.at(-1)?.value !== value || found.deleted) {
+        this.publications.push({ t: this.now ?? Date.now(), secretName: inputs.secretName, value });
+      }
+    }
   }
 
   private replaces(type: string, before: Kept, after: Record<string, any>, trigger?: string): boolean {
@@ -260,6 +464,16 @@ export class FakeAzure implements FakeCloud {
   /** Refuses a create the way Entra does; the error fails that resource's registration. */
   private refuse(type: string, key: string, inputs: Record<string, any>): void {
     const now = this.now ?? Date.now();
+    if (type === T.role) {
+      // ARM checks the type it is told (User when none is sent) against the principal's.
+      const real = this.principalType(inputs.principalId);
+      const given = inputs.principalType ?? "User";
+      if (real && real !== given) {
+        throw new Error(
+          `Status=400 Code="UnmatchedPrincipalType" Message="The PrincipalId '${inputs.principalId}' has type '${real}' , which is different from specified PrincipalType '${given}'."`,
+        );
+      }
+    }
     if (type === T.appCert) {
       const cert = [...this.kept.values()].find((k) => k.state.certPem === inputs.value);
       const end = Date.parse(inputs.endDate);
@@ -498,12 +712,22 @@ export class FakeAzure implements FakeCloud {
         };
       case "azure-native:authorization:getClientConfig":
         return {
-          tenantId: TENANT_ID,
-          subscriptionId: SUBSCRIPTION_ID,
+          tenantId: this.options.signedInTenant ?? TENANT_ID,
+          subscriptionId: this.options.signedInSubscription ?? SUBSCRIPTION_ID,
           objectId: DEPLOYER_OBJECT_ID,
           clientId: randomUUID(),
         };
       case "azuread:index/getServicePrincipal:getServicePrincipal":
+        if (inputs.objectId === DEPLOYER_OBJECT_ID && this.options.deployerType === "ServicePrincipal") {
+          return {
+            id: `/servicePrincipals/${DEPLOYER_OBJECT_ID}`,
+            objectId: DEPLOYER_OBJECT_ID,
+            clientId: "7c4d2e1f-0a9b-4c8d-9e7f-6a5b4c3d2e1f",
+            displayName: "github-flow-trigger-auth",
+            type: "Application",
+            oauth2PermissionScopeIds: {},
+          };
+        }
         if (inputs.objectId !== undefined) {
           const found = this.options.principals?.[inputs.objectId];
           if (!found) {
@@ -536,6 +760,10 @@ export class FakeAzure implements FakeCloud {
         };
       case "azure-native:keyvault:getVault": {
         const { resourceGroupName, vaultName } = inputs;
+        const id = `${armRg(resourceGroupName)}/providers/Microsoft.KeyVault/vaults/${vaultName}`;
+        if (this.options.getVaultError) {
+          throw new InvokeError(token, `request failed ${id}: ${this.options.getVaultError}`);
+        }
         return {
           id: `${armRg(resourceGroupName)}/providers/Microsoft.KeyVault/vaults/${vaultName}`,
           name: vaultName,
@@ -550,21 +778,26 @@ export class FakeAzure implements FakeCloud {
         const id = `${armRg(inputs.resourceGroupName)}/providers/Microsoft.KeyVault/vaults/${inputs.vaultName}/secrets/${inputs.secretName}`;
         if (this.options.getSecretError)
           throw new InvokeError(token, `request failed ${id}: ${this.options.getSecretError}`);
-        const found = [...this.kept.values()].find(
-          (k) =>
-            k.state.secretName === inputs.secretName &&
-            k.state.vaultName === inputs.vaultName &&
-            k.state.resourceGroupName === inputs.resourceGroupName &&
-            k.state.properties?.secretUri !== undefined,
-        );
-        if (!found || this.deletedByHand.has(inputs.secretName)) {
+        const found = this.vaultSecrets.get(inputs.secretName);
+        if (
+          !found ||
+          found.deleted ||
+          found.vaultName !== inputs.vaultName ||
+          found.resourceGroupName !== inputs.resourceGroupName
+        ) {
           throw new InvokeError(
             token,
-            `request failed ${id}: Status=404 Code="SecretNotFound" Message="Secret not found: ${inputs.secretName}"`,
+            `request failed ${id}: ${ARM_ERRORS.secretNotFound(inputs.resourceGroupName, inputs.vaultName, inputs.secretName)}`,
           );
         }
-        const { value: _value, ...properties } = found.state.properties;
-        return { id: found.id, name: inputs.secretName, tags: found.state.tags, properties };
+        const latest = found.versions.at(-1)!;
+        const uri = `https://${inputs.vaultName}.${this.vaultSuffix}/secrets/${inputs.secretName}`;
+        return {
+          id: found.id,
+          name: inputs.secretName,
+          tags: latest.tags,
+          properties: { attributes: { enabled: true, expires: latest.expires }, secretUri: uri },
+        };
       }
       default:
         throw new InvokeError(token, `the fake has no answer for ${token}`);
@@ -606,7 +839,8 @@ function secretMarker(value: unknown): Record<string, unknown> {
 
 /** Helpers over one run's declarations. */
 export function declarations(declared: Declared[]) {
-  const custom = () => declared.filter((d) => d.custom);
+  // Cloud resources the stack manages; the StackReference only reads the stack's own outputs.
+  const custom = () => declared.filter((d) => d.custom && d.type !== T.stackReference);
   const one = (type: string, name: string): Declared => {
     const found = declared.filter((d) => d.type === type && d.name === name);
     if (found.length !== 1) throw new Error(`expected exactly one ${type} ${name}, found ${found.length}`);

@@ -9,6 +9,7 @@ import {
   DAY_MS,
   ON_SCHEDULE_MS,
   planRotation,
+  reconcileRecords,
   SLOTS,
   type RotationPlan,
   type RotationPolicy,
@@ -40,6 +41,12 @@ export interface SimValue {
   afterLongGap?: boolean;
   /** rotationDays in force when its grace ended (deletion, or the last run before it expired). */
   rotationDaysAtEnd?: number;
+  /**
+   * It was deployed when every record was lost: the fresh start that followed assumed an unbroken
+   * history, which gaps or schedule changes before the loss may have broken, so its grace is not held
+   * to G (docs/rotation.md#fresh-starts). Before fresh starts landed on the grid it was deleted at once.
+   */
+  inPlaceWhenAllLost?: boolean;
 }
 
 /** One run of the model. */
@@ -71,16 +78,30 @@ export class CallerModel {
   /** Values whose grace has not ended yet (not deleted, not expired before a run saw it). */
   private open = new Set<SimValue>();
   private deployed: Partial<Record<SlotName, { period: number; endMs: number; value: SimValue }>> = {};
-  private vault?: { value: SimValue; state: RotationState };
+  /** The published value and the Key Vault record beside it (undefined once the record is lost). */
+  private vault?: { value: SimValue; state?: RotationState };
+  /** The stack's outputs: the state of the last run, kept by the engine (the second witness). */
+  private witness?: RotationState;
   private lastPolicy?: RotationPolicy;
   private nextId = 1;
 
-  /** Someone deletes the vault secret: its value and the state are gone from Key Vault. */
+  /** Someone deletes the vault secret and the stack's outputs are lost too: no record of the state is left. */
   loseState(t: number): void {
-    if (this.vault) {
-      this.vault.value.retiredMs ??= t;
+    if (this.vault) this.vault.value.retiredMs ??= t;
+    for (const slot of SLOTS) {
+      const v = this.deployed[slot]?.value;
+      if (v) v.inPlaceWhenAllLost = true;
     }
     this.vault = undefined;
+    this.witness = undefined;
+  }
+
+  /**
+   * Only the Key Vault record is lost (the secret deleted, or its tag removed): the stack's outputs still
+   * hold the state, and the next run follows them and writes the record back.
+   */
+  loseRecord(): void {
+    if (this.vault) this.vault = { value: this.vault.value };
   }
 
   /**
@@ -88,7 +109,7 @@ export class CallerModel {
    * promise covers, so what this run retires or deletes is not held to the grace.
    */
   run(t: number, policy: RotationPolicy, afterLongGap = false): SimRun {
-    const previous = this.vault?.state;
+    const previous = reconcileRecords(this.vault?.state, this.witness).state;
     const publishedWasDead = this.vault !== undefined && this.vault.value.endMs <= t;
     for (const v of this.open) {
       // A value that expired since the last run ended its grace under the last run's schedule.
@@ -134,6 +155,7 @@ export class CallerModel {
     }
     published.publishedMs ??= t;
     this.vault = { value: published, state: plan.state };
+    this.witness = plan.state;
     this.lastPolicy = policy;
     const run: SimRun = {
       t,
@@ -194,7 +216,8 @@ export class CallerModel {
           v.retiredMs !== undefined &&
           v.rotationDaysAtEnd !== undefined &&
           !v.deletedInRecovery &&
-          !v.afterLongGap,
+          !v.afterLongGap &&
+          !v.inPlaceWhenAllLost,
       )
       .map((v) => {
         const end = Math.min(v.deletedMs ?? Infinity, v.endMs);
@@ -208,6 +231,11 @@ export class CallerModel {
           betweenRuns: end - v.retiredMs!,
         };
       });
+  }
+
+  /** Values whose grace the simulation does not hold to G: deployed when every record was lost. */
+  inPlaceWhenAllLost(): number {
+    return this.values.filter((v) => v.inPlaceWhenAllLost).length;
   }
 
   /** rotationDays of the two values deployed now. */
@@ -232,7 +260,10 @@ const HOUR_MS = 3_600_000;
 const YEARS_3 = 3 * 365 * DAY_MS;
 const at = (iso: string) => Date.parse(iso);
 
-/** A scenario of three years: schedule changes, offset shifts, gaps, two lost states and one long gap. */
+/**
+ * A scenario of three years: schedule changes, offset shifts, gaps, two losses of every record, up to
+ * six losses of the Key Vault record alone (the stack's outputs remain), and one long gap.
+ */
 export const scenarios = fc.record({
   stepMs: fc.constantFrom(DAY_MS, HOUR_MS),
   startMinute: fc.integer({ min: 0, max: 24 * 60 - 1 }),
@@ -261,6 +292,8 @@ export const scenarios = fc.record({
     { maxLength: 12 },
   ),
   losses: fc.tuple(fc.integer({ min: 1, max: 3 * 365 }), fc.integer({ min: 1, max: 3 * 365 })),
+  /** Days on which only the Key Vault record is lost (deleted by hand, tag removed): the stack's outputs remain. */
+  recordLosses: fc.array(fc.integer({ min: 1, max: 3 * 365 }), { maxLength: 6 }),
   longGapDay: fc.integer({ min: 300, max: 900 }),
 });
 
@@ -305,6 +338,7 @@ export function simulate(s: Scenario): CallerModel {
       next = t + Math.ceil((1.6 * longest * DAY_MS) / s.stepMs) * s.stepMs;
     }
     for (const lost of s.losses) if (day(lost) > t && day(lost) <= next) model.loseState(day(lost));
+    for (const lost of s.recordLosses) if (day(lost) > t && day(lost) <= next) model.loseRecord();
     t = next;
   }
   return model;
