@@ -10,7 +10,7 @@ import path from "node:path";
 import { Option, type Command } from "commander";
 import { buildHandoff, renderJson, renderMarkdown, SHEET_KIND, SHEET_MARKER } from "../ops/handoff";
 import type { OutputsSource } from "../ops/stack-outputs";
-import { FileReadError, readBoundedFile } from "../smoke/bounded-file";
+import { FileReadError, readBoundedFile } from "../lib/bounded-file";
 import type { Io } from "./io";
 import { addOutputsOptions, maxWaitOption, type OutputsOptions } from "./options";
 import { EXIT, runCommand, UsageError, type CommandSpec } from "./runner";

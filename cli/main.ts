@@ -4,7 +4,7 @@
  * command's code once everything printed has been flushed.
  */
 import { printable } from "../printable";
-import { redact } from "../smoke/redact";
+import { redact } from "../lib/redact";
 import type { Io } from "./io";
 import { endChildren, processIo } from "./io";
 import { EXIT, interruptExitCode } from "./runner";

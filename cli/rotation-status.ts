@@ -9,7 +9,7 @@ import { printable } from "../printable";
 import { assessRotation, renderText, type LiveSecretReader } from "../ops/rotation-status";
 import type { Io } from "./io";
 import { addOutputsOptions, isoInstant, maxWaitOption, wholeDays, type OutputsOptions } from "./options";
-import { tlsVerificationProblem } from "../smoke/http";
+import { tlsVerificationProblem } from "../lib/http";
 import { EXIT, runCommand, UsageError, type CommandSpec } from "./runner";
 
 /** Default of `--warn-days`. */

@@ -19,9 +19,9 @@ import {
   type SmokeResult,
   type Verdict,
 } from "../smoke/checks";
-import { FileReadError, readBoundedText } from "../smoke/bounded-file";
+import { FileReadError, readBoundedText } from "../lib/bounded-file";
 import { certificateProblem, federatedTokenProblem } from "../smoke/credential-checks";
-import { tlsVerificationProblem } from "../smoke/http";
+import { tlsVerificationProblem } from "../lib/http";
 import { CERTIFICATE_ENV, parseKeyVaultSecretUri, readKeyVaultSecret, SECRET_ENV } from "../smoke/secret";
 import { identityTokenSource, type CallerCredential } from "../smoke/token";
 import type { Io } from "./io";

@@ -8,9 +8,9 @@
 import type { TokenCredential } from "@azure/identity";
 import { SecretClient, type SecretProperties } from "@azure/keyvault-secrets";
 import { isoTime } from "../rotation";
-import { boundedHttpClient, routeAzureLogs, type ClientScope } from "../smoke/azure-http";
-import { FileReadError } from "../smoke/bounded-file";
-import type { HttpDeps } from "../smoke/http";
+import { boundedHttpClient, routeAzureLogs, type ClientScope } from "../lib/azure-http";
+import { FileReadError } from "../lib/bounded-file";
+import type { HttpDeps } from "../lib/http";
 import { authorityHostForVault } from "../clouds";
 import { ambientCredential } from "../smoke/secret";
 import type { LiveSecretReader } from "./rotation-status";

@@ -8,7 +8,7 @@ import { SECRET_MARKER, SECRET_MESSAGE, stackOutputsSchema, type StackOutputs } 
 import { printable } from "../printable";
 import type { Io } from "../cli/io";
 import { STACK_NAME_PATTERN as STACK_NAME } from "../naming";
-import { FileReadError, readBoundedFile } from "../smoke/bounded-file";
+import { FileReadError, readBoundedFile } from "../lib/bounded-file";
 
 /** Input that is not usable stack outputs (a usage error: exit 2). */
 export class StackOutputsError extends Error {

@@ -16,9 +16,9 @@ import {
   type Classification,
   type NetworkCheck,
 } from "./hints";
-import { send, type HttpDeps } from "./http";
-import { redact } from "./redact";
-import { DEFAULT_BACKOFF, parseRetryAfter, planRetry, type BackoffPolicy } from "./retry";
+import { send, type HttpDeps } from "../lib/http";
+import { redact } from "../lib/redact";
+import { DEFAULT_BACKOFF, parseRetryAfter, planRetry, type BackoffPolicy } from "../lib/retry";
 import type { AcquireToken, CallerCredential } from "./token";
 
 /**

@@ -109,7 +109,7 @@ const HINT = {
 
 const network = (check: NetworkCheck): AnswerRule[] => [
   // A server pointed to another origin (a redirect, a token endpoint in OpenID metadata): nothing was
-  // sent there, and the run stops (smoke/same-origin.ts).
+  // sent there, and the run stops (lib/same-origin.ts).
   { check, code: "OffOrigin", outcome: "usage", hint: HINT.offOrigin },
   // A file the credential needs cannot be read here (e.g. Azure Arc's secret file): a local problem.
   { check, code: "LocalCredential", outcome: "usage" },

@@ -9,7 +9,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { checkRegularFile, FileReadError, readBoundedFile, readBoundedText } from "../smoke/bounded-file";
+import { checkRegularFile, FileReadError, readBoundedFile, readBoundedText } from "../lib/bounded-file";
 import { runCli } from "./helpers/cli";
 
 /** A temporary directory with a FIFO named `name` that nobody ever writes to. */
@@ -155,7 +155,7 @@ describe("the commands refuse what they cannot read with a bound (exit 2, naming
 
 describe("files a server's answer names", () => {
   it("Azure Arc's challenge (WWW-Authenticate: Basic realm=<file>): a FIFO is refused before MSAL's blocking read", async () => {
-    const { boundedHttpClient } = await import("../smoke/azure-http");
+    const { boundedHttpClient } = await import("../lib/azure-http");
     const { createHttpHeaders, createPipelineRequest } = await import("@azure/core-rest-pipeline");
     const dir = mkdtempSync(join(tmpdir(), "arc-"));
     const key = join(dir, "ok.key");

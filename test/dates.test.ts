@@ -7,7 +7,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { daysInMonth, parseHttpDate, parseIsoInstant } from "../dates";
 import { decodeState, encodeState, planRotation } from "../rotation";
-import { parseRetryAfter } from "../smoke/retry";
+import { parseRetryAfter } from "../lib/retry";
 import { fixture, runCli } from "./helpers/cli";
 import { readFileSync, writeFileSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";

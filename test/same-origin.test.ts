@@ -7,7 +7,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
-import { assertIssuedOrigin, keepsOrigin, OffOriginError } from "../smoke/same-origin";
+import { assertIssuedOrigin, keepsOrigin, OffOriginError } from "../lib/same-origin";
 import { fixture, runCli } from "./helpers/cli";
 import type { FakeIo } from "./helpers/fake-io";
 import { fakeCredential, fakeVault } from "./standin/key-vault";

@@ -10,7 +10,7 @@ import { secretOptionNames } from "../cli/runner";
 import { secretProblem } from "../cli/smoke";
 import { checkTriggerUrl as checkUrlFor } from "../trigger-url";
 import { aadstsCodeOfBody } from "../smoke/token";
-import { redact } from "../smoke/redact";
+import { redact } from "../lib/redact";
 import { parseKeyVaultSecretUri } from "../smoke/secret";
 
 const NEW_URL =

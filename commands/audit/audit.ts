@@ -9,8 +9,8 @@ import type { Io } from "../../cli/io";
 import { addOutputsOptions, maxWaitOption, type OutputsOptions } from "../../cli/options";
 import { parser, runCommand, UsageError, type CommandSpec } from "../../cli/runner";
 import { FLOW_NAME_PATTERN } from "../../naming";
-import type { ClientScope } from "../../smoke/azure-http";
-import { FileReadError } from "../../smoke/bounded-file";
+import type { ClientScope } from "../../lib/azure-http";
+import { FileReadError } from "../../lib/bounded-file";
 import { EXIT_CODES } from "./findings";
 import { renderText, toJson, type AuditJson } from "./render";
 

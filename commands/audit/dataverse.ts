@@ -18,7 +18,7 @@
  * - Service protection limits answer 429 with Retry-After
  *   (learn.microsoft.com/power-apps/developer/data-platform/api-limits): retried within the budget.
  */
-import { OffOriginError } from "../../smoke/same-origin";
+import { OffOriginError } from "../../lib/same-origin";
 import type { FlowSource, WorkflowRow } from "./findings";
 import { sendWithRetry, type CallDeps } from "./http";
 

@@ -5,9 +5,9 @@
  * Azure credential within the same budget.
  */
 import type { TokenCredential } from "@azure/identity";
-import { send, type HttpDeps, type Sent } from "../../smoke/http";
-import { OffOriginError } from "../../smoke/same-origin";
-import { DEFAULT_BACKOFF, parseRetryAfter, planRetry } from "../../smoke/retry";
+import { send, type HttpDeps, type Sent } from "../../lib/http";
+import { OffOriginError } from "../../lib/same-origin";
+import { DEFAULT_BACKOFF, parseRetryAfter, planRetry } from "../../lib/retry";
 
 /** What the audit's calls need from the command's `io`, and the end of the budget. */
 export interface CallDeps extends HttpDeps {

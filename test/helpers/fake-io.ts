@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TokenCredential } from "@azure/identity";
 import type { ExecResult, Io } from "../../cli/io";
-import type { Timer } from "../../smoke/http";
+import type { Timer } from "../../lib/http";
 
 /** What the fake Pulumi CLI answers for one stack (a promise: it answers when that settles). */
 export type FakePulumiAnswer =

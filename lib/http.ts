@@ -1,7 +1,7 @@
 /**
  * The smoke test's HTTP calls, bounded: every request has a timeout from the run's budget, redirects
  * are never followed (a token must not travel on) and one to another origin stops the run
- * (smoke/same-origin.ts), and a response body is read only up to a cap and then cancelled, so an
+ * (lib/same-origin.ts), and a response body is read only up to a cap and then cancelled, so an
  * endless or huge answer cannot exhaust memory.
  */
 import { keepsOrigin, offOriginMessage } from "./same-origin";

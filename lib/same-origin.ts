@@ -3,7 +3,7 @@
  * `Location`, endpoints in OpenID metadata): such a URL must keep the origin (scheme, host and port)
  * the request was issued for. Anything else stops the command with a usage error (exit 2) naming the
  * URL's host, and nothing (no token, no secret, no request at all) is sent there. Every outside call
- * of the tool goes through a client that applies it (smoke/http.ts, smoke/azure-http.ts).
+ * of the tool goes through a client that applies it (lib/http.ts, lib/azure-http.ts).
  */
 
 /** A server pointed the tool to another origin; nothing was sent there. */

@@ -1,7 +1,7 @@
 /**
  * The HTTP client the Azure SDKs (@azure/identity with MSAL, @azure/keyvault-secrets) use in this
  * tool: the command's own `fetch` and timers, bodies read up to a cap, and only the origins the client
- * was issued for (smoke/same-origin.ts): a request the SDK would send elsewhere (a paging `nextLink`,
+ * was issued for (lib/same-origin.ts): a request the SDK would send elsewhere (a paging `nextLink`,
  * a `token_endpoint` from OpenID metadata) and a redirect elsewhere stop it, before anything is sent
  * there. Redirects are never followed here; the SDK pipeline's own redirect policy follows same-origin
  * ones without the Authorization header. Loaded only with those SDKs.
