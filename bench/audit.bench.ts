@@ -7,7 +7,7 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { processIo, type Io } from "../cli/io";
+import { processIo, type Io } from "../lib/io";
 import { main } from "../cli/main";
 import { auditWorld, createDataverseStandin, flowDefinition } from "../test/standin/dataverse";
 

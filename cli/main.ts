@@ -5,9 +5,9 @@
  */
 import { printable } from "../printable";
 import { redact } from "../lib/redact";
-import type { Io } from "./io";
-import { endChildren, processIo } from "./io";
-import { EXIT, interruptExitCode } from "./runner";
+import type { Io } from "../lib/io";
+import { endChildren, processIo } from "../lib/io";
+import { EXIT, interruptExitCode } from "../lib/runner";
 
 type Run = (argv: readonly string[], io: Io) => Promise<number>;
 

@@ -24,7 +24,7 @@ import { certificateProblem, federatedTokenProblem } from "../smoke/credential-c
 import { tlsVerificationProblem } from "../lib/http";
 import { CERTIFICATE_ENV, parseKeyVaultSecretUri, readKeyVaultSecret, SECRET_ENV } from "../smoke/secret";
 import { identityTokenSource, type CallerCredential } from "../smoke/token";
-import type { Io } from "./io";
+import type { Io } from "../lib/io";
 import {
   interruptExitCode,
   parser,
@@ -33,7 +33,7 @@ import {
   type CommandSpec,
   type Context,
   type Outcome,
-} from "./runner";
+} from "../lib/runner";
 
 /** The credential kinds `--credential` takes. */
 export const CREDENTIAL_OPTIONS = ["secret", "certificate", "federated", "managed-identity"] as const;
@@ -251,7 +251,7 @@ async function run(o: Options, ctx: Context): Promise<Outcome> {
   let identity: Identity;
   if (o.stack !== undefined || o.outputs !== undefined) {
     // Loaded only here: reading outputs needs their schema (zod), which a plain run does not.
-    const { loadOutputs } = await import("../ops/stack-outputs");
+    const { loadOutputs } = await import("../lib/stack-outputs");
     const { callerNamed } = await import("../outputs");
     const [loaded] = await loadOutputs(
       [

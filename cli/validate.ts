@@ -8,9 +8,9 @@ import path from "node:path";
 import type { Command } from "commander";
 import { printable } from "../printable";
 import type { PlannedResource } from "../ops/offline-engine";
-import type { Io } from "./io";
-import { isoInstant } from "./options";
-import { EXIT, parser, runCommand, type CommandSpec } from "./runner";
+import type { Io } from "../lib/io";
+import { isoInstant } from "../lib/options";
+import { EXIT, parser, runCommand, type CommandSpec } from "../lib/runner";
 
 interface Options {
   stack: string;

@@ -1,7 +1,7 @@
 /**
  * Scrubbing of anything secret from text before it is printed: the client secret, access tokens
  * (anything shaped like a JWT), bearer credentials, and the `sig` of an "Anyone" trigger URL (that URL
- * is itself the secret). Everything the tool prints goes through {@link redact} (cli/runner.ts).
+ * is itself the secret). Everything the tool prints goes through {@link redact} (lib/runner.ts).
  */
 
 /** What replaces a secret. */

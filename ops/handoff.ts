@@ -7,7 +7,7 @@
  */
 import type { CallerOutputs } from "../outputs";
 import { printable, printableJson } from "../printable";
-import type { LoadedOutputs } from "./stack-outputs";
+import type { LoadedOutputs } from "../lib/stack-outputs";
 
 /** First line of every Markdown sheet: how `--out` recognises a sheet it may replace. */
 export const SHEET_MARKER = "<!-- flow-trigger-auth hand-off sheet -->";

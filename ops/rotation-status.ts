@@ -10,7 +10,7 @@
 import { DAY_MS, isoTime } from "../rotation";
 import type { CallerOutputs } from "../outputs";
 import { printable } from "../printable";
-import type { LoadedOutputs } from "./stack-outputs";
+import type { LoadedOutputs } from "../lib/stack-outputs";
 
 /** How late a rotation may be before the schedule counts as stopped: the pipeline runs daily. */
 export const OVERDUE_GRACE_MS = DAY_MS;

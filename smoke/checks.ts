@@ -34,7 +34,7 @@ export const EXIT_CODES: Readonly<Record<Verdict, number>> = {
   usage: 2,
   insecure: 3,
   error: 70,
-  /** SIGINT's; SIGTERM's is 143 (cli/runner.ts interruptExitCode). */
+  /** SIGINT's; SIGTERM's is 143 (lib/runner.ts interruptExitCode). */
   interrupted: 130,
 };
 

@@ -6,7 +6,7 @@
  */
 import { spawn } from "node:child_process";
 import { beforeAll, describe, expect, it } from "vitest";
-import { descendantsOf } from "../cli/io";
+import { descendantsOf } from "../lib/io";
 import { main } from "../cli/main";
 import { FakeIo } from "./helpers/fake-io";
 import { demoScenario, scenarioArgs } from "./standin/scenario";

@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { CLOUD_NAMES, dataverseOriginOf, DATAVERSE_DOMAIN, GRAPH_HOST, type CloudName } from "../clouds";
-import { parseStackOutputs, StackOutputsError } from "../ops/stack-outputs";
+import { parseStackOutputs, StackOutputsError } from "../lib/stack-outputs";
 import { environmentIdOfTriggerUrl } from "../trigger-url";
 import { fixture } from "./helpers/cli";
 

@@ -5,10 +5,10 @@ import {
   type TokenCredential,
 } from "@azure/identity";
 import { describe, expect, it } from "vitest";
-import type { LoadedOutputs } from "../ops/stack-outputs";
+import type { LoadedOutputs } from "../lib/stack-outputs";
 import { assessRotation, classifyCaller, type LiveSecret, type SecretRef } from "../ops/rotation-status";
 import { keyVaultReader, LiveReadError } from "../ops/rotation-status-live";
-import { parseStackOutputs } from "../ops/stack-outputs";
+import { parseStackOutputs } from "../lib/stack-outputs";
 import { DAY_MS, planRotation } from "../rotation";
 import dev from "./fixtures/outputs/dev.json";
 

@@ -6,7 +6,7 @@ import { describe, expect, test } from "vitest";
 import { CLOUD_NAMES, CLOUDS } from "../clouds";
 import { audienceOfScope, checkTriggerUrl, scopeForAudience, toJsonReport } from "../smoke/checks";
 import { ANSWER_RULES, classifyAnswer, hintFor } from "../smoke/hints";
-import { secretOptionNames } from "../cli/runner";
+import { secretOptionNames } from "../lib/runner";
 import { secretProblem } from "../cli/smoke";
 import { checkTriggerUrl as checkUrlFor } from "../trigger-url";
 import { aadstsCodeOfBody } from "../smoke/token";

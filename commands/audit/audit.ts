@@ -5,9 +5,9 @@
  */
 import type { Command } from "commander";
 import { CLOUDS } from "../../clouds";
-import type { Io } from "../../cli/io";
-import { addOutputsOptions, maxWaitOption, type OutputsOptions } from "../../cli/options";
-import { parser, runCommand, UsageError, type CommandSpec } from "../../cli/runner";
+import type { Io } from "../../lib/io";
+import { addOutputsOptions, maxWaitOption, type OutputsOptions } from "../../lib/options";
+import { parser, runCommand, UsageError, type CommandSpec } from "../../lib/runner";
 import { FLOW_NAME_PATTERN } from "../../naming";
 import type { ClientScope } from "../../lib/azure-http";
 import { FileReadError } from "../../lib/bounded-file";
@@ -54,7 +54,7 @@ const spec: CommandSpec<Options> = {
     const deadline = ctx.startedAt + o.maxWaitS * 1000;
     // Loaded only here: --help needs none of it.
     const [{ loadOutputs }, { expectationsOf, runAudit }] = await Promise.all([
-      import("../../ops/stack-outputs"),
+      import("../../lib/stack-outputs"),
       import("./run"),
     ]);
     const [loaded] = await loadOutputs(o.sources, io, deadline);

@@ -7,7 +7,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TokenCredential } from "@azure/identity";
-import type { ExecResult, Io } from "../../cli/io";
+import type { ExecResult, Io } from "../../lib/io";
 import type { Timer } from "../../lib/http";
 
 /** What the fake Pulumi CLI answers for one stack (a promise: it answers when that settles). */

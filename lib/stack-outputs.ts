@@ -6,9 +6,9 @@
 import path from "node:path";
 import { SECRET_MARKER, SECRET_MESSAGE, stackOutputsSchema, type StackOutputs } from "../outputs";
 import { printable } from "../printable";
-import type { Io } from "../cli/io";
+import type { Io } from "./io";
 import { STACK_NAME_PATTERN as STACK_NAME } from "../naming";
-import { FileReadError, readBoundedFile } from "../lib/bounded-file";
+import { FileReadError, readBoundedFile } from "./bounded-file";
 
 /** Input that is not usable stack outputs (a usage error: exit 2). */
 export class StackOutputsError extends Error {

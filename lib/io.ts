@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import type { TokenCredential } from "@azure/identity";
-import { realTimer, type Timer } from "../lib/http";
+import { realTimer, type Timer } from "./http";
 
 /** What a finished child process left. */
 export interface ExecResult {

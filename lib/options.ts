@@ -5,7 +5,7 @@
 import type { Command } from "commander";
 import { parseIsoInstant } from "../dates";
 import { STACK_NAME_PATTERN as STACK_NAME } from "../naming";
-import type { OutputsSource } from "../ops/stack-outputs";
+import type { OutputsSource } from "./stack-outputs";
 import { parser } from "./runner";
 
 /** What {@link addOutputsOptions} adds to a command's options. */

@@ -6,7 +6,7 @@
  */
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { printable, printableJson } from "../printable";
-import { redact } from "../lib/redact";
+import { redact } from "./redact";
 import type { Io } from "./io";
 
 /** The exit codes of every command (docs/commands.md). */
