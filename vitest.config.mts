@@ -26,7 +26,7 @@ export default defineConfig({
         extends: true,
         // Every other file shares its worker's module cache with the files run before it there: the
         // SDKs load once per worker instead of once per file (about half the suite's time). Each
-        // mocked run installs its own mocks (ops/mock-engine.ts), so no state carries over.
+        // mocked run installs its own mocks (engine/mock-engine.ts), so no state carries over.
         test: {
           name: "shared",
           include: ["test/**/*.test.ts", "commands/**/*.test.ts"],

@@ -4,7 +4,7 @@
  * Options: --runs N (default 5) repetitions per size.
  */
 import { parseStackConfig } from "../config";
-import { planStack } from "../ops/offline-engine";
+import { planStack } from "../engine/offline-engine";
 
 const runsArg = process.argv.indexOf("--runs");
 const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 5;

@@ -7,7 +7,7 @@
 import path from "node:path";
 import type { Command } from "commander";
 import { printable } from "../printable";
-import type { PlannedResource } from "../ops/offline-engine";
+import type { PlannedResource } from "../engine/offline-engine";
 import type { Io } from "../lib/io";
 import { isoInstant } from "../lib/options";
 import { EXIT, parser, runCommand, type CommandSpec } from "../lib/runner";
@@ -113,7 +113,7 @@ const spec: CommandSpec<Options> = {
       };
     }
     // Loaded only here: the Pulumi SDK and the program are heavy.
-    const { planStack, PlanError } = await import("../ops/offline-engine");
+    const { planStack, PlanError } = await import("../engine/offline-engine");
     let resources: PlannedResource[];
     try {
       const plan = await planStack(result.config, o.now ?? io.now(), o.stack);

@@ -15,7 +15,7 @@ import {
   RotatingCertificate,
 } from "../components/rotating-certificate";
 import { parseStackConfig, type StackConfig } from "../config";
-import { isSecretAt, resolveDeep } from "../ops/mock-engine";
+import { isSecretAt, resolveDeep } from "../engine/mock-engine";
 import { stackOutputsSchema } from "../outputs";
 import { defineStack } from "../program";
 import { DAY_MS, decodeState, isoTime, STATE_TAG } from "../rotation";

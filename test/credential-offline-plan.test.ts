@@ -1,11 +1,11 @@
 /**
- * `validate`'s offline plan (ops/offline-engine.ts planStack) for a stack with every credential kind:
+ * `validate`'s offline plan (engine/offline-engine.ts planStack) for a stack with every credential kind:
  * the program runs against placeholders, declares each kind's resources, and shows no secret.
  */
 import { describe, expect, it } from "vitest";
 import { federatedCredentialName } from "../components/flow-caller";
 import { parseStackConfig } from "../config";
-import { planStack } from "../ops/offline-engine";
+import { planStack } from "../engine/offline-engine";
 
 const NOW = Date.parse("2026-11-22T09:30:00Z");
 const PRINCIPAL = "3f2a1b0c-9d8e-4f7a-8b6c-5d4e3f2a1b0c";

@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { parseStackConfig, type StackConfig } from "../config";
-import { resolveDeep } from "../ops/mock-engine";
+import { resolveDeep } from "../engine/mock-engine";
 import { defineStack } from "../program";
 import { DAY_MS, decodeState, isoTime, STATE_TAG, type RotationPolicy, type SlotName } from "../rotation";
 import { declarations, FakeAzure, T } from "./helpers/fake-azure";

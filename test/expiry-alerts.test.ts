@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { ExpiryAlerts, type ExpiryAlertsArgs } from "../components/expiry-alerts";
-import { isSecretAt, redactSecrets, resolveDeep, type Declared } from "../ops/mock-engine";
+import { isSecretAt, redactSecrets, resolveDeep, type Declared } from "../engine/mock-engine";
 import { FakeAzure, SUBSCRIPTION_ID } from "./helpers/fake-azure";
 
 const RG = "flow-dev-rg";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { FLOW_SERVICE_APP_ID } from "../clouds";
 import { findFlowService, flowLookupFailure, lookupFlowService } from "../components/flow-service";
-import { resolveDeep } from "../ops/mock-engine";
+import { resolveDeep } from "../engine/mock-engine";
 import { FakeAzure, FLOW_SP_OBJECT_ID, FLOW_USER_SCOPE_ID } from "./helpers/fake-azure";
 
 describe("looking up the Flow service principal", () => {

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { expect, it, vi } from "vitest";
-import { resolveDeep } from "../ops/mock-engine";
+import { resolveDeep } from "../engine/mock-engine";
 import { stackOutputsSchema } from "../outputs";
 import { FakeAzure, TENANT_ID } from "./helpers/fake-azure";
 

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { FLOW_SERVICE_APP_ID, VAULT_DNS_SUFFIX } from "../clouds";
 import { parseStackConfig, type StackConfig } from "../config";
-import { isSecretAt, resolveDeep } from "../ops/mock-engine";
+import { isSecretAt, resolveDeep } from "../engine/mock-engine";
 import { stackOutputsSchema } from "../outputs";
 import { appNotes, defineStack } from "../program";
 import { DAY_MS, decodeState, isoTime, STATE_TAG } from "../rotation";

@@ -41,7 +41,7 @@ import {
   type Declared,
   type FakeCloud,
   type MockRun,
-} from "../../ops/mock-engine";
+} from "../../engine/mock-engine";
 
 /** Facts the fake tenant and subscription answer with. */
 export const TENANT_ID = "5f6b3c2a-1d4e-4f80-9a7b-2c3d4e5f6a7b";
