@@ -1,5 +1,5 @@
 import { availableParallelism } from "node:os";
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
 
 /**
  * Files that need a process of their own: they load index.ts (a program that runs on import, reading
@@ -9,8 +9,8 @@ import { defineConfig } from "vitest/config";
 const OWN_PROCESS = [
   "test/index.test.ts",
   "test/index-bad-config.test.ts",
-  "test/smoke-managed-identity.test.ts",
-  "test/smoke-managed-identity-imds.test.ts",
+  "commands/smoke/managed-identity.test.ts",
+  "commands/smoke/managed-identity-imds.test.ts",
 ];
 
 export default defineConfig({
@@ -29,8 +29,8 @@ export default defineConfig({
         // mocked run installs its own mocks (engine/mock-engine.ts), so no state carries over.
         test: {
           name: "shared",
-          include: ["test/**/*.test.ts", "commands/**/*.test.ts"],
-          exclude: OWN_PROCESS,
+          include: ["**/*.test.ts"],
+          exclude: [...configDefaults.exclude, ...OWN_PROCESS],
           isolate: false,
         },
       },

@@ -15,7 +15,7 @@ type Run = (argv: readonly string[], io: Io) => Promise<number>;
 export const COMMANDS: Record<string, { summary: string; load: () => Promise<Run> }> = {
   smoke: {
     summary: "check that a flow refuses anonymous calls and accepts the caller's token",
-    load: async () => (await import("./smoke")).smoke,
+    load: async () => (await import("../commands/smoke/smoke")).smoke,
   },
   handoff: {
     summary: "print the flow makers' hand-off sheet: object IDs for Allowed users, token facts per caller",

@@ -7,17 +7,17 @@ import { randomUUID } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
-import { smoke } from "../cli/smoke";
-import { FakeIo } from "./helpers/fake-io";
+import { smoke } from "./smoke";
+import { FakeIo } from "../../test/helpers/fake-io";
 import {
   entraLikeSecret,
   demoScenario,
   scenarioArgs,
   type Scenario,
   type ScenarioOptions,
-} from "./standin/scenario";
-import { createStandin, type Standin } from "./standin/standin";
-import { fakeCredential, fakeVault } from "./standin/key-vault";
+} from "../../test/standin/scenario";
+import { createStandin, type Standin } from "../../test/standin/standin";
+import { fakeCredential, fakeVault } from "../../test/standin/key-vault";
 
 const BASE = "https://127.0.0.1:8443";
 let standin: Standin;

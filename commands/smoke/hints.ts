@@ -4,7 +4,7 @@
  * (community evidence; docs/troubleshooting.md) and Microsoft's AADSTS error code reference
  * (learn.microsoft.com/entra/identity-platform/reference-error-codes).
  */
-import { FLOW_SERVICE_APP_ID } from "../clouds";
+import { FLOW_SERVICE_APP_ID } from "../../clouds";
 
 /** The checks of the smoke test, in the order they run (docs/smoke-test.md). */
 export const CHECK_NAMES = ["url", "anonymous-rejected", "token", "invoke"] as const;

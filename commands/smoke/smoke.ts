@@ -5,9 +5,9 @@
  */
 import path from "node:path";
 import type { Command } from "commander";
-import { CLOUD_NAMES, isCloudName, type CloudName } from "../clouds";
-import type { CallerOutputs } from "../outputs";
-import { CALLER_NAME_PATTERN, STACK_NAME_PATTERN } from "../naming";
+import { CLOUD_NAMES, isCloudName, type CloudName } from "../../clouds";
+import type { CallerOutputs } from "../../outputs";
+import { CALLER_NAME_PATTERN, STACK_NAME_PATTERN } from "../../naming";
 import {
   checkTriggerUrl,
   EXIT_CODES,
@@ -18,13 +18,13 @@ import {
   type ReportCheckName,
   type SmokeResult,
   type Verdict,
-} from "../smoke/checks";
-import { FileReadError, readBoundedText } from "../lib/bounded-file";
-import { certificateProblem, federatedTokenProblem } from "../smoke/credential-checks";
-import { tlsVerificationProblem } from "../lib/http";
-import { CERTIFICATE_ENV, parseKeyVaultSecretUri, readKeyVaultSecret, SECRET_ENV } from "../smoke/secret";
-import { identityTokenSource, type CallerCredential } from "../smoke/token";
-import type { Io } from "../lib/io";
+} from "./checks";
+import { FileReadError, readBoundedText } from "../../lib/bounded-file";
+import { certificateProblem, federatedTokenProblem } from "./credential-checks";
+import { tlsVerificationProblem } from "../../lib/http";
+import { CERTIFICATE_ENV, parseKeyVaultSecretUri, readKeyVaultSecret, SECRET_ENV } from "./key-vault";
+import { identityTokenSource, type CallerCredential } from "./token";
+import type { Io } from "../../lib/io";
 import {
   interruptExitCode,
   parser,
@@ -33,7 +33,7 @@ import {
   type CommandSpec,
   type Context,
   type Outcome,
-} from "../lib/runner";
+} from "../../lib/runner";
 
 /** The credential kinds `--credential` takes. */
 export const CREDENTIAL_OPTIONS = ["secret", "certificate", "federated", "managed-identity"] as const;
@@ -251,8 +251,8 @@ async function run(o: Options, ctx: Context): Promise<Outcome> {
   let identity: Identity;
   if (o.stack !== undefined || o.outputs !== undefined) {
     // Loaded only here: reading outputs needs their schema (zod), which a plain run does not.
-    const { loadOutputs } = await import("../lib/stack-outputs");
-    const { callerNamed } = await import("../outputs");
+    const { loadOutputs } = await import("../../lib/stack-outputs");
+    const { callerNamed } = await import("../../outputs");
     const [loaded] = await loadOutputs(
       [
         o.outputs !== undefined

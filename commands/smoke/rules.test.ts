@@ -3,15 +3,15 @@
  * its hints, option validation, and redaction of secrets.
  */
 import { describe, expect, test } from "vitest";
-import { CLOUD_NAMES, CLOUDS } from "../clouds";
-import { audienceOfScope, checkTriggerUrl, scopeForAudience, toJsonReport } from "../smoke/checks";
-import { ANSWER_RULES, classifyAnswer, hintFor } from "../smoke/hints";
-import { secretOptionNames } from "../lib/runner";
-import { secretProblem } from "../cli/smoke";
-import { checkTriggerUrl as checkUrlFor } from "../trigger-url";
-import { aadstsCodeOfBody } from "../smoke/token";
-import { redact } from "../lib/redact";
-import { parseKeyVaultSecretUri } from "../smoke/secret";
+import { CLOUD_NAMES, CLOUDS } from "../../clouds";
+import { audienceOfScope, checkTriggerUrl, scopeForAudience, toJsonReport } from "./checks";
+import { ANSWER_RULES, classifyAnswer, hintFor } from "./hints";
+import { secretOptionNames } from "../../lib/runner";
+import { secretProblem } from "./smoke";
+import { checkTriggerUrl as checkUrlFor } from "../../trigger-url";
+import { aadstsCodeOfBody } from "./token";
+import { redact } from "../../lib/redact";
+import { parseKeyVaultSecretUri } from "./key-vault";
 
 const NEW_URL =
   "https://0fd3c1e0b5a94e2d8b1f0c9a7e6d5c4b.0f.environment.api.powerplatform.com:443/powerautomate/automations/direct/workflows/2b7c9d1e3f4a5b6c7d8e9f0a1b2c3d4e/triggers/manual/paths/invoke?api-version=1";

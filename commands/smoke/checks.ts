@@ -4,9 +4,9 @@
  * {@link ANSWER_RULES} says is transient within one total budget (docs/smoke-test.md).
  * No Pulumi here; the `smoke` command calls {@link runSmoke}, also inside `pulumi up`.
  */
-import { CLOUDS, tokenEndpoint, type CloudName } from "../clouds";
-import { printable } from "../printable";
-import { checkTriggerUrl as checkUrl } from "../trigger-url";
+import { CLOUDS, tokenEndpoint, type CloudName } from "../../clouds";
+import { printable } from "../../printable";
+import { checkTriggerUrl as checkUrl } from "../../trigger-url";
 import {
   ANONYMOUS_ACCEPTED_HINT,
   classifyAnswer,
@@ -16,9 +16,9 @@ import {
   type Classification,
   type NetworkCheck,
 } from "./hints";
-import { send, type HttpDeps } from "../lib/http";
-import { redact } from "../lib/redact";
-import { DEFAULT_BACKOFF, parseRetryAfter, planRetry, type BackoffPolicy } from "../lib/retry";
+import { send, type HttpDeps } from "../../lib/http";
+import { redact } from "../../lib/redact";
+import { DEFAULT_BACKOFF, parseRetryAfter, planRetry, type BackoffPolicy } from "../../lib/retry";
 import type { AcquireToken, CallerCredential } from "./token";
 
 /**

@@ -8,9 +8,9 @@
  */
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, expect, test, vi } from "vitest";
-import { smoke } from "../cli/smoke";
-import { FakeIo } from "./helpers/fake-io";
-import { createStandin, MANAGED_IDENTITY_HEADER, type Standin } from "./standin/standin";
+import { smoke } from "./smoke";
+import { FakeIo } from "../../test/helpers/fake-io";
+import { createStandin, MANAGED_IDENTITY_HEADER, type Standin } from "../../test/standin/standin";
 
 let standin: Standin;
 

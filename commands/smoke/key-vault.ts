@@ -6,9 +6,9 @@
  * the platform's identity endpoints (lib/same-origin.ts).
  */
 import type { TokenCredential } from "@azure/identity";
-import { authorityHostForVault, VAULT_DNS_SUFFIX } from "../clouds";
-import type { ClientScope } from "../lib/azure-http";
-import { checkRegularFile, FileReadError } from "../lib/bounded-file";
+import { authorityHostForVault, VAULT_DNS_SUFFIX } from "../../clouds";
+import type { ClientScope } from "../../lib/azure-http";
+import { checkRegularFile, FileReadError } from "../../lib/bounded-file";
 import type { TokenDeps } from "./token";
 
 /** The environment variable holding a client secret. */
@@ -126,7 +126,7 @@ export async function ambientCredential(
 ): Promise<{ credential: TokenCredential; scope: ClientScope }> {
   const [{ DefaultAzureCredential }, http] = await Promise.all([
     import("@azure/identity"),
-    import("../lib/azure-http"),
+    import("../../lib/azure-http"),
   ]);
   await checkSdkCredentialFiles(deps.env);
   // A sovereign cloud's resources need a token from that cloud's authority.
@@ -162,7 +162,7 @@ export async function readKeyVaultSecret(
 ): Promise<string> {
   const [{ SecretClient }, { boundedHttpClient, routeAzureLogs }] = await Promise.all([
     import("@azure/keyvault-secrets"),
-    import("../lib/azure-http"),
+    import("../../lib/azure-http"),
   ]);
   routeAzureLogs(deps.log);
   let ambient: { credential: TokenCredential; scope: ClientScope } | undefined;

@@ -6,9 +6,9 @@
  */
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, expect, test, vi } from "vitest";
-import { smoke } from "../cli/smoke";
-import { FakeIo } from "./helpers/fake-io";
-import { createStandin, type Standin } from "./standin/standin";
+import { smoke } from "./smoke";
+import { FakeIo } from "../../test/helpers/fake-io";
+import { createStandin, type Standin } from "../../test/standin/standin";
 
 let standin: Standin;
 

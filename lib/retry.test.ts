@@ -1,6 +1,6 @@
 /** Retry timing of the smoke test: backoff with jitter, Retry-After, and the total budget. */
 import { describe, expect, test } from "vitest";
-import { backoffDelayMs, DEFAULT_BACKOFF, parseRetryAfter, planRetry } from "../lib/retry";
+import { backoffDelayMs, DEFAULT_BACKOFF, parseRetryAfter, planRetry } from "./retry";
 
 const NOW = Date.parse("2026-03-01T12:00:00Z");
 

@@ -3,8 +3,8 @@
  * token endpoint and a fake clock, so budgets and retries are checked to the millisecond.
  */
 import { describe, expect, test } from "vitest";
-import { runSmoke, toJsonReport, type SmokeDeps, type SmokeOptions } from "../smoke/checks";
-import type { TokenAnswer, TokenRequest } from "../smoke/token";
+import { runSmoke, toJsonReport, type SmokeDeps, type SmokeOptions } from "./checks";
+import type { TokenAnswer, TokenRequest } from "./token";
 
 const URL_OK =
   "https://0fd3.environment.api.powerplatform.com:443/powerautomate/automations/direct/workflows/abc/triggers/manual/paths/invoke?api-version=1";

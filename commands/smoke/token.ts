@@ -4,7 +4,7 @@
  * answer is reduced to what the smoke test needs (HTTP status, AADSTS code, Retry-After) and never
  * carries a secret or a raw SDK error (those can hold request details).
  */
-import type { HttpDeps } from "../lib/http";
+import type { HttpDeps } from "../../lib/http";
 
 /** How the caller proves who it is (`--credential`). */
 export type CallerCredential =
@@ -136,7 +136,7 @@ export function managedIdentityErrorText(body: string | undefined): string {
  */
 export function identityTokenSource(deps: TokenDeps): AcquireToken {
   return async (request) => {
-    const [identity, http] = await Promise.all([import("@azure/identity"), import("../lib/azure-http")]);
+    const [identity, http] = await Promise.all([import("@azure/identity"), import("../../lib/azure-http")]);
     http.routeAzureLogs(deps.log);
     const observed: {
       status?: number;
@@ -145,7 +145,7 @@ export function identityTokenSource(deps: TokenDeps): AcquireToken {
       networkCode?: string;
       tokenEndpoint?: string;
     } = {};
-    const last = {} as import("../lib/azure-http").LastAnswer;
+    const last = {} as import("../../lib/azure-http").LastAnswer;
     const observer = {
       name: "flowSmokeObserver",
       async sendRequest(
@@ -186,7 +186,7 @@ export function identityTokenSource(deps: TokenDeps): AcquireToken {
     };
     // Requests go only where this credential was issued for: the authority (and MSAL's instance
     // discovery host), or the platform's identity endpoints; never to an endpoint an answer names elsewhere.
-    const scope: import("../lib/azure-http").ClientScope = managed
+    const scope: import("../../lib/azure-http").ClientScope = managed
       ? {
           origins: http.managedIdentityOrigins(deps.env ?? {}),
           what: "the managed-identity endpoint",
@@ -301,7 +301,7 @@ export function identityTokenSource(deps: TokenDeps): AcquireToken {
  * means no identity endpoint here (`ManagedIdentityUnreachable`).
  */
 function managedIdentityFailure(
-  last: import("../lib/azure-http").LastAnswer,
+  last: import("../../lib/azure-http").LastAnswer,
   err: unknown,
   endpoint: { endpoint?: string },
 ): TokenAnswer {
