@@ -12,7 +12,7 @@ import { boundedHttpClient, routeAzureLogs, type ClientScope } from "../lib/azur
 import { FileReadError } from "../lib/bounded-file";
 import type { HttpDeps } from "../lib/http";
 import { authorityHostForVault } from "../clouds";
-import { ambientCredential } from "../commands/smoke/key-vault";
+import { ambientCredential } from "../lib/azure-credential";
 import type { LiveSecretReader } from "./rotation-status";
 
 /** A Key Vault read that failed for a reason other than "no such secret" (exit 2). */

@@ -63,7 +63,7 @@ const spec: CommandSpec<Options> = {
     let credential = io.azureCredential;
     let ambientScope: ClientScope | undefined;
     if (!credential) {
-      const { ambientCredential } = await import("../smoke/key-vault");
+      const { ambientCredential } = await import("../../lib/azure-credential");
       // A sovereign cloud's identities sign in at its own authority; in the public cloud (and GCC) the
       // SDK's default, or AZURE_AUTHORITY_HOST, stays in charge.
       const authorityHost = CLOUDS[loaded.outputs.cloud].authorityHost;
