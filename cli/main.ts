@@ -19,7 +19,7 @@ export const COMMANDS: Record<string, { summary: string; load: () => Promise<Run
   },
   handoff: {
     summary: "print the flow makers' hand-off sheet: object IDs for Allowed users, token facts per caller",
-    load: async () => (await import("./handoff")).handoff,
+    load: async () => (await import("../commands/handoff/handoff")).handoff,
   },
   "rotation-status": {
     summary: "exit 1 when a caller's published secret nears expiry or its rotation is overdue",

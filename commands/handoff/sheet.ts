@@ -5,9 +5,9 @@
  * the sheet, only where secrets live; every value printed is escaped for Markdown, and control and
  * invisible characters in it are shown as escapes (printable.ts), in both formats.
  */
-import type { CallerOutputs } from "../outputs";
-import { printable, printableJson } from "../printable";
-import type { LoadedOutputs } from "../lib/stack-outputs";
+import type { CallerOutputs } from "../../outputs";
+import { printable, printableJson } from "../../printable";
+import type { LoadedOutputs } from "../../lib/stack-outputs";
 
 /** First line of every Markdown sheet: how `--out` recognises a sheet it may replace. */
 export const SHEET_MARKER = "<!-- flow-trigger-auth hand-off sheet -->";

@@ -8,12 +8,12 @@ import { randomBytes } from "node:crypto";
 import { lstat, realpath, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Option, type Command } from "commander";
-import { buildHandoff, renderJson, renderMarkdown, SHEET_KIND, SHEET_MARKER } from "../ops/handoff";
-import type { OutputsSource } from "../lib/stack-outputs";
-import { FileReadError, readBoundedFile } from "../lib/bounded-file";
-import type { Io } from "../lib/io";
-import { addOutputsOptions, maxWaitOption, type OutputsOptions } from "../lib/options";
-import { EXIT, runCommand, UsageError, type CommandSpec } from "../lib/runner";
+import { buildHandoff, renderJson, renderMarkdown, SHEET_KIND, SHEET_MARKER } from "./sheet";
+import type { OutputsSource } from "../../lib/stack-outputs";
+import { FileReadError, readBoundedFile } from "../../lib/bounded-file";
+import type { Io } from "../../lib/io";
+import { addOutputsOptions, maxWaitOption, type OutputsOptions } from "../../lib/options";
+import { EXIT, runCommand, UsageError, type CommandSpec } from "../../lib/runner";
 
 interface Options extends OutputsOptions {
   format: "markdown" | "json";
@@ -42,7 +42,7 @@ const spec: CommandSpec<Options> = {
   async run(o, ctx) {
     const { io } = ctx;
     // Loaded only here: reading outputs needs their schema (zod), which --help does not.
-    const { loadOutputs } = await import("../lib/stack-outputs");
+    const { loadOutputs } = await import("../../lib/stack-outputs");
     const environments = await loadOutputs(o.sources, io, ctx.startedAt + o.maxWaitS * 1000);
     const sheet = buildHandoff(environments);
     // --json is about stdout; the file's format is --format's.

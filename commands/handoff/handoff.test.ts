@@ -2,11 +2,11 @@ import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import dev from "./fixtures/outputs/dev.json";
-import prod from "./fixtures/outputs/prod.json";
-import { main } from "../cli/main";
-import { fakePulumi, fixture, runCli } from "./helpers/cli";
-import { FakeIo } from "./helpers/fake-io";
+import dev from "../../test/fixtures/outputs/dev.json";
+import prod from "../../test/fixtures/outputs/prod.json";
+import { main } from "../../cli/main";
+import { fakePulumi, fixture, runCli } from "../../test/helpers/cli";
+import { FakeIo } from "../../test/helpers/fake-io";
 
 describe("npm run handoff: the flow makers' sheet", () => {
   it("gives the tenant, cloud, token endpoint and the scope with its double slash, saying to copy it exactly and why", async () => {
