@@ -23,7 +23,7 @@ export const COMMANDS: Record<string, { summary: string; load: () => Promise<Run
   },
   "rotation-status": {
     summary: "exit 1 when a caller's published secret nears expiry or its rotation is overdue",
-    load: async () => (await import("./rotation-status")).rotationStatus,
+    load: async () => (await import("../commands/rotation-status/rotation-status")).rotationStatus,
   },
   validate: {
     summary: "validate Pulumi.<stack>.yaml offline and show the resources it would declare",

@@ -5,12 +5,18 @@
  * to rotate.
  */
 import type { Command } from "commander";
-import { printable } from "../printable";
-import { assessRotation, renderText, type LiveSecretReader } from "../ops/rotation-status";
-import type { Io } from "../lib/io";
-import { addOutputsOptions, isoInstant, maxWaitOption, wholeDays, type OutputsOptions } from "../lib/options";
-import { tlsVerificationProblem } from "../lib/http";
-import { EXIT, runCommand, UsageError, type CommandSpec } from "../lib/runner";
+import { printable } from "../../printable";
+import { assessRotation, renderText, type LiveSecretReader } from "./assess";
+import type { Io } from "../../lib/io";
+import {
+  addOutputsOptions,
+  isoInstant,
+  maxWaitOption,
+  wholeDays,
+  type OutputsOptions,
+} from "../../lib/options";
+import { tlsVerificationProblem } from "../../lib/http";
+import { EXIT, runCommand, UsageError, type CommandSpec } from "../../lib/runner";
 
 /** Default of `--warn-days`. */
 const DEFAULT_WARN_DAYS = 30;
@@ -51,12 +57,12 @@ const spec: CommandSpec<Options> = {
     const tls = o.live ? tlsVerificationProblem(io.env) : undefined;
     if (tls) throw new UsageError(tls);
     // Loaded only here: reading outputs needs their schema (zod), which --help does not.
-    const { loadOutputs } = await import("../lib/stack-outputs");
+    const { loadOutputs } = await import("../../lib/stack-outputs");
     const environments = await loadOutputs(o.sources, io, deadline);
     let readLive: LiveSecretReader | undefined;
     if (o.live) {
       // Loaded only when asked: the Azure SDK is not needed to judge the outputs.
-      const { keyVaultReader } = await import("../ops/rotation-status-live");
+      const { keyVaultReader } = await import("./live");
       readLive = keyVaultReader(
         {
           fetch: io.fetch,

@@ -7,10 +7,10 @@
  * when its rotation is overdue by more than a day (`nextRotationAt + 1 day < now`: the schedule
  * stopped), or, with `--live`, when Key Vault has no usable current version of its secret.
  */
-import { DAY_MS, isoTime } from "../rotation";
-import type { CallerOutputs } from "../outputs";
-import { printable } from "../printable";
-import type { LoadedOutputs } from "../lib/stack-outputs";
+import { DAY_MS, isoTime } from "../../rotation";
+import type { CallerOutputs } from "../../outputs";
+import { printable } from "../../printable";
+import type { LoadedOutputs } from "../../lib/stack-outputs";
 
 /** How late a rotation may be before the schedule counts as stopped: the pipeline runs daily. */
 export const OVERDUE_GRACE_MS = DAY_MS;

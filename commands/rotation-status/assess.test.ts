@@ -5,12 +5,12 @@ import {
   type TokenCredential,
 } from "@azure/identity";
 import { describe, expect, it } from "vitest";
-import type { LoadedOutputs } from "../lib/stack-outputs";
-import { assessRotation, classifyCaller, type LiveSecret, type SecretRef } from "../ops/rotation-status";
-import { keyVaultReader, LiveReadError } from "../ops/rotation-status-live";
-import { parseStackOutputs } from "../lib/stack-outputs";
-import { DAY_MS, planRotation } from "../rotation";
-import dev from "./fixtures/outputs/dev.json";
+import type { LoadedOutputs } from "../../lib/stack-outputs";
+import { assessRotation, classifyCaller, type LiveSecret, type SecretRef } from "./assess";
+import { keyVaultReader, LiveReadError } from "./live";
+import { parseStackOutputs } from "../../lib/stack-outputs";
+import { DAY_MS, planRotation } from "../../rotation";
+import dev from "../../test/fixtures/outputs/dev.json";
 
 const NOW = Date.parse("2026-11-22T09:30:00Z");
 const EXPIRES = Date.parse("2027-03-03T00:00:00Z");

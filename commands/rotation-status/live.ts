@@ -7,13 +7,13 @@
  */
 import type { TokenCredential } from "@azure/identity";
 import { SecretClient, type SecretProperties } from "@azure/keyvault-secrets";
-import { isoTime } from "../rotation";
-import { boundedHttpClient, routeAzureLogs, type ClientScope } from "../lib/azure-http";
-import { FileReadError } from "../lib/bounded-file";
-import type { HttpDeps } from "../lib/http";
-import { authorityHostForVault } from "../clouds";
-import { ambientCredential } from "../lib/azure-credential";
-import type { LiveSecretReader } from "./rotation-status";
+import { isoTime } from "../../rotation";
+import { boundedHttpClient, routeAzureLogs, type ClientScope } from "../../lib/azure-http";
+import { FileReadError } from "../../lib/bounded-file";
+import type { HttpDeps } from "../../lib/http";
+import { authorityHostForVault } from "../../clouds";
+import { ambientCredential } from "../../lib/azure-credential";
+import type { LiveSecretReader } from "./assess";
 
 /** A Key Vault read that failed for a reason other than "no such secret" (exit 2). */
 export class LiveReadError extends Error {
