@@ -27,7 +27,7 @@ export const COMMANDS: Record<string, { summary: string; load: () => Promise<Run
   },
   validate: {
     summary: "validate Pulumi.<stack>.yaml offline and show the resources it would declare",
-    load: async () => (await import("./validate")).validate,
+    load: async () => (await import("../commands/validate/validate")).validate,
   },
   audit: {
     summary: "prove from each flow's definition in Dataverse that its trigger admits exactly its callers",

@@ -4,13 +4,14 @@
  * the engine mocked and prints the resources it would declare. Exit 0: valid; 1: the config has
  * problems (every bad key named); 2: bad arguments or an unreadable file.
  */
+import { existsSync } from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
-import { printable } from "../printable";
-import type { PlannedResource } from "../engine/offline-engine";
-import type { Io } from "../lib/io";
-import { isoInstant } from "../lib/options";
-import { EXIT, parser, runCommand, type CommandSpec } from "../lib/runner";
+import { printable } from "../../printable";
+import type { PlannedResource } from "../../engine/offline-engine";
+import type { Io } from "../../lib/io";
+import { isoInstant } from "../../lib/options";
+import { EXIT, parser, runCommand, type CommandSpec } from "../../lib/runner";
 
 interface Options {
   stack: string;
@@ -85,7 +86,7 @@ const spec: CommandSpec<Options> = {
   async run(o, ctx) {
     const { io } = ctx;
     // Loaded only here: the config schema and the YAML parser are not needed for --help.
-    const { readStackFile, validateStackConfig } = await import("../ops/validate");
+    const { readStackFile, validateStackConfig } = await import("./stack-file");
     const input = await readStackFile(
       o.dir === undefined ? projectRoot() : path.resolve(io.cwd, o.dir),
       o.stack,
@@ -113,7 +114,7 @@ const spec: CommandSpec<Options> = {
       };
     }
     // Loaded only here: the Pulumi SDK and the program are heavy.
-    const { planStack, PlanError } = await import("../engine/offline-engine");
+    const { planStack, PlanError } = await import("../../engine/offline-engine");
     let resources: PlannedResource[];
     try {
       const plan = await planStack(result.config, o.now ?? io.now(), o.stack);
@@ -137,9 +138,14 @@ const spec: CommandSpec<Options> = {
   },
 };
 
-/** The project root, where `Pulumi.<stack>.yaml` files live (this file is cli/ in the sources, dist/ when built). */
+/**
+ * The project root, where `Pulumi.<stack>.yaml` files live: the nearest folder above this file holding
+ * Pulumi.yaml (this file is commands/validate/ in the sources, dist/ when built).
+ */
 function projectRoot(): string {
-  return path.resolve(__dirname, "..");
+  let dir = __dirname;
+  while (!existsSync(path.join(dir, "Pulumi.yaml")) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return dir;
 }
 
 /** `flow-trigger-auth validate <argv>`. */

@@ -2,7 +2,7 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ROOT, runCli } from "./helpers/cli";
+import { ROOT, runCli } from "../../test/helpers/cli";
 
 async function stackDir(files: Record<string, string>): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), "validate-"));

@@ -5,8 +5,8 @@
  */
 import path from "node:path";
 import { parse } from "yaml";
-import { ConfigError, type ConfigProblem, NAMESPACE, parseStackConfig, type StackConfig } from "../config";
-import { FileReadError, readBoundedText } from "../lib/bounded-file";
+import { ConfigError, type ConfigProblem, NAMESPACE, parseStackConfig, type StackConfig } from "../../config";
+import { FileReadError, readBoundedText } from "../../lib/bounded-file";
 
 /** Largest stack settings file read (one with 100 callers and their encrypted values is far smaller). */
 export const MAX_STACK_FILE_BYTES = 4 * 1024 * 1024;
