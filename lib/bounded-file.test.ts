@@ -9,8 +9,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { checkRegularFile, FileReadError, readBoundedFile, readBoundedText } from "../lib/bounded-file";
-import { runCli } from "./helpers/cli";
+import { checkRegularFile, FileReadError, readBoundedFile, readBoundedText } from "./bounded-file";
+import { runCli } from "../test/helpers/cli";
 
 /** A temporary directory with a FIFO named `name` that nobody ever writes to. */
 function fifo(name = "pipe"): { dir: string; path: string } {
@@ -155,7 +155,7 @@ describe("the commands refuse what they cannot read with a bound (exit 2, naming
 
 describe("files a server's answer names", () => {
   it("Azure Arc's challenge (WWW-Authenticate: Basic realm=<file>): a FIFO is refused before MSAL's blocking read", async () => {
-    const { boundedHttpClient } = await import("../lib/azure-http");
+    const { boundedHttpClient } = await import("./azure-http");
     const { createHttpHeaders, createPipelineRequest } = await import("@azure/core-rest-pipeline");
     const dir = mkdtempSync(join(tmpdir(), "arc-"));
     const key = join(dir, "ok.key");
@@ -201,8 +201,8 @@ describe("files a server's answer names", () => {
 describe("files the Azure SDK reads itself for the ambient credential", () => {
   it("rotation-status --live: AZURE_FEDERATED_TOKEN_FILE that is a FIFO is refused naming the variable, before the SDK's whole-file read", async () => {
     const { vi } = await import("vitest");
-    const { fakeVault } = await import("./standin/key-vault");
-    const { fixture } = await import("./helpers/cli");
+    const { fakeVault } = await import("../test/standin/key-vault");
+    const { fixture } = await import("../test/helpers/cli");
     const token = fifo("token").path;
     const env = {
       AZURE_TENANT_ID: randomUUID(),

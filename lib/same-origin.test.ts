@@ -7,12 +7,12 @@
  */
 import { randomUUID } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
-import { assertIssuedOrigin, keepsOrigin, OffOriginError } from "../lib/same-origin";
-import { fixture, runCli } from "./helpers/cli";
-import type { FakeIo } from "./helpers/fake-io";
-import { fakeCredential, fakeVault } from "./standin/key-vault";
-import { demoScenario, scenarioArgs } from "./standin/scenario";
-import { createStandin, type Standin } from "./standin/standin";
+import { assertIssuedOrigin, keepsOrigin, OffOriginError } from "./same-origin";
+import { fixture, runCli } from "../test/helpers/cli";
+import type { FakeIo } from "../test/helpers/fake-io";
+import { fakeCredential, fakeVault } from "../test/standin/key-vault";
+import { demoScenario, scenarioArgs } from "../test/standin/scenario";
+import { createStandin, type Standin } from "../test/standin/standin";
 
 const COLLECTOR = "collector.example";
 

@@ -4,9 +4,9 @@
  * variable and saying how to trust a test CA instead (NODE_EXTRA_CA_CERTS); the others run as usual.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { fixture, runCli } from "./helpers/cli";
-import { demoScenario, scenarioArgs } from "./standin/scenario";
-import { createStandin, type Standin } from "./standin/standin";
+import { fixture, runCli } from "../test/helpers/cli";
+import { demoScenario, scenarioArgs } from "../test/standin/scenario";
+import { createStandin, type Standin } from "../test/standin/standin";
 
 const BASE = "https://127.0.0.1:8443";
 const OFF = { NODE_TLS_REJECT_UNAUTHORIZED: "0" };
