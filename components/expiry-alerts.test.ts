@@ -1,8 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
-import { ExpiryAlerts, type ExpiryAlertsArgs } from "../components/expiry-alerts";
+import { ExpiryAlerts, type ExpiryAlertsArgs } from "./expiry-alerts";
 import { isSecretAt, redactSecrets, resolveDeep, type Declared } from "../engine/mock-engine";
-import { FakeAzure, SUBSCRIPTION_ID } from "./helpers/fake-azure";
+import { FakeAzure, SUBSCRIPTION_ID } from "../test/helpers/fake-azure";
 
 const RG = "flow-dev-rg";
 const ARM_RG = `/subscriptions/${SUBSCRIPTION_ID}/resourceGroups/${RG}`;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { FLOW_SERVICE_APP_ID } from "../clouds";
-import { findFlowService, flowLookupFailure, lookupFlowService } from "../components/flow-service";
+import { findFlowService, flowLookupFailure, lookupFlowService } from "./flow-service";
 import { resolveDeep } from "../engine/mock-engine";
-import { FakeAzure, FLOW_SP_OBJECT_ID, FLOW_USER_SCOPE_ID } from "./helpers/fake-azure";
+import { FakeAzure, FLOW_SP_OBJECT_ID, FLOW_USER_SCOPE_ID } from "../test/helpers/fake-azure";
 
 describe("looking up the Flow service principal", () => {
   it("finds it by the Flow service's app ID and takes the User scope ID from it", async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { vaultPermissionModelProblem, vaultSubscriptionProblem } from "../components/secret-vault";
+import { vaultPermissionModelProblem, vaultSubscriptionProblem } from "./secret-vault";
 import { VAULT_NAME_MAX, vaultNameBase, VAULT_SUFFIX_LENGTH } from "../naming";
 
 describe("an existing vault", () => {
@@ -37,7 +37,7 @@ describe("generated vault names", () => {
 
 describe("the Key Vault Secrets User role definition", () => {
   it("is taken in the subscription of the secret it is assigned on", async () => {
-    const { secretsUserRoleDefinitionId } = await import("../components/rotating-secret");
+    const { secretsUserRoleDefinitionId } = await import("./rotating-secret");
     const secretId =
       "/subscriptions/0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv/secrets/erp-client-secret";
     expect(secretsUserRoleDefinitionId(secretId)).toBe(
@@ -48,7 +48,7 @@ describe("the Key Vault Secrets User role definition", () => {
 
 describe("a vault secret's URI", () => {
   it("is the vault's URI plus secrets/<name>, whether or not the vault URI ends with a slash", async () => {
-    const { secretUriIn } = await import("../components/rotating-secret");
+    const { secretUriIn } = await import("./rotating-secret");
     expect(secretUriIn("https://kv.vault.azure.net/", "erp-client-secret")).toBe(
       "https://kv.vault.azure.net/secrets/erp-client-secret",
     );

@@ -1,12 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { explainPolicyRefusal } from "../components/credential-policy";
-import {
-  isSecretNotFound,
-  stateFromSecret,
-  stateReadFailure,
-  UnreadableRecordError,
-} from "../components/rotation-state";
-import { ARM_ERRORS, SUBSCRIPTION_ID } from "./helpers/fake-azure";
+import { explainPolicyRefusal } from "./credential-policy";
+import { isSecretNotFound, stateFromSecret, stateReadFailure, UnreadableRecordError } from "./rotation-state";
+import { ARM_ERRORS, SUBSCRIPTION_ID } from "../test/helpers/fake-azure";
 import { encodeState, planRotation, STATE_TAG } from "../rotation";
 
 const CLIENT = "0b8f3c1e-1111-4222-8333-444455556666";
