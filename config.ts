@@ -9,6 +9,13 @@ import { CLOUD_NAMES, isCloudName, type CloudName } from "./clouds";
 import { CREDENTIAL_KINDS, type CredentialKind } from "./outputs";
 import { CONTROL, INVISIBLE, printable } from "./printable";
 import { RESET_FOLLOWS, type ResetFollow } from "./rotation";
+import {
+  EMAIL_PATTERN as EMAIL,
+  GUID_EXAMPLE,
+  GUID_PATTERN as GUID,
+  isHttpsUrl,
+  VAULT_ID_PATTERN as VAULT_ID,
+} from "./fields/patterns";
 import { checkTriggerUrl } from "./trigger-url";
 
 /** Config namespace of this project. */
@@ -37,11 +44,6 @@ export const SUBSCRIPTION_KEY = "azure-native:subscriptionId";
 export const SUBSCRIPTION_HOW =
   "find it with `az account show --query id -o tsv` (the subscription you are signed in to) and set it with " +
   "`pulumi config set azure-native:subscriptionId <id>`";
-
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const VAULT_ID =
-  /^\/subscriptions\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\/resourceGroups\/[-\w._()]{1,90}\/providers\/Microsoft\.KeyVault\/vaults\/[a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$/i;
-const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 
 const show = (value: unknown): string => JSON.stringify(value) ?? String(value);
 
@@ -75,22 +77,10 @@ const intIn = (min: number, max: number) => {
   );
 };
 
-const objectId = patterned(
-  GUID,
-  "must be an object ID (a GUID such as 00000000-0000-0000-0000-000000000000)",
-);
+const objectId = patterned(GUID, `must be an object ID (a GUID such as ${GUID_EXAMPLE})`);
 
 const httpsUrl = (what: string) =>
-  z.string({ error: `must be ${what}` }).refine(
-    (s) => {
-      try {
-        return new URL(s).protocol === "https:";
-      } catch {
-        return false;
-      }
-    },
-    { error: `must be ${what}` },
-  );
+  z.string({ error: `must be ${what}` }).refine(isHttpsUrl, { error: `must be ${what}` });
 
 /**
  * The first invisible character of `s` (a bidirectional control, a zero-width character, a line or

@@ -17,6 +17,7 @@ import {
   type CloudName,
 } from "./clouds";
 import { parseIsoInstant } from "./dates";
+import { ENVIRONMENT_ID_PATTERN, GUID_EXAMPLE, GUID_PATTERN, isHttpsUrl } from "./fields/patterns";
 import { CALLER_NAME_PATTERN, FLOW_NAME_PATTERN, MAX_FLOWS } from "./naming";
 import { checkTriggerUrl, environmentIdOfTriggerUrl } from "./trigger-url";
 
@@ -33,8 +34,6 @@ export const SECRET_MARKER = "[secret]";
 export const SECRET_MESSAGE =
   'is shown as "[secret]": it is a secret output; run `pulumi up` with this version, or add --show-secrets';
 
-const GUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** A plain, one-line output value: no control characters (they would break a sheet or a terminal). */
 const text = z
   .string()
@@ -44,10 +43,7 @@ const text = z
   .refine((s) => !/[\u0000-\u001f\u007f\u2028\u2029]/.test(s), "must be one line without control characters")
   .refine((s) => s.length <= 1024, "is longer than 1024 characters");
 
-const guid = text.refine(
-  (s) => GUID_PATTERN.test(s),
-  "must be a GUID such as 00000000-0000-0000-0000-000000000000",
-);
+const guid = text.refine((s) => GUID_PATTERN.test(s), `must be a GUID such as ${GUID_EXAMPLE}`);
 
 /**
  * An ISO 8601 instant as the stack writes it, e.g. `2027-03-03T00:00:00Z` (offset or `Z` required); a
@@ -58,10 +54,7 @@ const isoTime = text.refine(
   "must be an existing ISO 8601 time such as 2027-03-03T00:00:00Z",
 );
 
-const httpsUrl = text.refine(
-  (s) => URL.canParse(s) && new URL(s).protocol === "https:",
-  "must be an https:// URL",
-);
+const httpsUrl = text.refine(isHttpsUrl, "must be an https:// URL");
 
 /** A federated identity credential as the stack created it. */
 const federatedCredential = z.object({
@@ -147,9 +140,6 @@ export const callerOutputsSchema = z.preprocess(
 const callers = z
   .record(z.string().regex(CALLER_NAME_PATTERN, "is not a caller name"), callerOutputsSchema)
   .refine((c) => Object.keys(c).length > 0, "lists no caller (a stack has 1 to 100)");
-
-/** A Power Platform environment ID: a GUID, or `Default-<tenant ID>` for a tenant's default environment. */
-const ENVIRONMENT_ID_PATTERN = /^(Default-)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** One flow the stack's callers may trigger, and what its trigger's Allowed users must hold. */
 const flowOutputsSchema = z.strictObject({

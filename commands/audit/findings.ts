@@ -4,6 +4,7 @@
  * (docs/audit.md#findings). No I/O here; names resolved through Microsoft Graph come in as
  * {@link Directory}.
  */
+import { EMAIL_PATTERN as EMAIL, GUID_PATTERN } from "../../fields/patterns";
 import { readTrigger, type TriggerMode } from "./definition";
 
 /** How bad a finding is: `insecure` (callable without the right identity), `fail`, `drift`. */
@@ -128,13 +129,9 @@ export interface FlowReport {
   workflowName?: string;
 }
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-/** An e-mail address or UPN as makers type them: something@domain. */
-const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
-
 /** True when `entry` is shaped like an object ID (a GUID). */
 export function isObjectId(entry: string): boolean {
-  return GUID.test(entry);
+  return GUID_PATTERN.test(entry);
 }
 
 /** True when `entry` is shaped like an e-mail address or UPN. */

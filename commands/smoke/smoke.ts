@@ -6,6 +6,7 @@
 import path from "node:path";
 import type { Command } from "commander";
 import { CLOUD_NAMES, isCloudName, type CloudName } from "../../clouds";
+import { GUID_EXAMPLE, GUID_PATTERN as GUID } from "../../fields/patterns";
 import type { CallerOutputs } from "../../outputs";
 import { CALLER_NAME_PATTERN, STACK_NAME_PATTERN } from "../../naming";
 import {
@@ -59,7 +60,6 @@ interface Options {
   trustHost: string[];
 }
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_WAIT_S_LIMIT = 86_400;
 /** Entra generates client secrets of 40 characters (older ones 32 to 44): anything much shorter is not one. */
 export const MIN_SECRET_LENGTH = 16;
@@ -67,7 +67,7 @@ export const MIN_SECRET_LENGTH = 16;
 const guid = (what: string) =>
   parser(
     (v) => (GUID.test(v) ? v.toLowerCase() : undefined),
-    `must be ${what} (a GUID such as 00000000-0000-0000-0000-000000000000)`,
+    `must be ${what} (a GUID such as ${GUID_EXAMPLE})`,
   );
 
 const httpsUrl = parser((v) => {
