@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import { CLOUD_NAMES, isCloudName, type CloudName } from "./clouds";
-import { CREDENTIAL_KINDS, type CredentialKind } from "./outputs";
+import { CREDENTIAL_KINDS, type CredentialKind } from "./kinds/registry";
 import { CONTROL, INVISIBLE, printable } from "./printable";
 import { RESET_FOLLOWS, type ResetFollow } from "./rotation";
 import {

@@ -16,97 +16,11 @@ import {
   VAULT_DNS_SUFFIX,
   type CloudName,
 } from "./clouds";
-import { parseIsoInstant } from "./dates";
-import { ENVIRONMENT_ID_PATTERN, GUID_EXAMPLE, GUID_PATTERN, isHttpsUrl } from "./fields/patterns";
+import { guid, httpsUrl, text } from "./fields/outputs";
+import { ENVIRONMENT_ID_PATTERN } from "./fields/patterns";
+import { CREDENTIAL_KINDS, isVaultedCaller, KINDS, type CallerOutputs } from "./kinds/registry";
 import { CALLER_NAME_PATTERN, FLOW_NAME_PATTERN, MAX_FLOWS } from "./naming";
 import { checkTriggerUrl, environmentIdOfTriggerUrl } from "./trigger-url";
-
-/** How each caller authenticates (`flow-trigger-auth:callers[].credential`). */
-export const CREDENTIAL_KINDS = ["secret", "certificate", "federated", "managedIdentity"] as const;
-
-/** One of {@link CREDENTIAL_KINDS}. */
-export type CredentialKind = (typeof CREDENTIAL_KINDS)[number];
-
-/** How `pulumi stack output --json` shows a secret output (without `--show-secrets`). */
-export const SECRET_MARKER = "[secret]";
-
-/** What to do about an output shown as {@link SECRET_MARKER}. */
-export const SECRET_MESSAGE =
-  'is shown as "[secret]": it is a secret output; run `pulumi up` with this version, or add --show-secrets';
-
-/** A plain, one-line output value: no control characters (they would break a sheet or a terminal). */
-const text = z
-  .string()
-  .min(1, "is empty")
-  .refine((s) => s !== SECRET_MARKER, { error: SECRET_MESSAGE })
-  // eslint-disable-next-line no-control-regex
-  .refine((s) => !/[\u0000-\u001f\u007f\u2028\u2029]/.test(s), "must be one line without control characters")
-  .refine((s) => s.length <= 1024, "is longer than 1024 characters");
-
-const guid = text.refine((s) => GUID_PATTERN.test(s), `must be a GUID such as ${GUID_EXAMPLE}`);
-
-/**
- * An ISO 8601 instant as the stack writes it, e.g. `2027-03-03T00:00:00Z` (offset or `Z` required); a
- * day or time that does not exist (`2027-02-30T00:00:00Z`) is refused, not rolled over.
- */
-const isoTime = text.refine(
-  (s) => parseIsoInstant(s, { dateOnly: false }) !== undefined,
-  "must be an existing ISO 8601 time such as 2027-03-03T00:00:00Z",
-);
-
-const httpsUrl = text.refine(isHttpsUrl, "must be an https:// URL");
-
-/** A federated identity credential as the stack created it. */
-const federatedCredential = z.object({
-  issuer: httpsUrl,
-  subject: text,
-  audiences: z.array(text).min(1),
-});
-
-const common = {
-  displayName: text,
-  /** Client (application) ID the caller authenticates with; NOT for Allowed users. */
-  clientId: guid,
-  /** The principal (enterprise application or managed identity) object ID: the value for Allowed users. */
-  servicePrincipalObjectId: guid,
-};
-
-/** Facts of a caller whose credential is kept in Key Vault (a client secret, or a certificate as PEM). */
-const vaulted = {
-  applicationObjectId: guid,
-  keyVaultSecretName: text,
-  keyVaultSecretUri: httpsUrl,
-  secretExpiresAt: isoTime,
-  nextRotationAt: isoTime,
-};
-
-const secretCaller = z.strictObject({ credential: z.literal("secret"), ...common, ...vaulted });
-const certificateCaller = z.strictObject({
-  credential: z.literal("certificate"),
-  ...common,
-  ...vaulted,
-  /** SHA-256 thumbprint of the published certificate, hex, e.g. for a caller to check what it holds. */
-  certificateThumbprintSha256: text.refine(
-    (s) => /^[0-9A-F]{64}$/i.test(s),
-    "must be a SHA-256 thumbprint (64 hex digits)",
-  ),
-  /** SHA-1 thumbprint, hex: what the portal and `az ad app credential list` show. Absent in older outputs. */
-  certificateThumbprintSha1: text
-    .refine((s) => /^[0-9A-F]{40}$/i.test(s), "must be a SHA-1 thumbprint (40 hex digits)")
-    .optional(),
-});
-const federatedCaller = z.strictObject({
-  credential: z.literal("federated"),
-  ...common,
-  applicationObjectId: guid,
-  federatedCredentials: z.array(federatedCredential).min(1).max(20),
-});
-const managedIdentityCaller = z.strictObject({
-  credential: z.literal("managedIdentity"),
-  ...common,
-  /** ARM ID of the user-assigned identity the stack created; absent for an existing identity. */
-  managedIdentityResourceId: text.optional(),
-});
 
 /**
  * One caller's outputs, in the names this version writes. Outputs written before credential kinds
@@ -125,15 +39,14 @@ function currentNames(v: unknown): unknown {
   return out;
 }
 
+/** One caller's outputs: the outputs of its kind (kinds/), told apart by `credential`. */
 export const callerOutputsSchema = z.preprocess(
   currentNames,
   z.discriminatedUnion(
     "credential",
-    [secretCaller, certificateCaller, federatedCaller, managedIdentityCaller],
-    {
-      error: `must have a credential: one of ${CREDENTIAL_KINDS.join(", ")}`,
-    },
-  ),
+    Object.values(KINDS).map((k) => k.outputs) as unknown as [z.ZodObject, ...z.ZodObject[]],
+    { error: `must have a credential: one of ${CREDENTIAL_KINDS.join(", ")}` },
+  ) as unknown as z.ZodType<CallerOutputs>,
 );
 
 /** The callers, by name. Names are own properties checked against the config's rule. */
@@ -212,7 +125,7 @@ export const stackOutputsSchema = z
       });
     }
     for (const [name, c] of Object.entries(o.callers)) {
-      if (c.credential !== "secret" && c.credential !== "certificate") continue;
+      if (!isVaultedCaller(c)) continue;
       const uri = URL.canParse(c.keyVaultSecretUri) ? new URL(c.keyVaultSecretUri) : undefined;
       if (
         !vaultHost ||
@@ -298,8 +211,6 @@ function flowProblems(
 
 /** One flow's outputs. */
 export type FlowOutputs = z.infer<typeof flowOutputsSchema>;
-/** One caller's outputs, whatever its credential. */
-export type CallerOutputs = z.infer<typeof callerOutputsSchema>;
 /** The stack outputs. */
 export type StackOutputs = z.infer<typeof stackOutputsSchema>;
 

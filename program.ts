@@ -25,7 +25,8 @@ import { deployerPrincipalType, SecretVault } from "./components/secret-vault";
 import { policyRefusalHook } from "./components/credential-policy";
 import { SmokeCheck, type SmokeCredential } from "./components/smoke-check";
 import { actionGroupShortName, callerDisplayName, vaultSecretName } from "./naming";
-import type { CredentialKind, StackOutputs as OutputsShape } from "./outputs";
+import type { CredentialKind } from "./kinds/registry";
+import type { StackOutputs as OutputsShape } from "./outputs";
 
 /** The outputs schema's caller of credential kind `K`. */
 type CallerShape<K extends CredentialKind> = Extract<OutputsShape["callers"][string], { credential: K }>;

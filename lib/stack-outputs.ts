@@ -4,7 +4,8 @@
  * with the one outputs schema (outputs.ts) before anything is used. No Pulumi SDK here.
  */
 import path from "node:path";
-import { SECRET_MARKER, SECRET_MESSAGE, stackOutputsSchema, type StackOutputs } from "../outputs";
+import { SECRET_MARKER, SECRET_MESSAGE } from "../fields/outputs";
+import { stackOutputsSchema, type StackOutputs } from "../outputs";
 import { printable } from "../printable";
 import type { Io } from "./io";
 import { STACK_NAME_PATTERN as STACK_NAME } from "../naming";

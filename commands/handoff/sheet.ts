@@ -5,7 +5,7 @@
  * the sheet, only where secrets live; every value printed is escaped for Markdown, and control and
  * invisible characters in it are shown as escapes (printable.ts), in both formats.
  */
-import type { CallerOutputs } from "../../outputs";
+import { kindInfo, KINDS, type CallerOutputs } from "../../kinds/registry";
 import { printable, printableJson } from "../../printable";
 import type { LoadedOutputs } from "../../lib/stack-outputs";
 
@@ -37,59 +37,14 @@ const SCOPE_REASON =
   "the token (MisMatchingOAuthClaims).";
 export const SCOPE_NOTE = `${SCOPE_HEADLINE} ${SCOPE_REASON}`;
 
-/** What the owner of a calling system does with its kind of credential. */
-export function callerTodo(c: CallerOutputs): string {
-  switch (c.credential) {
-    case "secret":
-      return (
-        "Read the client secret from the Key Vault secret above at run time (it changes at every rotation; never copy " +
-        "the value elsewhere), ask the token endpoint for a token with `grant_type=client_credentials`, the client ID and " +
-        "the scope, and send it as `Authorization: Bearer <token>`."
-      );
-    case "certificate":
-      return (
-        "Read the certificate and its private key (PEM) from the Key Vault secret above at run time (a new one is " +
-        "published at every rotation), authenticate with it as a certificate credential (e.g. @azure/identity " +
-        "ClientCertificateCredential) for the scope, and send the token as `Authorization: Bearer <token>`."
-      );
-    case "federated":
-      return (
-        "No secret to keep: the platform's own OIDC token is exchanged for an Entra token. Run the caller where one of the " +
-        "federated credentials above matches (issuer and subject exactly, case included), with the tenant ID and client ID " +
-        "above (e.g. GitHub Actions: azure/login with client-id and tenant-id, or @azure/identity WorkloadIdentityCredential)."
-      );
-    case "managedIdentity":
-      return (
-        "No secret to keep: assign the managed identity to the Azure resource that calls the flow" +
-        (c.managedIdentityResourceId ? " (the identity's resource ID is above)" : "") +
-        ", then get the token with it (e.g. @azure/identity ManagedIdentityCredential with the client ID above) for the scope."
-      );
-  }
-}
+/**
+ * One caller in the sheet: its name, its outputs but the app registration's object ID (not for Allowed
+ * users, and the caller does not need it), and what the calling system's owner must do.
+ */
+export type HandoffCaller = { name: string } & SheetFacts<CallerOutputs> & { todo: string };
 
-/** One caller in the sheet: what the flow maker pastes, and the facts its owner needs. */
-export interface HandoffCaller {
-  /** Caller name from `flow-trigger-auth:callers`, e.g. `erp`. */
-  name: string;
-  credential: CallerOutputs["credential"];
-  displayName: string;
-  /** The value for *Allowed users*: the principal's object ID. */
-  servicePrincipalObjectId: string;
-  /** The caller's `client_id` for token requests; NOT for *Allowed users*. */
-  clientId: string;
-  keyVaultSecretName?: string;
-  keyVaultSecretUri?: string;
-  secretExpiresAt?: string;
-  nextRotationAt?: string;
-  /** SHA-256 thumbprint of the published certificate (hex). */
-  certificateThumbprintSha256?: string;
-  /** SHA-1 thumbprint (hex): what the portal and `az ad app credential list` show. */
-  certificateThumbprintSha1?: string;
-  federatedCredentials?: { issuer: string; subject: string; audiences: string[] }[];
-  managedIdentityResourceId?: string;
-  /** What the calling system's owner must do. */
-  todo: string;
-}
+/** Each kind's outputs without `applicationObjectId`. */
+type SheetFacts<C> = C extends unknown ? Omit<C, "applicationObjectId"> : never;
 
 /** One environment (stack) in the sheet. */
 export interface HandoffEnvironment {
@@ -147,30 +102,18 @@ export function buildHandoff(loaded: readonly LoadedOutputs[]): HandoffSheet {
 }
 
 function callerOf(name: string, c: CallerOutputs): HandoffCaller {
-  const caller: HandoffCaller = {
+  // The common facts first, then the kind's own (as its outputs list them).
+  const { credential, displayName, servicePrincipalObjectId, clientId, ...facts } = c;
+  delete (facts as { applicationObjectId?: string }).applicationObjectId;
+  return {
     name,
-    credential: c.credential,
-    displayName: c.displayName,
-    servicePrincipalObjectId: c.servicePrincipalObjectId,
-    clientId: c.clientId,
-    todo: callerTodo(c),
-  };
-  if (c.credential === "secret" || c.credential === "certificate") {
-    Object.assign(caller, {
-      keyVaultSecretName: c.keyVaultSecretName,
-      keyVaultSecretUri: c.keyVaultSecretUri,
-      secretExpiresAt: c.secretExpiresAt,
-      nextRotationAt: c.nextRotationAt,
-    });
-  }
-  if (c.credential === "certificate") {
-    caller.certificateThumbprintSha256 = c.certificateThumbprintSha256;
-    if (c.certificateThumbprintSha1) caller.certificateThumbprintSha1 = c.certificateThumbprintSha1;
-  }
-  if (c.credential === "federated") caller.federatedCredentials = c.federatedCredentials;
-  if (c.credential === "managedIdentity" && c.managedIdentityResourceId)
-    caller.managedIdentityResourceId = c.managedIdentityResourceId;
-  return caller;
+    credential,
+    displayName,
+    servicePrincipalObjectId,
+    clientId,
+    ...facts,
+    todo: kindInfo(c.credential).handoff.todo(c),
+  } as HandoffCaller;
 }
 
 /** The sheet as JSON (one object, pretty-printed, trailing newline), nothing invisible in the text. */
@@ -192,13 +135,6 @@ export function renderMarkdown(sheet: HandoffSheet): string {
   for (const env of sheet.environments) lines.push(...environmentSection(env));
   return `${lines.join("\n").trimEnd()}\n`;
 }
-
-const KIND_LABEL: Record<CallerOutputs["credential"], string> = {
-  secret: "client secret",
-  certificate: "certificate",
-  federated: "federated credential (no secret)",
-  managedIdentity: "managed identity (no secret)",
-};
 
 function environmentSection(env: HandoffEnvironment): string[] {
   const lines = [
@@ -233,32 +169,36 @@ function environmentSection(env: HandoffEnvironment): string[] {
     "",
   ];
   for (const c of env.callers) {
+    const { label, principal = "enterprise application = service principal" } = kindInfo(
+      c.credential,
+    ).handoff;
     lines.push(
-      `#### ${code(c.name)} (${text(c.displayName)}): ${KIND_LABEL[c.credential]}`,
+      `#### ${code(c.name)} (${text(c.displayName)}): ${label}`,
       "",
       "| What | Value |",
       "|---|---|",
-      `| **Object ID for Allowed users** (${c.credential === "managedIdentity" ? "managed identity" : "enterprise application = service principal"}) | ${code(c.servicePrincipalObjectId)} |`,
+      `| **Object ID for Allowed users** (${principal}) | ${code(c.servicePrincipalObjectId)} |`,
       `| Client ID (the caller's \`client_id\`; NOT for Allowed users) | ${code(c.clientId)} |`,
       `| Display name | ${text(c.displayName)} |`,
     );
-    if (c.keyVaultSecretName && c.keyVaultSecretUri) {
+    if ("keyVaultSecretName" in c) {
+      const published = KINDS[c.credential].rotation.published;
       lines.push(
         `| Key Vault secret name | ${code(c.keyVaultSecretName)} |`,
         `| Key Vault secret URI | ${code(c.keyVaultSecretUri)} |`,
-        `| ${c.credential === "certificate" ? "Certificate" : "Secret"} expires | ${code(c.secretExpiresAt ?? "")} |`,
-        `| Next rotation | ${code(c.nextRotationAt ?? "")} |`,
+        `| ${published[0].toUpperCase()}${published.slice(1)} expires | ${code(c.secretExpiresAt)} |`,
+        `| Next rotation | ${code(c.nextRotationAt)} |`,
       );
     }
-    if (c.certificateThumbprintSha1)
+    if ("certificateThumbprintSha1" in c && c.certificateThumbprintSha1)
       lines.push(
         `| Certificate thumbprint (SHA-1, as the portal shows it) | ${code(c.certificateThumbprintSha1)} |`,
       );
-    if (c.certificateThumbprintSha256)
+    if ("certificateThumbprintSha256" in c)
       lines.push(`| Certificate thumbprint (SHA-256) | ${code(c.certificateThumbprintSha256)} |`);
-    if (c.managedIdentityResourceId)
+    if ("managedIdentityResourceId" in c && c.managedIdentityResourceId)
       lines.push(`| Managed identity resource ID | ${code(c.managedIdentityResourceId)} |`);
-    for (const f of c.federatedCredentials ?? []) {
+    for (const f of "federatedCredentials" in c ? c.federatedCredentials : []) {
       lines.push(
         `| Federated credential | issuer ${code(f.issuer)}, subject ${code(f.subject)}, audience ${code(f.audiences.join(" "))} |`,
       );

@@ -8,7 +8,13 @@
  * stopped), or, with `--live`, when Key Vault has no usable current version of its secret.
  */
 import { DAY_MS, isoTime } from "../../rotation";
-import type { CallerOutputs } from "../../outputs";
+import {
+  isVaultedCaller,
+  KINDS,
+  type CallerOutputs,
+  type CallerOutputsOf,
+  type VaultedKind,
+} from "../../kinds/registry";
 import { printable } from "../../printable";
 import type { LoadedOutputs } from "../../lib/stack-outputs";
 
@@ -55,7 +61,7 @@ export type LiveSecretReader = (ref: SecretRef) => Promise<LiveSecret | undefine
 /** Inputs of {@link classifyCaller}; times in ms since the Unix epoch. */
 export interface ClassifyInput {
   /** What is published (default a client secret); names it in the problems. */
-  credential?: "secret" | "certificate";
+  credential?: VaultedKind;
   /** When the published secret expires; `null` when it has no expiry. */
   expiresAtMs: number | null;
   /** When the next rotation is due (`nextRotationAt`). */
@@ -76,7 +82,7 @@ export interface Classification {
 /** Classifies one caller. Every applicable problem is listed; the status is the worst of them. */
 export function classifyCaller(input: ClassifyInput): Classification {
   const { expiresAtMs, nextRotationAtMs, nowMs, warnDays } = input;
-  const published = `published ${input.credential ?? "secret"}`;
+  const published = `published ${KINDS[input.credential ?? "secret"].rotation.published}`;
   const found: { status: CallerStatus; problem: string }[] = [];
   if (input.missingReason) found.push({ status: "missing", problem: input.missingReason });
   if (expiresAtMs !== null) {
@@ -169,7 +175,7 @@ export async function assessRotation(
     const names = Object.keys(env.outputs.callers).sort();
     for (const caller of names) {
       const c = env.outputs.callers[caller];
-      if (c.credential !== "secret" && c.credential !== "certificate") {
+      if (!isVaultedCaller(c)) {
         callers.push(nothingToRotate(env.label, caller, c));
         continue;
       }
@@ -194,9 +200,13 @@ export async function assessRotation(
   };
 }
 
-type OutputsCaller = Extract<CallerOutputs, { credential: "secret" | "certificate" }>;
+type OutputsCaller = CallerOutputsOf<VaultedKind>;
 
-function nothingToRotate(environment: string, caller: string, c: CallerOutputs): CallerReport {
+function nothingToRotate(
+  environment: string,
+  caller: string,
+  c: Exclude<CallerOutputs, OutputsCaller>,
+): CallerReport {
   return {
     environment,
     caller,
@@ -207,11 +217,7 @@ function nothingToRotate(environment: string, caller: string, c: CallerOutputs):
     status: "nothing-to-rotate",
     atRisk: false,
     problems: [],
-    notes: [
-      c.credential === "federated"
-        ? "federated credential: no secret to rotate"
-        : "managed identity: no secret to rotate",
-    ],
+    notes: [KINDS[c.credential].rotation.nothingToRotate],
   };
 }
 type LiveResult = { found: false } | { found: true; secret: LiveSecret };

@@ -7,7 +7,7 @@ import path from "node:path";
 import type { Command } from "commander";
 import { CLOUD_NAMES, isCloudName, type CloudName } from "../../clouds";
 import { GUID_EXAMPLE, GUID_PATTERN as GUID } from "../../fields/patterns";
-import type { CallerOutputs } from "../../outputs";
+import type { CallerOutputs } from "../../kinds/registry";
 import { CALLER_NAME_PATTERN, STACK_NAME_PATTERN } from "../../naming";
 import {
   checkTriggerUrl,

@@ -1,0 +1,57 @@
+/**
+ * The credential kinds, in one table: everything that differs from one kind to another is in its
+ * entry (kinds/<kind>.ts), and the callers' config and outputs unions are built from them. The
+ * Pulumi side (program/callers.ts) and the smoke test's token sources (commands/smoke/) each keep one
+ * table keyed by these kinds, which the compiler holds complete.
+ */
+import type { z } from "zod";
+import { certificate } from "./certificate";
+import { federated } from "./federated";
+import type { KindInfo } from "./kind";
+import { managedIdentity } from "./managed-identity";
+import { secret } from "./secret";
+
+/** Every credential kind, by name, in the order messages list them; the first is the default. */
+export const KINDS = { secret, certificate, federated, managedIdentity } satisfies {
+  [K in string]: KindInfo<K>;
+};
+
+/** How a caller authenticates (`flow-trigger-auth:callers[].credential`). */
+export type CredentialKind = keyof typeof KINDS;
+
+/** Every {@link CredentialKind}, in the order messages list them. */
+export const CREDENTIAL_KINDS = Object.keys(KINDS) as CredentialKind[];
+
+/** The kind of a caller that names none. */
+export const DEFAULT_KIND: CredentialKind = "secret";
+
+/** One caller's outputs, of kind `K`. */
+export type CallerOutputsOf<K extends CredentialKind> = z.infer<(typeof KINDS)[K]["outputs"]>;
+
+/** One caller's outputs, whatever its kind. */
+export type CallerOutputs = { [K in CredentialKind]: CallerOutputsOf<K> }[CredentialKind];
+
+/** The entry of `kind`, as one type: its functions take any caller's outputs (give them one of this kind). */
+export function kindInfo(kind: CredentialKind): KindInfo {
+  return KINDS[kind];
+}
+
+/** The kinds the stack keeps in Key Vault and rotates. */
+export type VaultedKind = {
+  [K in CredentialKind]: (typeof KINDS)[K]["vaulted"] extends true ? K : never;
+}[CredentialKind];
+
+/** True for the kinds the stack keeps in Key Vault and rotates (`secret`, `certificate`). */
+export function isVaulted(kind: CredentialKind): kind is VaultedKind {
+  return KINDS[kind].vaulted;
+}
+
+/** True for a caller whose credential the stack keeps in Key Vault: its outputs say where. */
+export function isVaultedCaller(c: CallerOutputs): c is CallerOutputsOf<VaultedKind> {
+  return isVaulted(c.credential);
+}
+
+/** The kind `--credential` names: its one spelling or one of its aliases; undefined when none. */
+export function kindNamed(spelling: string): CredentialKind | undefined {
+  return CREDENTIAL_KINDS.find((k) => k === spelling || (KINDS[k] as KindInfo).aliases?.includes(spelling));
+}

@@ -1,0 +1,19 @@
+/** `credential: secret` (the default): two rotating client secrets, the newest published to Key Vault. */
+import { z } from "zod";
+import { callerOutputs, defineKind, vaultedOutputs } from "./kind";
+
+export const secret = defineKind({
+  name: "secret",
+  outputs: z.strictObject({ credential: z.literal("secret"), ...callerOutputs, ...vaultedOutputs }),
+  vaulted: true,
+  rotation: { published: "secret" },
+  notes: "client secrets",
+  handoff: {
+    label: "client secret",
+    todo: () =>
+      "Read the client secret from the Key Vault secret above at run time (it changes at every rotation; never copy " +
+      "the value elsewhere), ask the token endpoint for a token with `grant_type=client_credentials`, the client ID and " +
+      "the scope, and send it as `Authorization: Bearer <token>`.",
+  },
+  env: "FLOW_CLIENT_SECRET",
+});
