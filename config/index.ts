@@ -5,18 +5,18 @@
  * so `flow-trigger-auth validate` and the tests use exactly what `pulumi up` uses.
  */
 import { z } from "zod";
-import { CLOUD_NAMES, isCloudName, type CloudName } from "./clouds";
-import { CREDENTIAL_KINDS, type CredentialKind } from "./kinds/registry";
-import { CONTROL, INVISIBLE, printable } from "./printable";
-import { RESET_FOLLOWS, type ResetFollow } from "./rotation";
+import { CLOUD_NAMES, isCloudName, type CloudName } from "../clouds";
+import { CREDENTIAL_KINDS, type CredentialKind } from "../kinds/registry";
+import { CONTROL, INVISIBLE, printable } from "../printable";
+import { RESET_FOLLOWS, type ResetFollow } from "../rotation";
 import {
   EMAIL_PATTERN as EMAIL,
   GUID_EXAMPLE,
   GUID_PATTERN as GUID,
   isHttpsUrl,
   VAULT_ID_PATTERN as VAULT_ID,
-} from "./fields/patterns";
-import { checkTriggerUrl } from "./trigger-url";
+} from "../fields/patterns";
+import { checkTriggerUrl } from "../trigger-url";
 
 /** Config namespace of this project. */
 export const NAMESPACE = "flow-trigger-auth";
