@@ -3,6 +3,15 @@
 /** A caller's name, as the stack config allows it (`flow-trigger-auth:callers[].name`). */
 export const CALLER_NAME_PATTERN = /^[a-z][a-z0-9-]{0,39}$/;
 
+/** Most callers a stack has. */
+export const MAX_CALLERS = 100;
+
+/** An environment, as the stack config allows it (`flow-trigger-auth:environment`, by default the stack name). */
+export const ENVIRONMENT_PATTERN = /^[a-z0-9-]{1,16}$/;
+
+/** A name prefix, as the stack config allows it (`flow-trigger-auth:namePrefix`). */
+export const NAME_PREFIX_PATTERN = /^[a-z][a-z0-9-]{0,11}$/;
+
 /** A flow's name, as the stack config allows it (`flow-trigger-auth:flows[].name`). */
 export const FLOW_NAME_PATTERN = /^[a-z][a-z0-9-]{0,39}$/;
 

@@ -6,14 +6,7 @@ import * as authorization from "@pulumi/azure-native/authorization";
 import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
 import { CLOUDS, tokenEndpoint } from "./clouds";
-import {
-  isVaulted,
-  NAMESPACE,
-  SUBSCRIPTION_HOW,
-  SUBSCRIPTION_KEY,
-  type CallerConfig,
-  type StackConfig,
-} from "./config";
+import { NAMESPACE, SUBSCRIPTION_HOW, SUBSCRIPTION_KEY, type StackConfig } from "./config";
 import { ExpiryAlerts } from "./components/expiry-alerts";
 import { FlowCaller, type CallerCredentialArgs } from "./components/flow-caller";
 import { lookupFlowService } from "./components/flow-service";
@@ -25,7 +18,7 @@ import { deployerPrincipalType, SecretVault } from "./components/secret-vault";
 import { policyRefusalHook } from "./components/credential-policy";
 import { SmokeCheck, type SmokeCredential } from "./components/smoke-check";
 import { actionGroupShortName, callerDisplayName, vaultSecretName } from "./naming";
-import type { CredentialKind } from "./kinds/registry";
+import { isVaulted, type CallerConfig, type CredentialKind } from "./kinds/registry";
 import type { StackOutputs as OutputsShape } from "./outputs";
 
 /** The outputs schema's caller of credential kind `K`. */

@@ -1,7 +1,9 @@
 import { createHash } from "node:crypto";
 import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
-import { isGitHubIssuer, type FederatedCredentialConfig, type SecretReader } from "../config";
+import type { SecretReader } from "../fields/config";
+import type { FederatedCredentialConfig } from "../kinds/federated";
+import { isGitHubIssuer } from "../kinds/github-subject";
 import type { ResetFollow, RotationPolicy } from "../rotation";
 import type { FlowService } from "./flow-service";
 import type { VaultRef } from "./published-credential";

@@ -8,7 +8,7 @@
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as keyvault from "@pulumi/azure-native/keyvault";
 import * as pulumi from "@pulumi/pulumi";
-import type { SecretReader } from "../config";
+import type { SecretReader } from "../fields/config";
 import {
   describeState,
   encodeState,

@@ -4,7 +4,8 @@ import * as keyvault from "@pulumi/azure-native/keyvault";
 import * as resources from "@pulumi/azure-native/resources";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { parseVaultId } from "../config";
+import type { PrincipalType } from "../fields/config";
+import { parseVaultId } from "../fields/patterns";
 import { VAULT_SUFFIX_LENGTH, vaultNameBase } from "../naming";
 import { givenName } from "./given-name";
 import { roleDefinitionIdIn } from "./published-credential";
@@ -41,9 +42,6 @@ export function vaultPermissionModelProblem(
     `(az keyvault update --name ${vaultName} --enable-rbac-authorization true) or let the stack create a vault.`
   );
 }
-
-/** The principal types a role assignment takes for the identities this stack deals with. */
-export type PrincipalType = "User" | "Group" | "ServicePrincipal";
 
 /**
  * Whether the deploying identity (`objectId`) is a service principal (a pipeline's app or a managed

@@ -29,3 +29,17 @@ export const EMAIL_PATTERN = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 export function isHttpsUrl(s: string): boolean {
   return URL.canParse(s) && new URL(s).protocol === "https:";
 }
+
+/** Splits the ARM ID of a Key Vault ({@link VAULT_ID_PATTERN}) into what azure-native look-ups need. */
+export function parseVaultId(id: string): {
+  subscriptionId: string;
+  resourceGroupName: string;
+  vaultName: string;
+} {
+  const m =
+    /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.KeyVault\/vaults\/([^/]+)$/i.exec(
+      id,
+    );
+  if (!m) throw new Error(`not a Key Vault ARM ID: ${id}`);
+  return { subscriptionId: m[1], resourceGroupName: m[2], vaultName: m[3] };
+}

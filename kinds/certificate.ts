@@ -4,10 +4,12 @@
  */
 import { z } from "zod";
 import { text } from "../fields/outputs";
-import { callerOutputs, defineKind, vaultedOutputs } from "./kind";
+import { secretReaders } from "../fields/config";
+import { appKeys, callerKeys, callerOutputs, defineKind, owners, vaultedOutputs } from "./kind";
 
 export const certificate = defineKind({
   name: "certificate",
+  config: z.strictObject({ ...callerKeys("certificate"), owners, secretReaders, ...appKeys }),
   outputs: z.strictObject({
     credential: z.literal("certificate"),
     ...callerOutputs,

@@ -1,15 +1,18 @@
 /**
  * What a credential kind is (`flow-trigger-auth:callers[].credential`), and the keys and outputs
- * that callers of every kind share. Each kind has a file beside this one (its strict config schema,
+ * that callers of several kinds share. Each kind has a file beside this one (its strict config schema,
  * its outputs schema, its wording) and an entry in registry.ts; nothing else in the repository lists
  * the kinds. Zod only: the stack, the CLI and the tests all import it.
  */
-import type { z } from "zod";
+import { z } from "zod";
+import { objectId, patterned, visible } from "../fields/config";
 import { guid, httpsUrl, isoTime, text } from "../fields/outputs";
+import { CALLER_NAME_PATTERN } from "../naming";
 
 /** Everything that differs from one credential kind to another, but for the Pulumi components and the smoke test's token sources. */
 export interface KindInfo<
   K extends string = string,
+  C extends z.ZodObject = z.ZodObject,
   O extends z.ZodObject = z.ZodObject,
   V extends boolean = boolean,
 > {
@@ -17,7 +20,21 @@ export interface KindInfo<
   name: K;
   /** Other spellings `smoke --credential` accepts, e.g. `managed-identity`. */
   aliases?: readonly string[];
-  /** The caller's outputs (`credential` and the facts that apply to it; nothing else). */
+  /**
+   * A caller's config: a strict object of {@link callerKeys}, the kind's own keys (with its messages
+   * for a missing one) and, for a kind with an app registration, {@link appKeys}. Its output is what
+   * the program gets: defaults applied, shorthands expanded.
+   */
+  config: C;
+  /** Why a key another kind takes does not fit this one, by key; default {@link ELSEWHERE}, then "only a caller with credential: ... takes ...". */
+  refuses?: Readonly<Record<string, string>>;
+  /**
+   * The key path, under the caller, of an identity the stack creates in Azure for a caller of this
+   * kind as configured (raw, possibly invalid), e.g. `managedIdentity.create`; creating one needs a
+   * location and a subscription.
+   */
+  createsIdentity?(raw: Record<string, unknown>): string | undefined;
+  /** A caller's outputs (`credential` and the facts that apply to it; nothing else). */
   outputs: O;
   /** The stack keeps the credential in Key Vault and rotates it (secret, certificate). */
   vaulted: V;
@@ -45,11 +62,45 @@ export interface KindInfo<
 }
 
 /** A kind's entry, its types kept (registry.ts lists them). */
-export function defineKind<const K extends string, O extends z.ZodObject, const V extends boolean>(
-  info: KindInfo<K, O, V>,
-): KindInfo<K, O, V> {
+export function defineKind<
+  const K extends string,
+  C extends z.ZodObject,
+  O extends z.ZodObject,
+  const V extends boolean,
+>(info: KindInfo<K, C, O, V>): KindInfo<K, C, O, V> {
   return info;
 }
+
+/** The keys every caller has, for a caller of kind `kind`: first in messages. */
+export function callerKeys<const K extends string>(kind: K) {
+  return {
+    name: patterned(
+      CALLER_NAME_PATTERN,
+      "must be lowercase letters, digits and hyphens, start with a letter, at most 40 characters",
+    ),
+    // Shown in the portal next to the app: line breaks and tabs are fine, invisible characters are not.
+    description: visible(
+      z.string({ error: "must be a string" }).max(1024, "must be at most 1024 characters"),
+      ["\n", "\t"],
+    ).optional(),
+    credential: z.literal(kind),
+  };
+}
+
+/** Extra owners of a caller's app registration and enterprise app (object IDs); none by default. */
+export const owners = z.array(objectId, { error: "must be a list of object IDs (GUIDs)" }).default([]);
+
+/**
+ * The keys of a caller with an app registration, last in messages: `consent`, admin consent to the
+ * Flow service's `User` scope (the stack's `consent` unless set).
+ */
+export const appKeys = { consent: z.boolean({ error: "must be true or false" }).optional() };
+
+/** Why a key some kinds take does not fit a caller of `kind`, unless that kind says it its own way. */
+export const ELSEWHERE: Readonly<Record<string, (kind: string) => string>> = {
+  secretReaders: (kind) =>
+    `a ${kind} caller keeps nothing in Key Vault, so there is nothing to read: remove secretReaders`,
+};
 
 /** The outputs every caller has, whatever its kind. */
 export const callerOutputs = {

@@ -25,6 +25,22 @@ export const CREDENTIAL_KINDS = Object.keys(KINDS) as CredentialKind[];
 /** The kind of a caller that names none. */
 export const DEFAULT_KIND: CredentialKind = "secret";
 
+/**
+ * One caller's config of kind `K`, as the program gets it: defaults applied, shorthands expanded, and
+ * `consent` settled (the caller's, else the stack's; false for a kind without an app registration).
+ */
+export type CallerConfigOf<K extends CredentialKind> = z.output<(typeof KINDS)[K]["config"]> & {
+  consent: boolean;
+};
+
+/** One caller's config, whatever its kind. */
+export type CallerConfig = { [K in CredentialKind]: CallerConfigOf<K> }[CredentialKind];
+
+/** True when a caller of `kind` has an app registration, and so takes `consent`. */
+export function hasAppRegistration(kind: CredentialKind): boolean {
+  return "consent" in KINDS[kind].config.shape;
+}
+
 /** One caller's outputs, of kind `K`. */
 export type CallerOutputsOf<K extends CredentialKind> = z.infer<(typeof KINDS)[K]["outputs"]>;
 

@@ -1,9 +1,11 @@
 /** `credential: secret` (the default): two rotating client secrets, the newest published to Key Vault. */
 import { z } from "zod";
-import { callerOutputs, defineKind, vaultedOutputs } from "./kind";
+import { secretReaders } from "../fields/config";
+import { appKeys, callerKeys, callerOutputs, defineKind, owners, vaultedOutputs } from "./kind";
 
 export const secret = defineKind({
   name: "secret",
+  config: z.strictObject({ ...callerKeys("secret"), owners, secretReaders, ...appKeys }),
   outputs: z.strictObject({ credential: z.literal("secret"), ...callerOutputs, ...vaultedOutputs }),
   vaulted: true,
   rotation: { published: "secret" },

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, githubSubject, githubSubjectProblem, parseStackConfig } from "../config";
+import { ConfigError, parseStackConfig } from "../config";
+import { githubSubject } from "../kinds/federated";
+import { githubSubjectProblem } from "../kinds/github-subject";
 
 const NS = "flow-trigger-auth";
 const FLOW_HOST = "0a1b2c3d.environment.api.powerplatform.com";
