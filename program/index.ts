@@ -5,21 +5,21 @@
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
-import { CLOUDS, tokenEndpoint } from "./clouds";
-import { NAMESPACE, SUBSCRIPTION_HOW, SUBSCRIPTION_KEY, type StackConfig } from "./config";
-import { ExpiryAlerts } from "./components/expiry-alerts";
-import { FlowCaller, type CallerCredentialArgs } from "./components/flow-caller";
-import { lookupFlowService } from "./components/flow-service";
-import { ManagedIdentityCaller } from "./components/managed-identity-caller";
-import type { VaultRef } from "./components/published-credential";
-import { certificateSecretName, requireKeyRotation } from "./components/rotating-certificate";
-import { stackWitness } from "./components/rotation-state";
-import { deployerPrincipalType, SecretVault } from "./components/secret-vault";
-import { policyRefusalHook } from "./components/credential-policy";
-import { SmokeCheck, type SmokeCredential } from "./components/smoke-check";
-import { actionGroupShortName, callerDisplayName, vaultSecretName } from "./naming";
-import { isVaulted, type CallerConfig, type CredentialKind } from "./kinds/registry";
-import type { StackOutputs as OutputsShape } from "./outputs";
+import { CLOUDS, tokenEndpoint } from "../clouds";
+import { NAMESPACE, SUBSCRIPTION_HOW, SUBSCRIPTION_KEY, type StackConfig } from "../config";
+import { ExpiryAlerts } from "../components/expiry-alerts";
+import { FlowCaller, type CallerCredentialArgs } from "../components/flow-caller";
+import { lookupFlowService } from "../components/flow-service";
+import { ManagedIdentityCaller } from "../components/managed-identity-caller";
+import type { VaultRef } from "../components/published-credential";
+import { certificateSecretName, requireKeyRotation } from "../components/rotating-certificate";
+import { stackWitness } from "../components/rotation-state";
+import { deployerPrincipalType, SecretVault } from "../components/secret-vault";
+import { policyRefusalHook } from "../components/credential-policy";
+import { SmokeCheck, type SmokeCredential } from "../components/smoke-check";
+import { actionGroupShortName, callerDisplayName, vaultSecretName } from "../naming";
+import { isVaulted, type CallerConfig, type CredentialKind } from "../kinds/registry";
+import type { StackOutputs as OutputsShape } from "../outputs";
 
 /** The outputs schema's caller of credential kind `K`. */
 type CallerShape<K extends CredentialKind> = Extract<OutputsShape["callers"][string], { credential: K }>;
