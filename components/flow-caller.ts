@@ -1,41 +1,19 @@
 import { createHash } from "node:crypto";
 import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
-import type { SecretReader } from "../fields/config";
 import type { FederatedCredentialConfig } from "../kinds/federated";
 import { isGitHubIssuer } from "../kinds/github-subject";
-import type { ResetFollow, RotationPolicy } from "../rotation";
 import type { FlowService } from "./flow-service";
-import type { VaultRef } from "./published-credential";
-import { RotatingCertificate } from "./rotating-certificate";
-import { RotatingClientSecret } from "./rotating-secret";
+import { RotatingCertificate, type RotatingCertificateArgs } from "./rotating-certificate";
+import { RotatingClientSecret, type RotatingClientSecretArgs } from "./rotating-secret";
 
-/** What a credential kept in Key Vault and rotated (client secret or certificate) needs. */
-export interface RotatingCredentialArgs {
-  /** Rotation schedule, e.g. `{ rotationDays: 90, offsetDays: 0, maxLifetimeDays: 730 }`. */
-  policy: RotationPolicy;
-  /** "Now" for this run, in ms since the Unix epoch. */
-  nowMs: number;
-  /** Error hooks of the Entra credentials, e.g. one that explains an app management policy refusal. */
-  onError?: pulumi.ErrorHook[];
-  /** Vault holding the published credential. */
-  vault: VaultRef;
-  /** Name of the vault secret, e.g. `erp-client-secret`. */
-  secretName: string;
-  /** Principals allowed to read this caller's secret (caller-level, then stack-level readers; repeats are merged). */
-  secretReaders: SecretReader[];
-  /** Resources that must exist before the vault secret is written, e.g. its expiry alerts. */
-  publishAfter?: pulumi.Resource[];
-  /** The stack's last `rotationState` output, by caller (the second witness of the state). */
-  witness?: pulumi.Output<Record<string, string>>;
-  /** `flow-trigger-auth:rotationReset`'s choice for this caller, applied only while its records conflict. */
-  reset?: ResetFollow;
-}
+/** What a rotating credential takes that the caller does not fill in itself (its app and its name). */
+type Rotating<T> = Omit<T, "applicationId" | "clientId" | "caller">;
 
 /** How a caller authenticates, and what that needs. */
 export type CallerCredentialArgs =
-  | ({ kind: "secret" } & RotatingCredentialArgs)
-  | ({ kind: "certificate"; keyRotationCheck?: Promise<void> } & RotatingCredentialArgs)
+  | ({ kind: "secret" } & Rotating<RotatingClientSecretArgs>)
+  | ({ kind: "certificate" } & Rotating<RotatingCertificateArgs>)
   | {
       kind: "federated";
       /** External tokens the app trusts, e.g. GitHub Actions jobs of one environment. */
@@ -168,26 +146,15 @@ export class FlowCaller extends pulumi.ComponentResource {
     }
 
     const credential = args.credential;
-    const rotating = (c: RotatingCredentialArgs) => ({
-      applicationId: app.id,
-      clientId: app.clientId,
-      policy: c.policy,
-      nowMs: c.nowMs,
-      onError: c.onError,
-      vault: c.vault,
-      secretName: c.secretName,
-      readers: c.secretReaders,
-      publishAfter: c.publishAfter,
-      caller: name,
-      witness: c.witness,
-      reset: c.reset,
-    });
+    const filled = { applicationId: app.id, clientId: app.clientId, caller: name };
     if (credential.kind === "secret") {
-      this.secret = new RotatingClientSecret(`${name}-secret`, rotating(credential), { parent: this });
+      const { kind: _, ...rotating } = credential;
+      this.secret = new RotatingClientSecret(`${name}-secret`, { ...rotating, ...filled }, { parent: this });
     } else if (credential.kind === "certificate") {
+      const { kind: _, ...rotating } = credential;
       this.certificate = new RotatingCertificate(
         `${name}-certificate`,
-        { ...rotating(credential), keyRotationCheck: credential.keyRotationCheck },
+        { ...rotating, ...filled },
         { parent: this },
       );
     }

@@ -6,29 +6,19 @@ import * as authorization from "@pulumi/azure-native/authorization";
 import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
 import { CLOUDS, tokenEndpoint } from "../clouds";
-import { NAMESPACE, SUBSCRIPTION_HOW, SUBSCRIPTION_KEY, type StackConfig } from "../config";
+import { SUBSCRIPTION_HOW, SUBSCRIPTION_KEY, type StackConfig } from "../config";
 import { ExpiryAlerts } from "../components/expiry-alerts";
-import { FlowCaller, type CallerCredentialArgs } from "../components/flow-caller";
 import { lookupFlowService } from "../components/flow-service";
-import { ManagedIdentityCaller } from "../components/managed-identity-caller";
 import type { VaultRef } from "../components/published-credential";
-import { certificateSecretName, requireKeyRotation } from "../components/rotating-certificate";
+import { requireKeyRotation } from "../components/rotating-certificate";
 import { stackWitness } from "../components/rotation-state";
 import { deployerPrincipalType, SecretVault } from "../components/secret-vault";
 import { policyRefusalHook } from "../components/credential-policy";
-import { SmokeCheck, type SmokeCredential } from "../components/smoke-check";
-import { actionGroupShortName, callerDisplayName, vaultSecretName } from "../naming";
-import { isVaulted, type CallerConfig, type CredentialKind } from "../kinds/registry";
+import { SmokeCheck } from "../components/smoke-check";
+import { actionGroupShortName, callerDisplayName } from "../naming";
+import { isVaulted, kindInfo, KINDS, type CredentialKind } from "../kinds/registry";
+import { declareCaller, type CallerContext, type CallerOutputs, type DeclaredCaller } from "./callers";
 import type { StackOutputs as OutputsShape } from "../outputs";
-
-/** The outputs schema's caller of credential kind `K`. */
-type CallerShape<K extends CredentialKind> = Extract<OutputsShape["callers"][string], { credential: K }>;
-
-/** Each value of `T` as an Output (or plain); optional keys stay optional (absent, never undefined). */
-type AsOutputs<T> = { [P in keyof T]: pulumi.Output<T[P]> | T[P] };
-
-/** One caller's outputs: {@link OutputsShape}'s caller of its kind, each value an Output. No secret values. */
-export type CallerOutputs = { [K in CredentialKind]: AsOutputs<CallerShape<K>> }[CredentialKind];
 
 /** Every stack output: {@link OutputsShape} (outputs.ts, the one definition readers parse), as Outputs. */
 export interface StackOutputs {
@@ -81,11 +71,6 @@ export function signedInProblem(
 type Assert<T extends true> = T;
 export type OutputsMatchSchema = Assert<pulumi.Unwrap<StackOutputs> extends OutputsShape ? true : false>;
 
-/** A caller as declared: its kind and the component that provisions it. */
-type Declared =
-  | { kind: "secret" | "certificate" | "federated"; config: CallerConfig; component: FlowCaller }
-  | { kind: "managedIdentity"; config: CallerConfig; component: ManagedIdentityCaller };
-
 /** Declares every resource of the stack for `config` at `nowMs` (ms since the Unix epoch). */
 export function defineStack(
   config: StackConfig,
@@ -95,9 +80,7 @@ export function defineStack(
   const cloud = CLOUDS[config.cloud];
   const { rotationDays } = config.rotation;
   const vaulted = config.callers.some((c) => isVaulted(c.credential));
-  const createsIdentity = config.callers.some(
-    (c) => c.credential === "managedIdentity" && "create" in c.managedIdentity,
-  );
+  const createsIdentity = config.callers.some((c) => KINDS[c.credential].createsIdentity?.(c));
   if (rotationDays <= 30 && vaulted) {
     void pulumi.log.warn(
       `rotationDays ${rotationDays} ≤ 30: a published secret always expires within 30 days, so run ` +
@@ -167,91 +150,63 @@ export function defineStack(
         })
       : undefined;
 
-  const uses = (kind: "secret" | "certificate") => config.callers.some((c) => c.credential === kind);
-  const hooks = {
-    secret: uses("secret") ? [policyRefusalHook(config.rotation)] : [],
-    certificate: uses("certificate") ? [policyRefusalHook(config.rotation, "certificate")] : [],
+  const hooks = new Map<"secret" | "certificate", pulumi.ErrorHook[]>();
+  let keyRotationCheck: Promise<void> | undefined;
+  const context: Omit<CallerContext, "index" | "displayName"> = {
+    environment: config.environment,
+    // The deploying identity stays an owner, so that it can manage the app it created.
+    // Waits for the sign-in check too: a wrong subscription or tenant creates nothing at all.
+    owners: (configured) =>
+      pulumi.all([entra.objectId, signedIn]).apply(([deployer]) => ownersOf(deployer, configured)),
+    flowService,
+    notes: (kind) => appNotes(pulumi.getProject(), stackName, kind),
+    rotating: vaultRef && {
+      policy: config.rotation,
+      nowMs,
+      vault: vaultRef,
+      readers: config.keyVault.secretReaders,
+      publishAfter: alerts ? [alerts] : [],
+      witness,
+    },
+    hooks: (kind) => {
+      // Made once per kind: a hook's name is registered with the engine.
+      if (!hooks.has(kind)) hooks.set(kind, [policyRefusalHook(config.rotation, kind)]);
+      return hooks.get(kind)!;
+    },
+    keyRotationCheck: () => {
+      // Asked once: certificate callers need a CLI that replaces keys on their schedule.
+      if (!keyRotationCheck) {
+        keyRotationCheck = requireKeyRotation();
+        keyRotationCheck.catch(() => undefined); // reported by each key that waits on it
+      }
+      return keyRotationCheck;
+    },
+    home: vault && { resourceGroupName: vault.resourceGroupName, location: vault.location },
   };
-  // Asked once: certificate callers need a CLI that replaces keys on their schedule.
-  const keyRotationCheck = hooks.certificate.length ? requireKeyRotation() : undefined;
-  keyRotationCheck?.catch(() => undefined); // reported by each key that waits on it
-
-  const callers = config.callers.map((caller, index): Declared => {
-    const displayName = callerDisplayName(config.namePrefix, config.environment, caller.name);
-    if (caller.credential === "managedIdentity") {
-      const m = caller.managedIdentity;
-      const component = new ManagedIdentityCaller(
-        caller.name,
-        "principalId" in m
-          ? {
-              principalId: m.principalId,
-              source: `${NAMESPACE}:callers[${index}].managedIdentity.principalId`,
-            }
-          : {
-              create: {
-                resourceName: displayName,
-                resourceGroupName: vault!.resourceGroupName,
-                location: vault!.location,
-                tags: { "managed-by": "flow-trigger-auth", environment: config.environment },
-              },
-            },
-      );
-      return { kind: caller.credential, config: caller, component };
-    }
-    let credential: CallerCredentialArgs;
-    if (caller.credential === "federated") {
-      credential = { kind: "federated", federatedCredentials: caller.federatedCredentials };
-    } else {
-      const rotating = {
-        policy: config.rotation,
-        nowMs,
-        onError: hooks[caller.credential],
-        vault: vaultRef!,
-        secretReaders: [...caller.secretReaders, ...config.keyVault.secretReaders],
-        publishAfter: alerts ? [alerts] : [],
-        witness,
-        reset: config.rotationReset[caller.name],
-      };
-      credential =
-        caller.credential === "secret"
-          ? { kind: "secret", ...rotating, secretName: vaultSecretName(caller.name) }
-          : {
-              kind: "certificate",
-              ...rotating,
-              secretName: certificateSecretName(caller.name),
-              keyRotationCheck,
-            };
-    }
-    const component = new FlowCaller(caller.name, {
-      displayName,
-      description: caller.description,
-      // The deploying identity stays an owner, so that it can manage the app it created.
-      // Waits for the sign-in check too: a wrong subscription or tenant creates nothing at all.
-      owners: pulumi.all([entra.objectId, signedIn]).apply(([deployer]) => ownersOf(deployer, caller.owners)),
-      flowService,
-      credential,
-      notes: appNotes(pulumi.getProject(), stackName, caller.credential),
-      consent: caller.consent,
-    });
-    return { kind: caller.credential, config: caller, component };
-  });
+  const callers = config.callers.map((caller, index) => ({
+    name: caller.name,
+    ...declareCaller(caller, {
+      ...context,
+      index,
+      displayName: callerDisplayName(config.namePrefix, config.environment, caller.name),
+      ...(context.rotating && {
+        rotating: { ...context.rotating, reset: config.rotationReset[caller.name] },
+      }),
+    }),
+  }));
 
   if (config.smokeTest) {
     const { triggerUrl, caller: callerName, body, expectStatus } = config.smokeTest;
-    const found = callers.find((c) => c.config.name === callerName)!;
-    const caller = found.component as FlowCaller;
-    const rotating = caller.secret ?? caller.certificate!;
-    const credential: SmokeCredential = caller.secret
-      ? { kind: "secret", value: caller.secret.publishedValue }
-      : { kind: "certificate", pem: caller.certificate!.publishedPem };
+    // The config's rules let the smoke test name only a caller whose credential is in Key Vault.
+    const { rotating, smoke } = callers.find((c) => c.name === callerName)!;
     new SmokeCheck(`smoke-${callerName}`, {
       triggerUrl,
       tenantId: entra.tenantId,
-      clientId: caller.clientId,
-      credential,
-      publishedVersion: rotating.secretVersionUri,
+      clientId: smoke!.clientId,
+      credential: smoke!.credential,
+      publishedVersion: rotating!.secretVersionUri,
       // A new caller cannot be in the flow's Allowed users yet: its hand-off comes first.
-      skipReason: rotating.plan.apply((p) =>
+      skipReason: rotating!.plan.apply((p) =>
         p.fresh === "no-state"
           ? `${callerName} has no rotation state yet (first deployment): hand its object ID to the flow maker ` +
             "(flow-trigger-auth handoff), who adds it to Allowed users; the next pulumi up runs the smoke test"
@@ -270,70 +225,18 @@ export function defineStack(
     scope: cloud.scope,
     tokenEndpoint: entra.tenantId.apply((tid) => tokenEndpoint(cloud, tid)),
     ...(vaultRef && vault ? { keyVaultName: vault.vaultName!, keyVaultUri: vault.vaultUri! } : {}),
-    callers: Object.fromEntries(callers.map((c) => [c.config.name, callerOutputs(c)])),
-    allowedUsers: pulumi.all(callers.map((c) => c.component.servicePrincipalObjectId)),
+    callers: Object.fromEntries(callers.map((c) => [c.name, c.outputs])),
+    allowedUsers: pulumi.all(callers.map((c) => c.servicePrincipalObjectId)),
     ...(vaultRef ? { rotationState: rotationStates(callers) } : {}),
   };
 }
 
 /** Each rotating caller's state as written to Key Vault, by caller name. */
-function rotationStates(callers: Declared[]): pulumi.Output<Record<string, string>> {
-  const entries = callers.flatMap((c) => {
-    if (c.kind !== "secret" && c.kind !== "certificate") return [];
-    const rotating = c.component.secret ?? c.component.certificate!;
-    return [rotating.stateRecord.apply((s) => [c.config.name, s] as const)];
-  });
-  return pulumi.all(entries).apply((e) => Object.fromEntries(e));
-}
-
-/** One caller's outputs, as the outputs schema defines them for its kind: nothing that does not apply. */
-function callerOutputs(declared: Declared): CallerOutputs {
-  const c = declared.component;
-  const common = {
-    displayName: c.displayName,
-    clientId: c.clientId,
-    servicePrincipalObjectId: c.servicePrincipalObjectId,
-  };
-  if (declared.kind === "managedIdentity") {
-    const m = declared.component;
-    return {
-      credential: "managedIdentity",
-      ...common,
-      ...(m.resourceId ? { managedIdentityResourceId: m.resourceId } : {}),
-    };
-  }
-  const f = declared.component;
-  const app = { ...common, applicationObjectId: f.applicationObjectId };
-  if (declared.kind === "federated") {
-    return {
-      credential: "federated",
-      ...app,
-      federatedCredentials: pulumi.all(
-        f.federatedCredentials.map((fic) =>
-          pulumi
-            .all([fic.issuer, fic.subject, fic.audiences])
-            .apply(([issuer, subject, audiences]) => ({ issuer, subject, audiences })),
-        ),
-      ),
-    };
-  }
-  const rotating = f.secret ?? f.certificate!;
-  const vaulted = {
-    keyVaultSecretName: rotating.secretName,
-    keyVaultSecretUri: rotating.secretUri,
-    secretExpiresAt: rotating.expiresAt,
-    nextRotationAt: rotating.nextRotationAt,
-  };
-  if (declared.kind === "certificate") {
-    return {
-      credential: "certificate",
-      ...app,
-      ...vaulted,
-      certificateThumbprintSha256: f.certificate!.thumbprint,
-      certificateThumbprintSha1: f.certificate!.thumbprintSha1,
-    };
-  }
-  return { credential: "secret", ...app, ...vaulted };
+function rotationStates(callers: { name: string; rotating?: DeclaredCaller["rotating"] }[]) {
+  const entries = callers.flatMap((c) =>
+    c.rotating ? [c.rotating.stateRecord.apply((s) => [c.name, s] as const)] : [],
+  );
+  return pulumi.all(entries).apply((e): Record<string, string> => Object.fromEntries(e));
 }
 
 /** The owners of a caller's app and enterprise app: the deploying identity first, then the configured ones. */
@@ -347,21 +250,10 @@ export function ownersOf(deployer: string, configured: readonly string[]): strin
   });
 }
 
-/** What the stack sets on an app of each credential kind, as the notes say it. */
-const MANAGED_CREDENTIALS: Record<Exclude<CredentialKind, "managedIdentity">, string> = {
-  secret: "client secrets",
-  certificate: "certificates",
-  federated: "federated credentials",
-};
-
 /** The notes of each app and enterprise app: who manages it, and what happens to changes made by hand. */
-export function appNotes(
-  project: string,
-  stack: string,
-  kind: Exclude<CredentialKind, "managedIdentity"> = "secret",
-): string {
+export function appNotes(project: string, stack: string, kind: CredentialKind = "secret"): string {
   return (
-    `Managed by Pulumi: project ${project}, stack ${stack}. Owners, permissions and ${MANAGED_CREDENTIALS[kind]} are ` +
+    `Managed by Pulumi: project ${project}, stack ${stack}. Owners, permissions and ${kindInfo(kind).notes} are ` +
     "set by the stack; the scheduled pulumi up --refresh reverts changes made by hand within a day."
   );
 }
