@@ -7,7 +7,7 @@ import { printable } from "../printable";
 import { redact } from "../lib/redact";
 import type { Io } from "../lib/io";
 import { endChildren, processIo } from "../lib/io";
-import { EXIT, interruptExitCode } from "../lib/runner";
+import { EXIT, interruptExitCode } from "../lib/exit";
 
 type Run = (argv: readonly string[], io: Io) => Promise<number>;
 

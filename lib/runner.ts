@@ -7,30 +7,8 @@
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { printable, printableJson } from "../printable";
 import { redact } from "./redact";
+import { EXIT, interruptExitCode } from "./exit";
 import type { Io } from "./io";
-
-/** The exit codes of every command (docs/commands.md). */
-export const EXIT = {
-  /** The command did what it was asked and everything checked out. */
-  ok: 0,
-  /** A check failed: the flow refused the caller, a secret is about to expire... */
-  failed: 1,
-  /** Bad arguments, bad configuration or unusable input (e.g. a file that is not stack outputs). */
-  usage: 2,
-  /** The trigger is insecure: callable without a token. */
-  insecure: 3,
-  /** The tool itself failed (a bug): the message says what happened. */
-  internal: 70,
-  /** Interrupted by SIGINT (Ctrl-C): 128 + 2, as shells report it. */
-  sigint: 130,
-  /** Interrupted by SIGTERM (a CI job cancelled, `kill`): 128 + 15, as shells report it. */
-  sigterm: 143,
-} as const;
-
-/** The exit code of an interrupt by `signal` (the reason of {@link Io.interrupted}). */
-export function interruptExitCode(signal: unknown): number {
-  return signal === "SIGTERM" ? EXIT.sigterm : EXIT.sigint;
-}
 
 /** What the user is told when a signal stops the command. */
 export function interruptMessage(signal: unknown): string {

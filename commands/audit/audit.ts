@@ -11,7 +11,7 @@ import { parser, runCommand, UsageError, type CommandSpec } from "../../lib/runn
 import { FLOW_NAME_PATTERN } from "../../naming";
 import type { ClientScope } from "../../lib/azure-http";
 import { FileReadError } from "../../lib/bounded-file";
-import { EXIT_CODES } from "./findings";
+import { VERDICT_EXIT } from "./findings";
 import { renderText, toJson, type AuditJson } from "./render";
 
 /** Default of `--max-wait-s`. */
@@ -92,12 +92,12 @@ const spec: CommandSpec<Options> = {
     // bound, is the user's to fix (exit 2), not a finding about the flows.
     const problem = ambientScope?.violation ?? ambientScope?.fileProblem;
     if (problem) throw new UsageError(problem.message);
-    return { exitCode: EXIT_CODES[report.verdict], json: toJson(report), text: renderText(report) };
+    return { exitCode: VERDICT_EXIT[report.verdict], json: toJson(report), text: renderText(report) };
   },
   failure(kind, message) {
     const json: AuditJson = { verdict: kind === "usage" ? "usage" : "error", flows: [], message };
     return {
-      exitCode: EXIT_CODES[json.verdict],
+      exitCode: VERDICT_EXIT[json.verdict],
       json,
       text: `audit: ${kind === "usage" ? "" : "internal error: "}${message}\n`,
       textTo: "stderr",

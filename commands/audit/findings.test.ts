@@ -7,7 +7,7 @@ import { flowDefinition } from "../../test/standin/dataverse";
 import {
   auditFlow,
   entriesToResolve,
-  EXIT_CODES,
+  VERDICT_EXIT,
   NO_DIRECTORY,
   overallVerdict,
   SEVERITY,
@@ -265,7 +265,7 @@ describe("the verdict", () => {
   });
 
   it("gives the exit codes 0 match, 1 drift or fail, 3 insecure, 2 usage, 70 error", () => {
-    expect(EXIT_CODES).toEqual({ match: 0, drift: 1, fail: 1, insecure: 3, usage: 2, error: 70 });
+    expect(VERDICT_EXIT).toEqual({ match: 0, drift: 1, fail: 1, insecure: 3, usage: 2, error: 70 });
   });
 
   it("--json is one document with exactly the contract's keys; list findings end with the value to paste", () => {

@@ -5,6 +5,7 @@
  * {@link Directory}.
  */
 import { EMAIL_PATTERN as EMAIL, GUID_PATTERN } from "../../fields/patterns";
+import { EXIT } from "../../lib/exit";
 import { readTrigger, type TriggerMode } from "./definition";
 
 /** How bad a finding is: `insecure` (callable without the right identity), `fail`, `drift`. */
@@ -49,14 +50,14 @@ export interface Finding {
 /** The overall result: the worst severity found, `match` when none; `usage`/`error` when the audit could not run. */
 export type Verdict = "match" | "drift" | "fail" | "insecure" | "usage" | "error";
 
-/** Exit code of each verdict (docs/commands.md#exit-codes). */
-export const EXIT_CODES: Readonly<Record<Verdict, number>> = {
-  match: 0,
-  drift: 1,
-  fail: 1,
-  insecure: 3,
-  usage: 2,
-  error: 70,
+/** Exit code of each verdict, from the tool's exit-code table. */
+export const VERDICT_EXIT: Readonly<Record<Verdict, number>> = {
+  match: EXIT.ok,
+  drift: EXIT.failed,
+  fail: EXIT.failed,
+  insecure: EXIT.insecure,
+  usage: EXIT.usage,
+  error: EXIT.internal,
 };
 
 /** What the audit knows of one of the stack's callers. */

@@ -3,7 +3,7 @@
  * document scripts read (docs/audit.md#output).
  */
 import type { TriggerMode } from "./definition";
-import { EXIT_CODES, LIST_CODES, type FlowReport, type Severity, type Verdict } from "./findings";
+import { VERDICT_EXIT, LIST_CODES, type FlowReport, type Severity, type Verdict } from "./findings";
 
 /** What a whole audit found. */
 export interface AuditReport {
@@ -84,7 +84,7 @@ export function renderText(report: AuditReport): string {
   const count = (v: "match" | Severity) => report.flows.filter((f) => f.verdict === v).length;
   lines.push(
     "",
-    `verdict: ${report.verdict} (exit ${EXIT_CODES[report.verdict]}): ${count("match")} match, ${count("drift")} drift, ` +
+    `verdict: ${report.verdict} (exit ${VERDICT_EXIT[report.verdict]}): ${count("match")} match, ${count("drift")} drift, ` +
       `${count("fail")} fail, ${count("insecure")} insecure; ${plural(report.requests.dataverse, "Dataverse request")}, ` +
       `${plural(report.requests.graph, "Graph request")}, ${report.durationMs} ms`,
   );

@@ -13,7 +13,8 @@ import type { OutputsSource } from "../../lib/stack-outputs";
 import { FileReadError, readBoundedFile } from "../../lib/bounded-file";
 import type { Io } from "../../lib/io";
 import { addOutputsOptions, maxWaitOption, type OutputsOptions } from "../../lib/options";
-import { EXIT, runCommand, UsageError, type CommandSpec } from "../../lib/runner";
+import { EXIT } from "../../lib/exit";
+import { runCommand, UsageError, type CommandSpec } from "../../lib/runner";
 
 interface Options extends OutputsOptions {
   format: "markdown" | "json";

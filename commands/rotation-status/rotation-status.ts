@@ -16,7 +16,8 @@ import {
   type OutputsOptions,
 } from "../../lib/options";
 import { tlsVerificationProblem } from "../../lib/http";
-import { EXIT, runCommand, UsageError, type CommandSpec } from "../../lib/runner";
+import { EXIT } from "../../lib/exit";
+import { runCommand, UsageError, type CommandSpec } from "../../lib/runner";
 
 /** Default of `--warn-days`. */
 const DEFAULT_WARN_DAYS = 30;

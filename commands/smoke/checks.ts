@@ -5,6 +5,7 @@
  * No Pulumi here; the `smoke` command calls {@link runSmoke}, also inside `pulumi up`.
  */
 import { CLOUDS, tokenEndpoint, type CloudName } from "../../clouds";
+import { EXIT } from "../../lib/exit";
 import { printable } from "../../printable";
 import { checkTriggerUrl as checkUrl } from "../../trigger-url";
 import {
@@ -27,15 +28,15 @@ import type { AcquireToken, CallerCredential } from "./token";
  */
 export type Verdict = "pass" | "fail" | "insecure" | "usage" | "error" | "interrupted";
 
-/** Exit code of each verdict: the tool's exit-code table (docs/commands.md). */
-export const EXIT_CODES: Readonly<Record<Verdict, number>> = {
-  pass: 0,
-  fail: 1,
-  usage: 2,
-  insecure: 3,
-  error: 70,
-  /** SIGINT's; SIGTERM's is 143 (lib/runner.ts interruptExitCode). */
-  interrupted: 130,
+/** Exit code of each verdict, from the tool's exit-code table. */
+export const VERDICT_EXIT: Readonly<Record<Verdict, number>> = {
+  pass: EXIT.ok,
+  fail: EXIT.failed,
+  usage: EXIT.usage,
+  insecure: EXIT.insecure,
+  error: EXIT.internal,
+  /** SIGINT's; SIGTERM's is 143 (interruptExitCode). */
+  interrupted: EXIT.sigint,
 };
 
 /**
@@ -66,7 +67,7 @@ export interface CheckResult {
 /** The result of a run. */
 export interface SmokeResult {
   verdict: Verdict;
-  /** {@link EXIT_CODES} of the verdict. */
+  /** {@link VERDICT_EXIT} of the verdict. */
   exitCode: number;
   /** The checks that ran, in order; a run stops at the first check that does not pass. */
   checks: CheckResult[];
@@ -286,7 +287,7 @@ export async function runSmoke(options: SmokeOptions, d: SmokeDeps): Promise<Smo
   const finish = (verdict: Verdict): SmokeResult => {
     const result: SmokeResult = {
       verdict,
-      exitCode: EXIT_CODES[verdict],
+      exitCode: VERDICT_EXIT[verdict],
       checks: checks.map((check) => {
         // A failure after a URL note (a retired legacy host) repeats it where people look: the hint.
         const hint =

@@ -11,7 +11,7 @@ import type { CallerOutputs } from "../../kinds/registry";
 import { CALLER_NAME_PATTERN, STACK_NAME_PATTERN } from "../../naming";
 import {
   checkTriggerUrl,
-  EXIT_CODES,
+  VERDICT_EXIT,
   formatText,
   runSmoke,
   toJsonReport,
@@ -25,9 +25,9 @@ import { certificateProblem, federatedTokenProblem } from "./credential-checks";
 import { tlsVerificationProblem } from "../../lib/http";
 import { CERTIFICATE_ENV, parseKeyVaultSecretUri, readKeyVaultSecret, SECRET_ENV } from "./key-vault";
 import { identityTokenSource, type CallerCredential } from "./token";
+import { interruptExitCode } from "../../lib/exit";
 import type { Io } from "../../lib/io";
 import {
-  interruptExitCode,
   parser,
   runCommand,
   UsageError,
@@ -197,7 +197,7 @@ function failedCheck(name: ReportCheckName, message: string, code?: string): Che
 function report(ctx: Context, verdict: Verdict, checks: CheckResult[]): Outcome {
   return outcomeOf({
     verdict,
-    exitCode: EXIT_CODES[verdict],
+    exitCode: VERDICT_EXIT[verdict],
     checks,
     durationMs: ctx.io.now() - ctx.startedAt,
   });

@@ -11,7 +11,8 @@ import { printable } from "../../printable";
 import type { PlannedResource } from "../../engine/offline-engine";
 import type { Io } from "../../lib/io";
 import { isoInstant } from "../../lib/options";
-import { EXIT, parser, runCommand, type CommandSpec } from "../../lib/runner";
+import { EXIT } from "../../lib/exit";
+import { parser, runCommand, type CommandSpec } from "../../lib/runner";
 
 interface Options {
   stack: string;
