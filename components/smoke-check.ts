@@ -1,12 +1,17 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { CloudName } from "../clouds";
+import { DEFAULT_KIND, KINDS, type VaultedKind } from "../kinds/registry";
+
+/** What the caller signs in with: its published credential, e.g. a client secret or a PEM (key and certificate). */
+export interface SmokeCredential {
+  /** Its kind: the check takes it from that kind's environment variable (`FLOW_CLIENT_SECRET`...). */
+  kind: VaultedKind;
+  /** The published value. */
+  value: pulumi.Input<string>;
+}
 
 /** Arguments of {@link SmokeCheck}. */
-/** The published client secret, or the published private key and certificate (PEM). */
-export type SmokeCredential =
-  { kind: "secret"; value: pulumi.Input<string> } | { kind: "certificate"; pem: pulumi.Input<string> };
-
 export interface SmokeCheckArgs {
   /** The flow's HTTPS trigger URL (no `sig`); handled as a Pulumi secret. */
   triggerUrl: pulumi.Input<string>;
@@ -49,7 +54,7 @@ export class SmokeCheck extends pulumi.ComponentResource {
     const options = [
       `--cloud ${args.cloud}`,
       `--max-wait-s ${args.maxWaitSeconds ?? 300}`,
-      ...(args.credential.kind === "certificate" ? ["--credential certificate"] : []),
+      ...(args.credential.kind === DEFAULT_KIND ? [] : [`--credential ${args.credential.kind}`]),
       ...(args.expectStatus ? [`--expect-status ${args.expectStatus}`] : []),
     ].join(" ");
     // The built tool directly (npm would add its banner to stdout and its own start-up time).
@@ -67,9 +72,8 @@ export class SmokeCheck extends pulumi.ComponentResource {
         // A changed command (skipped, then not) runs again in place; new triggers replace the resource.
         create,
         environment: {
-          ...(args.credential.kind === "secret"
-            ? { FLOW_CLIENT_SECRET: pulumi.secret(args.credential.value) }
-            : { FLOW_CLIENT_CERTIFICATE: pulumi.secret(args.credential.pem) }),
+          // Every kind kept in Key Vault has the variable the smoke test reads it from.
+          [KINDS[args.credential.kind].env!]: pulumi.secret(args.credential.value),
           FLOW_TRIGGER_URL: pulumi.secret(args.triggerUrl),
           FLOW_TENANT_ID: args.tenantId,
           FLOW_CLIENT_ID: args.clientId,

@@ -3,7 +3,8 @@
  * token endpoint and a fake clock, so budgets and retries are checked to the millisecond.
  */
 import { describe, expect, test } from "vitest";
-import { runSmoke, toJsonReport, type SmokeDeps, type SmokeOptions } from "./checks";
+import { runSmoke, type SmokeDeps, type SmokeOptions } from "./checks";
+import { toJsonReport } from "./report";
 import type { TokenAnswer, TokenRequest } from "./token";
 
 const URL_OK =

@@ -5,76 +5,20 @@
  * No Pulumi here; the `smoke` command calls {@link runSmoke}, also inside `pulumi up`.
  */
 import { CLOUDS, tokenEndpoint, type CloudName } from "../../clouds";
-import { EXIT } from "../../lib/exit";
-import { printable } from "../../printable";
 import { checkTriggerUrl as checkUrl } from "../../trigger-url";
 import {
   ANONYMOUS_ACCEPTED_HINT,
   classifyAnswer,
   flowAnsweredHint,
   FLOW_RUN_FAILED_HINT,
-  type CheckName,
   type Classification,
   type NetworkCheck,
 } from "./hints";
 import { send, type HttpDeps } from "../../lib/http";
 import { redact } from "../../lib/redact";
 import { DEFAULT_BACKOFF, parseRetryAfter, planRetry, type BackoffPolicy } from "../../lib/retry";
-import type { AcquireToken, CallerCredential } from "./token";
-
-/**
- * Overall result: exit code 0, 1, 3, 2 and 70 respectively (`error`: the tool itself failed);
- * `interrupted`: stopped by SIGINT (130) or SIGTERM (143), checks not finished.
- */
-export type Verdict = "pass" | "fail" | "insecure" | "usage" | "error" | "interrupted";
-
-/** Exit code of each verdict, from the tool's exit-code table. */
-export const VERDICT_EXIT: Readonly<Record<Verdict, number>> = {
-  pass: EXIT.ok,
-  fail: EXIT.failed,
-  usage: EXIT.usage,
-  insecure: EXIT.insecure,
-  error: EXIT.internal,
-  /** SIGINT's; SIGTERM's is 143 (interruptExitCode). */
-  interrupted: EXIT.sigint,
-};
-
-/**
- * Names in a report: the four checks, plus `arguments` (bad options), `secret` (no credential could
- * be obtained) and `outputs` (stack outputs could not be read), which only appear with the verdict
- * `usage`, and `internal` (the tool failed: verdict `error`).
- */
-export type ReportCheckName = CheckName | "arguments" | "secret" | "outputs" | "internal" | "interrupted";
-
-/** The result of one check. */
-export interface CheckResult {
-  name: ReportCheckName;
-  ok: boolean;
-  /** HTTP status of the deciding answer, e.g. `401`. */
-  status?: number;
-  /** Error code of the deciding answer, e.g. `MisMatchingOAuthClaims`, `AADSTS7000215`, `sig`. */
-  code?: string;
-  /** What happened, secret-free. */
-  message: string;
-  /** What to do about a failure. */
-  hint?: string;
-  /** Requests made (0 for checks without network). */
-  attempts: number;
-  /** Time spent in this check, retries and waits included. */
-  durationMs: number;
-}
-
-/** The result of a run. */
-export interface SmokeResult {
-  verdict: Verdict;
-  /** {@link VERDICT_EXIT} of the verdict. */
-  exitCode: number;
-  /** The checks that ran, in order; a run stops at the first check that does not pass. */
-  checks: CheckResult[];
-  /** `x-ms-workflow-run-id` of the run the call started, when the trigger accepted it. */
-  runId?: string;
-  durationMs: number;
-}
+import { VERDICT_EXIT, type CheckResult, type SmokeResult, type Verdict } from "./report";
+import { secretsOf, type AcquireToken, type CallerCredential } from "./token";
 
 /** Inputs of {@link runSmoke}. None of them is printed as is: no credential ever, the URL's `sig` never. */
 export interface SmokeOptions {
@@ -129,23 +73,6 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
  */
 export const MIN_REQUEST_TIMEOUT_MS = 1_000;
 
-/**
- * The client-credentials scope of an audience: audience + `/.default`. The flow audiences end with a
- * slash, hence the double slash (`https://service.flow.microsoft.com//.default`).
- */
-export function scopeForAudience(audience: string): string {
-  return `${audience}/.default`;
-}
-
-/**
- * The `aud` Entra's v2 endpoint puts in a token for a v1 resource: the scope cut at its LAST slash.
- * `https://service.flow.microsoft.com//.default` gives `https://service.flow.microsoft.com/`;
- * the single-slash mistake `https://service.flow.microsoft.com/.default` gives no trailing slash.
- */
-export function audienceOfScope(scope: string): string {
-  return scope.slice(0, scope.lastIndexOf("/"));
-}
-
 /** What check 1 decides about a trigger URL. */
 export interface UrlCheck {
   outcome: "pass" | "usage" | "insecure";
@@ -181,36 +108,6 @@ export function checkTriggerUrl(raw: string, cloud?: CloudName, trustedHosts: st
   const notes = checked.notes;
   const message = `HTTPS URL without sig (${checked.url.host})${notes.length ? `; note: ${notes.join("; ")}` : ""}`;
   return { outcome: "pass", message, ...(notes.length ? { notes } : {}) };
-}
-
-/** The `--json` report (docs/smoke-test.md): `{ verdict, checks: [{ name, ok, status?, code?, message }], runId?, durationMs }`. */
-export interface JsonReport {
-  verdict: Verdict;
-  checks: { name: ReportCheckName; ok: boolean; status?: number; code?: string; message: string }[];
-  runId?: string;
-  durationMs: number;
-}
-
-/** The `--json` object of a result: each check's hint is appended to its message. */
-export function toJsonReport(result: SmokeResult): JsonReport {
-  const report: JsonReport = {
-    verdict: result.verdict,
-    checks: result.checks.map((c) => {
-      const check: JsonReport["checks"][number] = { name: c.name, ok: c.ok, message: messageWithHint(c) };
-      if (c.status !== undefined) check.status = c.status;
-      if (c.code !== undefined) check.code = c.code;
-      return check;
-    }),
-    durationMs: result.durationMs,
-  };
-  if (result.runId !== undefined) report.runId = result.runId;
-  return report;
-}
-
-/** A check's message followed by its hint, if any. */
-export function messageWithHint(check: CheckResult): string {
-  // One period between them: a message's own final period is dropped (an ellipsis is kept).
-  return check.hint ? `${check.message.replace(/(?<!\.)\.$/, "")}. Hint: ${check.hint}` : check.message;
 }
 
 /** One answer of a server, reduced to what the checks need. */
@@ -276,11 +173,11 @@ export async function runSmoke(options: SmokeOptions, d: SmokeDeps): Promise<Smo
   const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const backoff = options.backoff ?? DEFAULT_BACKOFF;
   const cloud = CLOUDS[options.cloud ?? "public"];
-  const scope = options.scope ?? scopeForAudience(cloud.audience);
+  const scope = options.scope ?? cloud.scope;
   const authorityHost = (options.authorityHost ?? cloud.authorityHost).replace(/\/+$/, "");
   const checks: CheckResult[] = [];
   const c = options.credential;
-  const secrets: string[] = c.kind === "secret" ? [c.secret] : c.kind === "certificate" ? [c.pem] : [];
+  const secrets = secretsOf(c);
   let runId: string | undefined;
   let urlNotes: string[] = [];
 
@@ -535,28 +432,4 @@ export async function runSmoke(options: SmokeOptions, d: SmokeDeps): Promise<Smo
     ),
   );
   return finish(invokeOk ? "pass" : "fail");
-}
-
-/** The readable report: one line per check (with its hint on the next line), then the verdict. */
-export function formatText(result: SmokeResult): string {
-  const lines: string[] = [];
-  for (const check of result.checks) {
-    const tag = check.ok
-      ? "PASS"
-      : result.verdict === "interrupted"
-        ? "STOPPED"
-        : result.verdict === "insecure"
-          ? "INSECURE"
-          : result.verdict === "usage"
-            ? "USAGE"
-            : "FAIL";
-    // Messages carry what servers said: each stays on its line, escaped (printable.ts).
-    lines.push(`${tag.padEnd(8)} ${check.name}: ${printable(check.message)}`);
-    if (check.hint) lines.push(`${" ".repeat(9)}hint: ${printable(check.hint)}`);
-  }
-  const run = result.runId ? `, run ${result.runId}` : "";
-  lines.push(
-    `verdict: ${result.verdict} (exit ${result.exitCode})${printable(run)}, ${result.durationMs} ms`,
-  );
-  return `${lines.join("\n")}\n`;
 }

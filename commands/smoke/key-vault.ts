@@ -11,11 +11,6 @@ import type { ClientScope } from "../../lib/azure-http";
 import { ambientCredential, type AmbientDeps } from "../../lib/azure-credential";
 import { FileReadError } from "../../lib/bounded-file";
 
-/** The environment variable holding a client secret. */
-export const SECRET_ENV = "FLOW_CLIENT_SECRET";
-/** The environment variable holding a certificate and its private key, PEM. */
-export const CERTIFICATE_ENV = "FLOW_CLIENT_CERTIFICATE";
-
 /** A Key Vault secret URI, taken apart. */
 export interface KeyVaultSecretRef {
   /** e.g. `https://flow-dev-1a2b.vault.azure.net`. */

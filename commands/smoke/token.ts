@@ -4,9 +4,11 @@
  * answer is reduced to what the smoke test needs (HTTP status, AADSTS code, Retry-After) and never
  * carries a secret or a raw SDK error (those can hold request details).
  */
+import type { TokenCredential } from "@azure/identity";
 import type { HttpDeps } from "../../lib/http";
+import type { CredentialKind } from "../../kinds/registry";
 
-/** How the caller proves who it is (`--credential`). */
+/** How the caller proves who it is, by credential kind (`--credential`). */
 export type CallerCredential =
   | { kind: "secret"; secret: string }
   /** The certificate and its private key, PEM. */
@@ -69,6 +71,66 @@ const managedIdentityHttpClient: import("@azure/core-rest-pipeline").HttpClient 
 
 /** Gets one token; the smoke test injects a different one in unit tests. */
 export type AcquireToken = (request: TokenRequest) => Promise<TokenAnswer>;
+
+/** How one kind of credential gets its token. */
+interface TokenSource<C extends CallerCredential> {
+  /**
+   * Where its token comes from: the Entra authority, or the platform's managed-identity endpoint (its
+   * requests, errors and the endpoint named in the report are that endpoint's).
+   */
+  from: "authority" | "platform";
+  /** The secret values it holds: never printed. */
+  secrets(c: C): string[];
+  /**
+   * Its @azure/identity credential. `local` wraps what reads something on this machine (a token file),
+   * so that its failure is reported as the credential's own, not as Entra's answer.
+   */
+  credential(
+    sdk: typeof import("@azure/identity"),
+    c: C,
+    request: TokenRequest,
+    options: import("@azure/identity").ClientSecretCredentialOptions,
+    local: (read: () => Promise<string>) => () => Promise<string>,
+  ): TokenCredential;
+}
+
+/** Each credential kind's token source. */
+const TOKEN_SOURCES: { [K in CredentialKind]: TokenSource<Extract<CallerCredential, { kind: K }>> } = {
+  secret: {
+    from: "authority",
+    secrets: (c) => [c.secret],
+    credential: (sdk, c, r, options) =>
+      new sdk.ClientSecretCredential(r.tenantId, r.clientId, c.secret, options),
+  },
+  certificate: {
+    from: "authority",
+    secrets: (c) => [c.pem],
+    credential: (sdk, c, r, options) =>
+      new sdk.ClientCertificateCredential(r.tenantId, r.clientId, { certificate: c.pem }, options),
+  },
+  federated: {
+    from: "authority",
+    secrets: () => [],
+    credential: (sdk, c, r, options, local) =>
+      new sdk.ClientAssertionCredential(r.tenantId, r.clientId, local(c.assertion), options),
+  },
+  managedIdentity: {
+    from: "platform",
+    secrets: () => [],
+    credential: (sdk, c, _r, options) =>
+      new sdk.ManagedIdentityCredential({ ...(c.clientId ? { clientId: c.clientId } : {}), ...options }),
+  },
+};
+
+/** The token source of `c`'s kind. */
+function sourceOf(c: CallerCredential): TokenSource<CallerCredential> {
+  return TOKEN_SOURCES[c.kind] as TokenSource<CallerCredential>;
+}
+
+/** The secret values a credential holds (a client secret, a private key), for redaction. */
+export function secretsOf(c: CallerCredential): string[] {
+  return sourceOf(c).secrets(c);
+}
 
 const AADSTS = /AADSTS\d+/;
 
@@ -172,13 +234,14 @@ export function identityTokenSource(deps: TokenDeps): AcquireToken {
       },
     };
     const c = request.credential;
-    const managed = c.kind === "managedIdentity";
+    const source = sourceOf(c);
+    const managed = source.from === "platform";
     // A token file that went bad between two requests (emptied, replaced) is a local problem, not
     // Entra's answer: remembered here, because MSAL and @azure/identity wrap the error.
     let localProblem: Error | undefined;
-    const assertion = async () => {
+    const local = (read: () => Promise<string>) => async () => {
       try {
-        return await (c as Extract<CallerCredential, { kind: "federated" }>).assertion();
+        return await read();
       } catch (err) {
         localProblem = err instanceof Error ? err : new Error(String(err));
         throw err;
@@ -207,22 +270,7 @@ export function identityTokenSource(deps: TokenDeps): AcquireToken {
       httpClient: managed ? managedIdentityHttpClient : attemptClient,
       additionalPolicies: [{ policy: observer, position: "perRetry" as const }],
     };
-    const credential =
-      c.kind === "secret"
-        ? new identity.ClientSecretCredential(request.tenantId, request.clientId, c.secret, options)
-        : c.kind === "certificate"
-          ? new identity.ClientCertificateCredential(
-              request.tenantId,
-              request.clientId,
-              { certificate: c.pem },
-              options,
-            )
-          : c.kind === "federated"
-            ? new identity.ClientAssertionCredential(request.tenantId, request.clientId, assertion, options)
-            : new identity.ManagedIdentityCredential({
-                ...(c.clientId ? { clientId: c.clientId } : {}),
-                ...options,
-              });
+    const credential = source.credential(identity, c, request, options, local);
     const abort = new AbortController();
     const timer = deps.timer(request.timeoutMs);
     timer.signal.addEventListener("abort", () => abort.abort(), { once: true });

@@ -493,7 +493,7 @@ export async function createStandin(
       );
     }
     // Entra's v2 endpoint derives a v1 resource's audience by cutting the scope at its LAST slash.
-    const audience = scope.slice(0, scope.lastIndexOf("/"));
+    const audience = audienceOfScope(scope);
     const resourceKnown = KNOWN_RESOURCES.includes(audience.replace(/\/$/, ""));
     if (!resourceKnown || tenant.flowServicePrincipal === false) {
       return aadstsError(
@@ -946,4 +946,13 @@ export async function startStandin(): Promise<ServedStandin> {
       });
     },
   };
+}
+
+/**
+ * The `aud` Entra's v2 endpoint puts in a token for a v1 resource: the scope cut at its LAST slash.
+ * `https://service.flow.microsoft.com//.default` gives `https://service.flow.microsoft.com/`; the
+ * single-slash mistake `https://service.flow.microsoft.com/.default` gives no trailing slash.
+ */
+export function audienceOfScope(scope: string): string {
+  return scope.slice(0, scope.lastIndexOf("/"));
 }
