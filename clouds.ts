@@ -81,25 +81,40 @@ export const GRAPH_HOST: Readonly<Record<CloudName, string>> = {
 };
 
 /**
+ * `url` when it is HTTPS on the default port, without user name, password or query, on a host
+ * `<name>.<domain>` whose name matches `name`; else undefined.
+ */
+function serviceUrl(url: string, domain: string, name: RegExp): URL | undefined {
+  if (!URL.canParse(url)) return undefined;
+  const u = new URL(url);
+  const suffix = `.${domain}`;
+  const ok =
+    u.protocol === "https:" &&
+    u.hostname.endsWith(suffix) &&
+    name.test(u.hostname.slice(0, -suffix.length)) &&
+    !u.username &&
+    !u.password &&
+    !u.search &&
+    (u.port === "" || u.port === "443");
+  return ok ? u : undefined;
+}
+
+/**
  * The origin of a Dataverse organisation URL of `cloud` (`https://<org>.<domain>`, lower case, no path,
  * query, port or credentials; a trailing `/` is fine), or undefined when it is not one.
  */
 export function dataverseOriginOf(url: string, cloud: CloudName): string | undefined {
-  if (!URL.canParse(url)) return undefined;
-  const u = new URL(url);
-  const domain = `.${DATAVERSE_DOMAIN[cloud]}`;
-  const org = u.hostname.slice(0, -domain.length);
-  const ok =
-    u.protocol === "https:" &&
-    u.hostname.endsWith(domain) &&
-    /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(org) &&
-    !u.username &&
-    !u.password &&
-    !u.search &&
-    !u.hash &&
-    (u.port === "" || u.port === "443") &&
-    (u.pathname === "/" || u.pathname === "");
-  return ok ? `https://${u.hostname}` : undefined;
+  const u = serviceUrl(
+    url,
+    DATAVERSE_DOMAIN[cloud],
+    /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/,
+  );
+  return u && !u.hash && (u.pathname === "/" || u.pathname === "") ? `https://${u.hostname}` : undefined;
+}
+
+/** The host of a vault URI when it is a Key Vault of `cloud`, else undefined. */
+export function vaultHostOf(uri: string, cloud: CloudName): string | undefined {
+  return serviceUrl(uri, VAULT_DNS_SUFFIX[cloud], /^[a-z][a-z0-9-]{1,22}[a-z0-9]$/i)?.host;
 }
 
 /** True when `value` names a supported cloud. */
@@ -123,13 +138,22 @@ export const FLOW_SERVICE_APP_ID = "7df0a125-d3be-4c96-aa54-591f83ff541c";
 export const FLOW_USER_SCOPE = "User";
 
 /**
- * The Entra authority host that issues tokens for a Key Vault, from the vault's DNS suffix, e.g.
- * `https://login.microsoftonline.us` for `https://kv.vault.usgovcloudapi.net/`; undefined for the
- * public cloud (the SDK default, or `AZURE_AUTHORITY_HOST`).
+ * The authority host the ambient credential signs in at for resources of `cloud`: a sovereign
+ * cloud's own, e.g. `https://login.microsoftonline.us`; undefined where the public authority serves
+ * (the SDK's default, or `AZURE_AUTHORITY_HOST`, stays in charge).
+ */
+export function sovereignAuthorityHost(cloud: CloudName): string | undefined {
+  const host = CLOUDS[cloud].authorityHost;
+  return host === AUTHORITY.global ? undefined : host;
+}
+
+/**
+ * The Entra authority host that issues tokens for a Key Vault, from the cloud its DNS suffix belongs
+ * to, e.g. `https://login.microsoftonline.us` for `https://kv.vault.usgovcloudapi.net/`; undefined for
+ * the public cloud (the SDK default, or `AZURE_AUTHORITY_HOST`).
  */
 export function authorityHostForVault(vaultUri: string): string | undefined {
   const host = URL.canParse(vaultUri) ? new URL(vaultUri).hostname.toLowerCase() : "";
-  if (host.endsWith(".vault.usgovcloudapi.net")) return AUTHORITY.usGov;
-  if (host.endsWith(".vault.azure.cn")) return AUTHORITY.china;
-  return undefined;
+  const cloud = CLOUD_NAMES.find((c) => host.endsWith(`.${VAULT_DNS_SUFFIX[c]}`));
+  return cloud && sovereignAuthorityHost(cloud);
 }

@@ -12,6 +12,7 @@ import {
   CLOUDS,
   DATAVERSE_DOMAIN,
   dataverseOriginOf,
+  vaultHostOf,
   tokenEndpoint,
   VAULT_DNS_SUFFIX,
   type CloudName,
@@ -213,23 +214,6 @@ function flowProblems(
 export type FlowOutputs = z.infer<typeof flowOutputsSchema>;
 /** The stack outputs. */
 export type StackOutputs = z.infer<typeof stackOutputsSchema>;
-
-/** The host of a vault URI when it is a Key Vault of `cloud`, else undefined. */
-export function vaultHostOf(uri: string, cloud: CloudName): string | undefined {
-  if (!URL.canParse(uri)) return undefined;
-  const url = new URL(uri);
-  const suffix = `.${VAULT_DNS_SUFFIX[cloud]}`;
-  const name = url.hostname.slice(0, -suffix.length);
-  const ok =
-    url.protocol === "https:" &&
-    url.hostname.endsWith(suffix) &&
-    /^[a-z][a-z0-9-]{1,22}[a-z0-9]$/i.test(name) &&
-    !url.username &&
-    !url.password &&
-    !url.search &&
-    (url.port === "" || url.port === "443");
-  return ok ? url.host : undefined;
-}
 
 /** The caller named `name`, looked up as an own property (never `constructor` or `__proto__`). */
 export function callerNamed(outputs: StackOutputs, name: string): CallerOutputs | undefined {

@@ -4,7 +4,7 @@
  * (docs/audit.md). Never writes to a flow; never prints a token.
  */
 import type { Command } from "commander";
-import { CLOUDS } from "../../clouds";
+import { sovereignAuthorityHost } from "../../clouds";
 import type { Io } from "../../lib/io";
 import { addOutputsOptions, maxWaitOption, type OutputsOptions } from "../../lib/options";
 import { parser, runCommand, UsageError, type CommandSpec } from "../../lib/runner";
@@ -66,11 +66,10 @@ const spec: CommandSpec<Options> = {
       const { ambientCredential } = await import("../../lib/azure-credential");
       // A sovereign cloud's identities sign in at its own authority; in the public cloud (and GCC) the
       // SDK's default, or AZURE_AUTHORITY_HOST, stays in charge.
-      const authorityHost = CLOUDS[loaded.outputs.cloud].authorityHost;
       try {
         const ambient = await ambientCredential(
           { ...http, env: io.env },
-          authorityHost !== CLOUDS.public.authorityHost ? authorityHost : undefined,
+          sovereignAuthorityHost(loaded.outputs.cloud),
         );
         credential = ambient.credential;
         ambientScope = ambient.scope;
