@@ -210,8 +210,6 @@ function flowProblems(
   return problems;
 }
 
-/** One flow's outputs. */
-export type FlowOutputs = z.infer<typeof flowOutputsSchema>;
 /** The stack outputs. */
 export type StackOutputs = z.infer<typeof stackOutputsSchema>;
 

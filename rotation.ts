@@ -30,8 +30,8 @@ export const DAY_MS = 86_400_000;
  */
 export const ON_SCHEDULE_MS = DAY_MS;
 
-/** Default of `maxLifetimeDays` (`flow-trigger-auth:rotation`). */
-export const DEFAULT_MAX_LIFETIME_DAYS = 730;
+/** `flow-trigger-auth:rotation` when a key is left out. */
+export const ROTATION_DEFAULTS = { rotationDays: 90, maxLifetimeDays: 730, offsetDays: 0 } as const;
 
 /** Schedule settings (`flow-trigger-auth:rotation`), in whole days; other keys are ignored. */
 export interface RotationPolicy {
@@ -103,7 +103,7 @@ interface Grid {
 function gridOf(policy: RotationPolicy): Grid {
   const R = policy.rotationDays * DAY_MS;
   const O = policy.offsetDays * DAY_MS;
-  const maxLifeMs = Math.max(1.5 * R, (policy.maxLifetimeDays ?? DEFAULT_MAX_LIFETIME_DAYS) * DAY_MS);
+  const maxLifeMs = Math.max(1.5 * R, (policy.maxLifetimeDays ?? ROTATION_DEFAULTS.maxLifetimeDays) * DAY_MS);
   return { R, maxLifeMs, offset: { a: O, b: O - R / 2 } };
 }
 
@@ -252,9 +252,6 @@ function sameSlot(x: Omit<SlotPlan, "slot">, y: Omit<SlotPlan, "slot">): boolean
 
 /** The tag of the published Key Vault secret that holds {@link RotationState}. */
 export const STATE_TAG = "rotation-state";
-
-/** Key Vault's limit on one tag value. */
-export const TAG_VALUE_MAX = 256;
 
 /** A `rotation-state` tag that cannot be read: the run must stop rather than guess. */
 export class RotationStateError extends Error {

@@ -71,13 +71,6 @@ export function federatedCredentialName(issuer: string, subject: string): string
   return `${slug || "federated"}-${hash}`;
 }
 
-/** A federated identity credential as created: what the caller's workload must present. */
-export interface FederatedCredentialOutputs {
-  issuer: string;
-  subject: string;
-  audiences: string[];
-}
-
 /**
  * An Entra app registration allowed to call HTTP-triggered flows: single tenant, no redirect URIs, the
  * Flow service's delegated `User` permission with admin consent, its enterprise application (the

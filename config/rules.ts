@@ -9,7 +9,8 @@ import { GUID_PATTERN, parseVaultId, VAULT_ID_PATTERN } from "../fields/patterns
 import { isVaulted, KINDS, type CredentialKind } from "../kinds/registry";
 import { checkTriggerUrl } from "../trigger-url";
 import { LOCATION_KEY, NAMESPACE, SUBSCRIPTION_HOW, SUBSCRIPTION_KEY, type ConfigProblem } from "./keys";
-import { ROTATING_KINDS, ROTATION_DEFAULTS } from "./schema";
+import { ROTATION_DEFAULTS } from "../rotation";
+import { ROTATING_KINDS } from "./schema";
 
 /** The raw input and what the callers' check learnt of it. */
 interface Facts {

@@ -9,12 +9,9 @@ import { httpsUrl, intIn, patterned, secretReaders, show, visible, wholeNumber }
 import { EMAIL_PATTERN, GUID_PATTERN, VAULT_ID_PATTERN } from "../fields/patterns";
 import { CREDENTIAL_KINDS, isVaulted, type CallerConfig } from "../kinds/registry";
 import { ENVIRONMENT_PATTERN, MAX_CALLERS, NAME_PREFIX_PATTERN } from "../naming";
-import { RESET_FOLLOWS } from "../rotation";
+import { RESET_FOLLOWS, ROTATION_DEFAULTS } from "../rotation";
 import { CALLER_KEYS } from "./callers";
 import { SUBSCRIPTION_HOW } from "./keys";
-
-/** `flow-trigger-auth:rotation` when a key is left out. */
-export const ROTATION_DEFAULTS = { rotationDays: 90, maxLifetimeDays: 730, offsetDays: 0 } as const;
 
 /** The kinds that rotate, as messages list them, e.g. `secret or certificate`. */
 export const ROTATING_KINDS = CREDENTIAL_KINDS.filter(isVaulted);

@@ -16,7 +16,7 @@ import {
 import { readCapped, type HttpDeps } from "./http";
 import { AzureLogger } from "@azure/logger";
 import { checkRegularFile, FileReadError } from "./bounded-file";
-import { keepsOrigin, OffOriginError, offOriginMessage } from "./same-origin";
+import { offOriginError, type OffOriginError } from "./same-origin";
 
 /** What the client saw of the last request and its answer, for error messages the SDKs do not give. */
 export interface LastAnswer {
@@ -132,20 +132,12 @@ export function boundedHttpClient(deps: HttpDeps, scope: ClientScope): HttpClien
       for (const key of Object.keys(last)) delete last[key as keyof LastAnswer];
       last.method = request.method;
       last.url = request.url.replace(/[?#].*$/, "");
-      if (!keepsOrigin(request.url, scope.origins)) {
-        const host = URL.canParse(request.url) ? new URL(request.url).host : "(not a URL)";
-        refuse(
-          new OffOriginError(
-            offOriginMessage(
-              `a URL from ${scope.what}'s answers (a paging link or an endpoint)`,
-              host,
-              scope.origins,
-            ),
-            host,
-          ),
-          request,
-        );
-      }
+      const elsewhere = offOriginError(
+        request.url,
+        scope.origins,
+        `a URL from ${scope.what}'s answers (a paging link or an endpoint)`,
+      );
+      if (elsewhere) refuse(elsewhere, request);
       const timer = deps.timer(request.timeout > 0 ? request.timeout : 60_000);
       const signals = [timer.signal, ...(request.abortSignal ? [request.abortSignal as AbortSignal] : [])];
       try {
@@ -164,22 +156,13 @@ export function boundedHttpClient(deps: HttpDeps, scope: ClientScope): HttpClien
         if (truncated) last.truncated = true;
         const location = response.headers.get("location");
         if (response.status >= 300 && response.status < 400 && location) {
-          if (!keepsOrigin(location, scope.origins, request.url)) {
-            const host = URL.canParse(location, request.url)
-              ? new URL(location, request.url).host
-              : "(not a URL)";
-            refuse(
-              new OffOriginError(
-                offOriginMessage(
-                  `${scope.what}'s redirect (HTTP ${response.status}, Location)`,
-                  host,
-                  scope.origins,
-                ),
-                host,
-              ),
-              request,
-            );
-          }
+          const elsewhere = offOriginError(
+            location,
+            scope.origins,
+            `${scope.what}'s redirect (HTTP ${response.status}, Location)`,
+            request.url,
+          );
+          if (elsewhere) refuse(elsewhere, request);
           last.redirectHost = new URL(location, request.url).host;
         }
         const realm = /Basic realm=(.+)$/i.exec(response.headers.get("www-authenticate") ?? "")?.[1]?.trim();

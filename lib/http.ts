@@ -4,7 +4,7 @@
  * (lib/same-origin.ts), and a response body is read only up to a cap and then cancelled, so an
  * endless or huge answer cannot exhaust memory.
  */
-import { keepsOrigin, offOriginMessage } from "./same-origin";
+import { offOriginError } from "./same-origin";
 
 /**
  * Why a command that would send a secret or token must not run in this environment, or undefined:
@@ -105,11 +105,13 @@ export async function send(
   try {
     const response = await deps.fetch(url, { ...init, redirect: "manual", signal });
     const location = response.headers.get("location");
-    if (response.status >= 300 && response.status < 400 && location && !keepsOrigin(location, [url], url)) {
+    const redirect = response.status >= 300 && response.status < 400 && location;
+    const off = redirect
+      ? offOriginError(location, [url], `the answer's redirect (HTTP ${response.status}, Location)`, url)
+      : undefined;
+    if (off) {
       await response.body?.cancel().catch(() => undefined);
-      const host = URL.canParse(location, url) ? new URL(location, url).host : "(not a URL)";
-      const what = `the answer's redirect (HTTP ${response.status}, Location)`;
-      return { ok: false, code: "OffOrigin", host, message: offOriginMessage(what, host, [url]) };
+      return { ok: false, code: "OffOrigin", host: off.host, message: off.message };
     }
     const body = await readCapped(response.body, capBytes);
     return { ok: true, status: response.status, headers: response.headers, ...body };

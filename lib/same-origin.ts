@@ -33,23 +33,24 @@ export function keepsOrigin(url: string, issued: readonly string[], base?: strin
 
 /**
  * Checks a URL taken from a server's answer (absolute, or relative to `base`, the URL of the request
- * that got the answer) against the origins the request was issued for.
+ * that got the answer) against the origins the request was issued for: undefined when it keeps one of
+ * them, else the error to stop with, naming the URL's host (never its path or query, which may carry
+ * secrets).
  * @param what what handed the URL out, for the message, e.g. `Key Vault's paging link (nextLink)`.
- * @throws {OffOriginError} naming the URL's host (never its path or query, which may carry secrets).
  */
-export function assertIssuedOrigin(
+export function offOriginError(
   url: string,
   issued: readonly string[],
   what: string,
   base?: string,
-): void {
-  if (keepsOrigin(url, issued, base)) return;
+): OffOriginError | undefined {
+  if (keepsOrigin(url, issued, base)) return undefined;
   const host = URL.canParse(url, base) ? new URL(url, base).host || "(no host)" : "(not a URL)";
-  throw new OffOriginError(offOriginMessage(what, host, issued), host);
+  return new OffOriginError(offOriginMessage(what, host, issued), host);
 }
 
 /** The message of an {@link OffOriginError}. */
-export function offOriginMessage(what: string, host: string, issued: readonly string[]): string {
+function offOriginMessage(what: string, host: string, issued: readonly string[]): string {
   const hosts = [...new Set(issued.map((i) => (URL.canParse(i) ? new URL(i).host : i)))].join(", ");
   return (
     `${what} pointed to ${host}, not to ${hosts} where the request went: stopped, and nothing was sent to ${host} ` +
