@@ -11,38 +11,35 @@ import { EXIT, interruptExitCode } from "../lib/exit";
 
 type Run = (argv: readonly string[], io: Io) => Promise<number>;
 
-/** The commands, each loaded only when it runs. */
-export const COMMANDS: Record<string, { summary: string; load: () => Promise<Run> }> = {
-  smoke: {
-    summary: "check that a flow refuses anonymous calls and accepts the caller's token",
-    load: async () => (await import("../commands/smoke/smoke")).smoke,
-  },
-  handoff: {
-    summary: "print the flow makers' hand-off sheet: object IDs for Allowed users, token facts per caller",
-    load: async () => (await import("../commands/handoff/handoff")).handoff,
-  },
-  "rotation-status": {
-    summary: "exit 1 when a caller's published secret nears expiry or its rotation is overdue",
-    load: async () => (await import("../commands/rotation-status/rotation-status")).rotationStatus,
-  },
-  validate: {
-    summary: "validate Pulumi.<stack>.yaml offline and show the resources it would declare",
-    load: async () => (await import("../commands/validate/validate")).validate,
-  },
-  audit: {
-    summary: "prove from each flow's definition in Dataverse that its trigger admits exactly its callers",
-    load: async () => (await import("../commands/audit/audit")).audit,
-  },
+/** The commands, each with its line in the tool's help (the one place it is written). */
+const SUMMARIES = {
+  smoke: "check that a flow refuses anonymous calls and accepts the caller's token",
+  handoff: "print the flow makers' hand-off sheet: object IDs for Allowed users, token facts per caller",
+  "rotation-status": "exit 1 when a caller's published secret nears expiry or its rotation is overdue",
+  validate: "validate Pulumi.<stack>.yaml offline and show the resources it would declare",
+  audit: "prove from each flow's definition in Dataverse that its trigger admits exactly its callers",
+};
+
+/** A command's name. */
+type CommandName = keyof typeof SUMMARIES;
+
+/** Each command, loaded only when it runs (commands/<name>/). */
+const LOADERS: Record<CommandName, () => Promise<Run>> = {
+  smoke: async () => (await import("../commands/smoke/smoke")).smoke,
+  handoff: async () => (await import("../commands/handoff/handoff")).handoff,
+  "rotation-status": async () => (await import("../commands/rotation-status/rotation-status")).rotationStatus,
+  validate: async () => (await import("../commands/validate/validate")).validate,
+  audit: async () => (await import("../commands/audit/audit")).audit,
 };
 
 /** The tool's own help: commands and exit codes. */
-export function toolHelp(): string {
-  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
+function toolHelp(): string {
+  const width = Math.max(...Object.keys(SUMMARIES).map((c) => c.length));
   return [
     "Usage: flow-trigger-auth <command> [options]   (npm run <command> -- [options])",
     "",
     "Commands:",
-    ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
+    ...Object.entries(SUMMARIES).map(([name, summary]) => `  ${name.padEnd(width)}  ${summary}`),
     "",
     "Every command takes --help and --json (exactly one JSON object on stdout).",
     `Exit codes: ${EXIT.ok} ok, ${EXIT.failed} a check failed, ${EXIT.usage} usage or config error, ${EXIT.insecure} insecure trigger, ${EXIT.internal} internal error, ${EXIT.sigint}/${EXIT.sigterm} interrupted (SIGINT/SIGTERM).`,
@@ -55,17 +52,17 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === "--help" || command === "-h" || command === "help") {
     if (argv.includes("--json"))
-      io.stdout(`${JSON.stringify({ help: toolHelp(), commands: Object.keys(COMMANDS) })}\n`);
+      io.stdout(`${JSON.stringify({ help: toolHelp(), commands: Object.keys(SUMMARIES) })}\n`);
     else io.stdout(toolHelp());
     return command === undefined ? EXIT.usage : EXIT.ok;
   }
-  if (!Object.hasOwn(COMMANDS, command)) {
-    const message = `unknown command; the commands are ${Object.keys(COMMANDS).join(", ")}`;
+  if (!Object.hasOwn(LOADERS, command)) {
+    const message = `unknown command; the commands are ${Object.keys(SUMMARIES).join(", ")}`;
     if (argv.includes("--json")) io.stdout(`${JSON.stringify({ error: { kind: "usage", message } })}\n`);
     else io.stderr(`flow-trigger-auth: ${message}\n`);
     return EXIT.usage;
   }
-  const run = await COMMANDS[command].load();
+  const run = await LOADERS[command as CommandName]();
   return run(rest, io);
 }
 

@@ -54,8 +54,6 @@ export interface Context {
 /** A command of the tool. */
 export interface CommandSpec<O> {
   name: string;
-  /** One line for the tool's help. */
-  summary: string;
   /** Adds the command's options (and its description) to `program`. */
   configure(program: Command): void;
   run(options: O, ctx: Context): Promise<Outcome>;

@@ -28,7 +28,6 @@ const flowName = parser(
 
 const spec: CommandSpec<Options> = {
   name: "audit",
-  summary: "prove from each flow's definition in Dataverse that its trigger admits exactly its callers",
   configure(program: Command) {
     program
       .description(

@@ -25,7 +25,6 @@ interface Options extends OutputsOptions {
 
 const spec: CommandSpec<Options> = {
   name: "handoff",
-  summary: "print the flow makers' hand-off sheet: object IDs for Allowed users, token facts per caller",
   configure(program: Command) {
     program
       .description(

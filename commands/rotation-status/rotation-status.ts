@@ -30,7 +30,6 @@ interface Options extends OutputsOptions {
 
 const spec: CommandSpec<Options> = {
   name: "rotation-status",
-  summary: "check every caller's published secret: exit 1 when one nears expiry or a rotation is overdue",
   configure(program: Command) {
     program
       .description(

@@ -80,7 +80,6 @@ const hostName = parser(
 
 const spec: CommandSpec<Options> = {
   name: "smoke",
-  summary: "check that a flow refuses anonymous calls and accepts the caller's token",
   configure(program: Command) {
     program
       .description(

@@ -67,7 +67,6 @@ function render(r: PlannedResource): string {
 
 const spec: CommandSpec<Options> = {
   name: "validate",
-  summary: "validate Pulumi.<stack>.yaml offline and show the resources the program would declare",
   configure(program: Command) {
     program
       .description(
