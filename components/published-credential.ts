@@ -2,8 +2,8 @@
  * What a rotating credential (client secret or certificate) does around its two slots, whatever they
  * hold: read the rotation state from the published Key Vault secret, plan this run, and write the
  * published slot's value back with the new state, readable by its readers only. Plain functions that
- * declare their resources under the component that calls them (pulumi-eks style), so that both
- * components keep their own names and types.
+ * declare their resources under the component that calls them (pulumi-eks style), and the base class
+ * of both components with the outputs they share; each keeps its own name and type token.
  */
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as keyvault from "@pulumi/azure-native/keyvault";
@@ -294,4 +294,87 @@ export function publishToVault(owner: pulumi.Resource, name: string, args: Publi
       .all([secret.tags, plan])
       .apply(([tags, p]) => tags?.[STATE_TAG] ?? encodeState(p.state)),
   };
+}
+
+/** What a kind of rotating credential puts in its slots, and how it is published. */
+export interface SlotKind {
+  /** What a slot holds, for the run's log, e.g. `secret` or `certificate`. */
+  what: string;
+  /** Content type of the vault secret, e.g. `application/x-pem-file`. */
+  contentType: string;
+  /** Declares both slots under `owner` for `plan`; resolves to the published slot's value. */
+  slots(owner: pulumi.Resource, plan: pulumi.Output<RotationPlan>): pulumi.Output<string>;
+}
+
+/**
+ * Two slots of a credential rotated on staggered schedules, and the Key Vault secret holding the
+ * published one, with the rotation state read from that secret's tags at the start of the run and
+ * written back with it: a run replaces at most one slot (docs/rotation.md), and a run that replaces
+ * nothing changes nothing. The base of {@link RotatingClientSecret} and {@link RotatingCertificate}.
+ */
+export abstract class RotatingCredential extends pulumi.ComponentResource {
+  /** Name of the vault secret, e.g. `erp-client-secret`. */
+  public readonly secretName: pulumi.Output<string>;
+  /** URI of the vault secret without version (always the current value), e.g. `https://v.vault.azure.net/secrets/erp-client-secret`. */
+  public readonly secretUri: pulumi.Output<string>;
+  /** URI of the current version; changes exactly when the published value (or its state) changes. */
+  public readonly secretVersionUri: pulumi.Output<string>;
+  /** ARM ID of the vault secret; scope of its role assignments. */
+  public readonly secretId: pulumi.Output<string>;
+  /** When Entra stops accepting the published credential (ISO 8601), e.g. `2027-05-21T05:17:43Z`. */
+  public readonly expiresAt: pulumi.Output<string>;
+  /** When the next slot is due to be replaced (ISO 8601). */
+  public readonly nextRotationAt: pulumi.Output<string>;
+  /** Which slot is published, `a` or `b`. */
+  public readonly publishedSlot: pulumi.Output<string>;
+  /** The published value as in Key Vault (a client secret, or a private key and certificate): a Pulumi secret, never exported. */
+  public readonly publishedValue: pulumi.Output<string>;
+  /** This run's rotation plan: which slots it replaces, and whether it starts afresh. */
+  public readonly plan: pulumi.Output<RotationPlan>;
+  /** The rotation state as written to Key Vault (encoded): what the stack's `rotationState` output keeps. */
+  public readonly stateRecord: pulumi.Output<string>;
+
+  protected constructor(
+    type: string,
+    name: string,
+    args: RotatingCredentialArgs,
+    kind: SlotKind,
+    opts?: pulumi.ComponentResourceOptions,
+  ) {
+    super(type, name, {}, opts);
+    const plan = planFromVault(this, { ...args, what: kind.what });
+    const value = pulumi.secret(kind.slots(this, plan));
+    const published = publishToVault(this, name, {
+      vault: args.vault,
+      secretName: args.secretName,
+      clientId: args.clientId,
+      plan,
+      value,
+      contentType: kind.contentType,
+      readers: args.readers,
+      publishAfter: args.publishAfter,
+    });
+    this.secretName = published.secretName;
+    this.secretUri = published.secretUri;
+    this.secretVersionUri = published.secretVersionUri;
+    this.secretId = published.secretId;
+    this.stateRecord = published.stateRecord;
+    this.expiresAt = plan.apply((p) => isoTime(p.published.endMs));
+    this.nextRotationAt = plan.apply((p) => isoTime(p.nextRotationMs));
+    this.publishedSlot = plan.apply((p) => p.published.slot);
+    this.publishedValue = value;
+    this.plan = plan;
+  }
+
+  /** The outputs every rotating credential registers (each adds its own, then registers them once). */
+  protected rotationOutputs(): pulumi.Inputs {
+    return {
+      secretName: this.secretName,
+      secretUri: this.secretUri,
+      secretId: this.secretId,
+      expiresAt: this.expiresAt,
+      nextRotationAt: this.nextRotationAt,
+      publishedSlot: this.publishedSlot,
+    };
+  }
 }

@@ -3,12 +3,7 @@ import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import { DAY_MS, isoTime, type RotationPlan, type SlotName, type SlotPlan } from "../rotation";
-import {
-  planFromVault,
-  publishedOf,
-  publishToVault,
-  type RotatingCredentialArgs,
-} from "./published-credential";
+import { publishedOf, RotatingCredential, type RotatingCredentialArgs } from "./published-credential";
 
 /** Content type of a published certificate: its private key and certificate, PEM, as Key Vault exports them. */
 export const CERTIFICATE_CONTENT_TYPE = "application/x-pem-file";
@@ -109,134 +104,95 @@ interface CertificateSlot {
  * key, certificate and credential are replaced exactly when the plan gives the slot another period or
  * end date (docs/credentials.md).
  */
-export class RotatingCertificate extends pulumi.ComponentResource {
-  /** Name of the vault secret, e.g. `sap-client-certificate`. */
-  public readonly secretName: pulumi.Output<string>;
-  /** URI of the vault secret without version, e.g. `https://v.vault.azure.net/secrets/sap-client-certificate`. */
-  public readonly secretUri: pulumi.Output<string>;
-  /** URI of the current version; changes exactly when the published certificate (or its state) changes. */
-  public readonly secretVersionUri: pulumi.Output<string>;
-  /** ARM ID of the vault secret; scope of its role assignments. */
-  public readonly secretId: pulumi.Output<string>;
-  /** When Entra stops accepting the published certificate (ISO 8601), e.g. `2027-05-21T05:17:43Z`. */
-  public readonly expiresAt: pulumi.Output<string>;
-  /** When the next slot is due to be replaced (ISO 8601). */
-  public readonly nextRotationAt: pulumi.Output<string>;
-  /** Which slot is published, `a` or `b`. */
-  public readonly publishedSlot: pulumi.Output<string>;
+export class RotatingCertificate extends RotatingCredential {
   /** SHA-256 thumbprint of the published certificate (upper-case hex), e.g. for callers to check what they hold. */
   public readonly thumbprint: pulumi.Output<string>;
   /** SHA-1 thumbprint of the published certificate (upper-case hex): what the portal and `az ad app credential list` show. */
   public readonly thumbprintSha1: pulumi.Output<string>;
   /** The published certificate alone (PEM): public, what Entra holds. */
   public readonly publishedCertificate: pulumi.Output<string>;
-  /** The published private key and certificate (PEM), as in Key Vault: a Pulumi secret, never exported. */
-  public readonly publishedPem: pulumi.Output<string>;
-  /** This run's rotation plan: which slots it replaces, and whether it starts afresh. */
-  public readonly plan: pulumi.Output<RotationPlan>;
-  /** The rotation state as written to Key Vault (encoded): what the stack's `rotationState` output keeps. */
-  public readonly stateRecord: pulumi.Output<string>;
 
   constructor(name: string, args: RotatingCertificateArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("flow-trigger-auth:entra:RotatingCertificate", name, {}, opts);
-
-    const plan = planFromVault(this, { ...args, what: "certificate" });
-    const gate = pulumi.output(args.keyRotationCheck ?? requireKeyRotation());
-    const slots: Record<SlotName, CertificateSlot> = {
-      a: this.slot(name, args, plan, gate, "a"),
-      b: this.slot(name, args, plan, gate, "b"),
-    };
-    const certificate = publishedOf(plan, slots.a.certificate.certPem, slots.b.certificate.certPem);
-    const pem = pulumi.secret(publishedOf(plan, slots.a.file, slots.b.file));
-
-    const published = publishToVault(this, name, {
-      vault: args.vault,
-      secretName: args.secretName,
-      clientId: args.clientId,
-      plan,
-      value: pem,
-      contentType: CERTIFICATE_CONTENT_TYPE,
-      readers: args.readers,
-      publishAfter: args.publishAfter,
-    });
-
-    this.secretName = published.secretName;
-    this.secretUri = published.secretUri;
-    this.secretVersionUri = published.secretVersionUri;
-    this.secretId = published.secretId;
-    this.stateRecord = published.stateRecord;
-    this.expiresAt = plan.apply((p) => isoTime(p.published.endMs));
-    this.nextRotationAt = plan.apply((p) => isoTime(p.nextRotationMs));
-    this.publishedSlot = plan.apply((p) => p.published.slot);
-    this.thumbprint = certificate.apply((pemText) => certificateThumbprint(pemText));
-    this.thumbprintSha1 = certificate.apply((pemText) => certificateThumbprint(pemText, "sha1"));
-    this.publishedCertificate = certificate;
-    this.publishedPem = pem;
-    this.plan = plan;
-
+    let certificate: pulumi.Output<string> | undefined;
+    super(
+      "flow-trigger-auth:entra:RotatingCertificate",
+      name,
+      args,
+      {
+        what: "certificate",
+        contentType: CERTIFICATE_CONTENT_TYPE,
+        slots: (owner, plan) => {
+          const gate = pulumi.output(args.keyRotationCheck ?? requireKeyRotation());
+          const a = certificateSlot(owner, name, args, plan, gate, "a");
+          const b = certificateSlot(owner, name, args, plan, gate, "b");
+          certificate = publishedOf(plan, a.certificate.certPem, b.certificate.certPem);
+          return publishedOf(plan, a.file, b.file);
+        },
+      },
+      opts,
+    );
+    this.publishedCertificate = certificate!;
+    this.thumbprint = this.publishedCertificate.apply((pem) => certificateThumbprint(pem));
+    this.thumbprintSha1 = this.publishedCertificate.apply((pem) => certificateThumbprint(pem, "sha1"));
     this.registerOutputs({
-      secretName: this.secretName,
-      secretUri: this.secretUri,
-      secretId: this.secretId,
-      expiresAt: this.expiresAt,
-      nextRotationAt: this.nextRotationAt,
-      publishedSlot: this.publishedSlot,
+      ...this.rotationOutputs(),
       thumbprint: this.thumbprint,
       thumbprintSha1: this.thumbprintSha1,
     });
   }
+}
 
-  /**
-   * One slot's key, certificate and Entra credential. The key has no input that changes with the slot:
-   * its `replacementTrigger` (the slot's period and end) replaces it; the certificate and the credential
-   * follow, as every input of theirs forces replacement (the new key, the slot's end in their inputs).
-   */
-  private slot(
-    name: string,
-    args: RotatingCertificateArgs,
-    plan: pulumi.Output<RotationPlan>,
-    gate: pulumi.Output<void>,
-    slot: SlotName,
-  ): CertificateSlot {
-    const key = new tls.PrivateKey(
-      `${name}-${slot}-key`,
-      { algorithm: "RSA", rsaBits: 2048 },
-      {
-        parent: this,
-        // Registered only once the CLI is known to honour the trigger; else the run fails here.
-        dependsOn: gate.apply((): pulumi.Resource[] => []),
-        replacementTrigger: plan.apply((p) => ({
-          slot,
-          period: p[slot].period,
-          endDate: isoTime(p[slot].endMs),
-        })),
-        additionalSecretOutputs: ["privateKeyPem", "privateKeyPemPkcs8", "privateKeyOpenssh"],
-      },
-    );
-    const certificate = new tls.SelfSignedCert(
-      `${name}-${slot}-cert`,
-      {
-        privateKeyPem: key.privateKeyPem,
-        subject: { commonName: plan.apply((p) => certificateCommonName(slot, p[slot].endMs)) },
-        validityPeriodHours: plan.apply((p) => certificateValidityHours(p[slot])),
-        allowedUses: ["digital_signature"],
-      },
-      { parent: this, additionalSecretOutputs: ["privateKeyPem"] },
-    );
-    const credential = new azuread.ApplicationCertificate(
-      `${name}-${slot}`,
-      {
-        applicationId: args.applicationId,
-        type: "AsymmetricX509Cert",
-        encoding: "pem",
-        value: certificate.certPem,
-        endDate: plan.apply((p) => isoTime(p[slot].endMs)),
-      },
-      { parent: this, ...(args.onError?.length ? { hooks: { onError: args.onError } } : {}) },
-    );
-    const file = pulumi.secret(
-      pulumi.all([key.privateKeyPemPkcs8, certificate.certPem]).apply(([k, c]) => certificateFile(k, c)),
-    );
-    return { key, certificate, credential, file };
-  }
+/**
+ * One slot's key, certificate and Entra credential. The key has no input that changes with the slot:
+ * its `replacementTrigger` (the slot's period and end) replaces it; the certificate and the credential
+ * follow, as every input of theirs forces replacement (the new key, the slot's end in their inputs).
+ */
+function certificateSlot(
+  owner: pulumi.Resource,
+  name: string,
+  args: RotatingCertificateArgs,
+  plan: pulumi.Output<RotationPlan>,
+  gate: pulumi.Output<void>,
+  slot: SlotName,
+): CertificateSlot {
+  const key = new tls.PrivateKey(
+    `${name}-${slot}-key`,
+    { algorithm: "RSA", rsaBits: 2048 },
+    {
+      parent: owner,
+      // Registered only once the CLI is known to honour the trigger; else the run fails here.
+      dependsOn: gate.apply((): pulumi.Resource[] => []),
+      replacementTrigger: plan.apply((p) => ({
+        slot,
+        period: p[slot].period,
+        endDate: isoTime(p[slot].endMs),
+      })),
+      additionalSecretOutputs: ["privateKeyPem", "privateKeyPemPkcs8", "privateKeyOpenssh"],
+    },
+  );
+  const certificate = new tls.SelfSignedCert(
+    `${name}-${slot}-cert`,
+    {
+      privateKeyPem: key.privateKeyPem,
+      subject: { commonName: plan.apply((p) => certificateCommonName(slot, p[slot].endMs)) },
+      validityPeriodHours: plan.apply((p) => certificateValidityHours(p[slot])),
+      allowedUses: ["digital_signature"],
+    },
+    { parent: owner, additionalSecretOutputs: ["privateKeyPem"] },
+  );
+  const credential = new azuread.ApplicationCertificate(
+    `${name}-${slot}`,
+    {
+      applicationId: args.applicationId,
+      type: "AsymmetricX509Cert",
+      encoding: "pem",
+      value: certificate.certPem,
+      endDate: plan.apply((p) => isoTime(p[slot].endMs)),
+    },
+    { parent: owner, ...(args.onError?.length ? { hooks: { onError: args.onError } } : {}) },
+  );
+  const file = pulumi.secret(
+    pulumi.all([key.privateKeyPemPkcs8, certificate.certPem]).apply(([k, c]) => certificateFile(k, c)),
+  );
+  return { key, certificate, credential, file };
 }

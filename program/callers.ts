@@ -145,7 +145,7 @@ export const DECLARE: { [K in CredentialKind]: Declare<K> } = {
       rotating,
       smoke: {
         clientId: component.clientId,
-        credential: { kind: "certificate", value: rotating.publishedPem },
+        credential: { kind: "certificate", value: rotating.publishedValue },
       },
     };
   },
