@@ -21,6 +21,15 @@ export const MAX_FLOWS = 50;
 /** A stack name as `pulumi --stack` takes it (never an option: it must not start with `-`). */
 export const STACK_NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.\-/]{0,199}$/;
 
+/** The tag that marks what this project creates in Azure (and the secrets it writes), and its value. */
+export const MANAGED_BY_TAG = "managed-by";
+export const MANAGED_BY = "flow-trigger-auth";
+
+/** The tags of what the stack creates in Azure, e.g. `{ "managed-by": "flow-trigger-auth", environment: "dev" }`. */
+export function managedTags(environment: string): Record<string, string> {
+  return { [MANAGED_BY_TAG]: MANAGED_BY, environment };
+}
+
 /** Display name of a caller's app registration and enterprise app, e.g. `flow-dev-erp`. */
 export function callerDisplayName(namePrefix: string, environment: string, caller: string): string {
   return `${namePrefix}-${environment}-${caller}`;

@@ -23,14 +23,8 @@ import {
   type RotationPolicy,
 } from "../rotation";
 import { givenName } from "./given-name";
-import {
-  CLIENT_ID_TAG,
-  MANAGED_BY,
-  MANAGED_BY_TAG,
-  readRotationState,
-  witnessState,
-  type RecordRead,
-} from "./rotation-state";
+import { MANAGED_BY, MANAGED_BY_TAG } from "../naming";
+import { CLIENT_ID_TAG, readRotationState, witnessState, type RecordRead } from "./rotation-state";
 
 /** Role definition ID of the built-in role "Key Vault Secrets User" (read secret values). */
 export const KEY_VAULT_SECRETS_USER_ROLE_ID = "4633458b-17de-408a-b874-0445c86b69e6";

@@ -16,11 +16,8 @@ import {
   type RotationState,
   type SlotName,
 } from "../rotation";
+import { MANAGED_BY, MANAGED_BY_TAG } from "../naming";
 
-/** Tag that marks the secrets this project writes. */
-export const MANAGED_BY_TAG = "managed-by";
-/** Its value. */
-export const MANAGED_BY = "flow-trigger-auth";
 /** Tag naming the client ID whose secret this is. */
 export const CLIENT_ID_TAG = "clientId";
 

@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { PrincipalType } from "../fields/config";
 import { parseVaultId } from "../fields/patterns";
-import { VAULT_SUFFIX_LENGTH, vaultNameBase } from "../naming";
+import { managedTags, VAULT_SUFFIX_LENGTH, vaultNameBase } from "../naming";
 import { givenName } from "./given-name";
 import { roleDefinitionIdIn } from "./published-credential";
 
@@ -160,7 +160,7 @@ export class SecretVault extends pulumi.ComponentResource {
         {
           resourceGroupName: groupName,
           location: args.location,
-          tags: { "managed-by": "flow-trigger-auth", environment: args.environment },
+          tags: managedTags(args.environment),
         },
         { parent: this, dependsOn: after },
       );
@@ -190,7 +190,7 @@ export class SecretVault extends pulumi.ComponentResource {
               softDeleteRetentionInDays: 90,
               enablePurgeProtection: true,
             },
-            tags: { "managed-by": "flow-trigger-auth", environment: args.environment },
+            tags: managedTags(args.environment),
           },
           { parent: this, dependsOn: after },
         );

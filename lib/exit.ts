@@ -26,3 +26,19 @@ export const EXIT = {
 export function interruptExitCode(signal: unknown): number {
   return signal === "SIGTERM" ? EXIT.sigterm : EXIT.sigint;
 }
+
+/**
+ * The exit code of each verdict of the smoke test (pass, fail, insecure, usage, error, interrupted)
+ * and the audit (match, drift, fail, insecure, usage, error).
+ */
+export const VERDICT_EXIT = {
+  pass: EXIT.ok,
+  match: EXIT.ok,
+  fail: EXIT.failed,
+  drift: EXIT.failed,
+  usage: EXIT.usage,
+  insecure: EXIT.insecure,
+  error: EXIT.internal,
+  /** SIGINT's; SIGTERM's is 143 ({@link interruptExitCode}). */
+  interrupted: EXIT.sigint,
+} as const;

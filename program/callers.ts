@@ -19,7 +19,7 @@ import {
   type CallerOutputsOf,
   type CredentialKind,
 } from "../kinds/registry";
-import { vaultSecretName } from "../naming";
+import { managedTags, vaultSecretName } from "../naming";
 
 /** Each value of `T` as an Output (or plain); optional keys stay optional (absent, never undefined). */
 type AsOutputs<T> = { [P in keyof T]: pulumi.Output<T[P]> | T[P] };
@@ -183,7 +183,7 @@ export const DECLARE: { [K in CredentialKind]: Declare<K> } = {
               resourceName: ctx.displayName,
               resourceGroupName: ctx.home!.resourceGroupName,
               location: ctx.home!.location,
-              tags: { "managed-by": "flow-trigger-auth", environment: ctx.environment },
+              tags: managedTags(ctx.environment),
             },
           },
     );

@@ -11,7 +11,7 @@ import { parser, runCommand, UsageError, type CommandSpec } from "../../lib/runn
 import { FLOW_NAME_PATTERN } from "../../naming";
 import type { ClientScope } from "../../lib/azure-http";
 import { FileReadError } from "../../lib/bounded-file";
-import { VERDICT_EXIT } from "./findings";
+import { VERDICT_EXIT } from "../../lib/exit";
 import { renderText, toJson, type AuditJson } from "./render";
 
 /** Default of `--max-wait-s`. */

@@ -7,16 +7,17 @@ import { flowDefinition } from "../../test/standin/dataverse";
 import {
   auditFlow,
   entriesToResolve,
-  VERDICT_EXIT,
   NO_DIRECTORY,
   overallVerdict,
   SEVERITY,
   type CallerFacts,
   type Directory,
   type FlowExpectation,
+  type Verdict,
   type FlowSource,
 } from "./findings";
 import { renderText, toJson } from "./render";
+import { VERDICT_EXIT } from "../../lib/exit";
 
 const erp: CallerFacts = {
   name: "erp",
@@ -236,18 +237,15 @@ describe("findings", () => {
   });
 
   it("give every code the severity the contract fixes", () => {
-    expect(SEVERITY).toEqual({
-      anyone: "insecure",
-      "empty-list": "insecure",
-      tenant: "drift",
-      "missing-caller": "fail",
-      "app-id-entry": "drift",
-      "unexpected-entry": "drift",
-      "flow-off": "drift",
-      "not-found": "fail",
-      "no-http-trigger": "fail",
-      unreadable: "fail",
-    });
+    const codesOf = (severity: string) =>
+      Object.entries(SEVERITY)
+        .filter(([, s]) => s === severity)
+        .map(([code]) => code)
+        .sort();
+    expect(Object.keys(SEVERITY)).toHaveLength(10);
+    expect(codesOf("insecure")).toEqual(["anyone", "empty-list"]);
+    expect(codesOf("fail")).toEqual(["missing-caller", "no-http-trigger", "not-found", "unreadable"]);
+    expect(codesOf("drift")).toEqual(["app-id-entry", "flow-off", "tenant", "unexpected-entry"]);
   });
 });
 
@@ -265,7 +263,8 @@ describe("the verdict", () => {
   });
 
   it("gives the exit codes 0 match, 1 drift or fail, 3 insecure, 2 usage, 70 error", () => {
-    expect(VERDICT_EXIT).toEqual({ match: 0, drift: 1, fail: 1, insecure: 3, usage: 2, error: 70 });
+    const codes: Record<Verdict, number> = { match: 0, drift: 1, fail: 1, insecure: 3, usage: 2, error: 70 };
+    for (const [verdict, code] of Object.entries(codes)) expect(VERDICT_EXIT[verdict as Verdict]).toBe(code);
   });
 
   it("--json is one document with exactly the contract's keys; list findings end with the value to paste", () => {

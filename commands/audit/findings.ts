@@ -5,7 +5,6 @@
  * {@link Directory}.
  */
 import { EMAIL_PATTERN as EMAIL, GUID_PATTERN } from "../../fields/patterns";
-import { EXIT } from "../../lib/exit";
 import { readTrigger, type TriggerMode } from "./definition";
 
 /** How bad a finding is: `insecure` (callable without the right identity), `fail`, `drift`. */
@@ -49,16 +48,6 @@ export interface Finding {
 
 /** The overall result: the worst severity found, `match` when none; `usage`/`error` when the audit could not run. */
 export type Verdict = "match" | "drift" | "fail" | "insecure" | "usage" | "error";
-
-/** Exit code of each verdict, from the tool's exit-code table. */
-export const VERDICT_EXIT: Readonly<Record<Verdict, number>> = {
-  match: EXIT.ok,
-  drift: EXIT.failed,
-  fail: EXIT.failed,
-  insecure: EXIT.insecure,
-  usage: EXIT.usage,
-  error: EXIT.internal,
-};
 
 /** What the audit knows of one of the stack's callers. */
 export interface CallerFacts {

@@ -3,7 +3,8 @@
  * document scripts read (docs/audit.md#output).
  */
 import type { TriggerMode } from "./definition";
-import { VERDICT_EXIT, LIST_CODES, type FlowReport, type Severity, type Verdict } from "./findings";
+import { VERDICT_EXIT } from "../../lib/exit";
+import { LIST_CODES, type FlowReport, type Severity, type Verdict } from "./findings";
 
 /** What a whole audit found. */
 export interface AuditReport {

@@ -17,7 +17,8 @@ import {
 import { send, type HttpDeps } from "../../lib/http";
 import { redact } from "../../lib/redact";
 import { DEFAULT_BACKOFF, parseRetryAfter, planRetry, type BackoffPolicy } from "../../lib/retry";
-import { VERDICT_EXIT, type CheckResult, type SmokeResult, type Verdict } from "./report";
+import { VERDICT_EXIT } from "../../lib/exit";
+import type { CheckResult, SmokeResult, Verdict } from "./report";
 import { secretsOf, type AcquireToken, type CallerCredential } from "./token";
 
 /** Inputs of {@link runSmoke}. None of them is printed as is: no credential ever, the URL's `sig` never. */

@@ -2,7 +2,6 @@
  * What a smoke test run reports: its verdict and exit code, each check's result, the one JSON object
  * of `--json` (docs/smoke-test.md) and the text people read. Pure functions of the result.
  */
-import { EXIT } from "../../lib/exit";
 import { printable } from "../../printable";
 import type { CheckName } from "./hints";
 
@@ -11,17 +10,6 @@ import type { CheckName } from "./hints";
  * `interrupted`: stopped by SIGINT (130) or SIGTERM (143), checks not finished.
  */
 export type Verdict = "pass" | "fail" | "insecure" | "usage" | "error" | "interrupted";
-
-/** Exit code of each verdict, from the tool's exit-code table. */
-export const VERDICT_EXIT: Readonly<Record<Verdict, number>> = {
-  pass: EXIT.ok,
-  fail: EXIT.failed,
-  usage: EXIT.usage,
-  insecure: EXIT.insecure,
-  error: EXIT.internal,
-  /** SIGINT's; SIGTERM's is 143 (interruptExitCode). */
-  interrupted: EXIT.sigint,
-};
 
 /**
  * Names in a report: the four checks, plus `arguments` (bad options), `secret` (no credential could
@@ -51,7 +39,7 @@ export interface CheckResult {
 /** The result of a run. */
 export interface SmokeResult {
   verdict: Verdict;
-  /** {@link VERDICT_EXIT} of the verdict. */
+  /** The verdict's exit code (VERDICT_EXIT, lib/exit.ts). */
   exitCode: number;
   /** The checks that ran, in order; a run stops at the first check that does not pass. */
   checks: CheckResult[];

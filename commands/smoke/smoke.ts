@@ -8,7 +8,7 @@ import { CLOUD_NAMES, isCloudName, type CloudName } from "../../clouds";
 import { GUID_EXAMPLE, GUID_PATTERN } from "../../fields/patterns";
 import type { KindInfo } from "../../kinds/kind";
 import { CREDENTIAL_KINDS, DEFAULT_KIND, kindNamed, KINDS, type CredentialKind } from "../../kinds/registry";
-import { interruptExitCode } from "../../lib/exit";
+import { interruptExitCode, VERDICT_EXIT } from "../../lib/exit";
 import { tlsVerificationProblem } from "../../lib/http";
 import type { Io } from "../../lib/io";
 import {
@@ -26,7 +26,6 @@ import { parseKeyVaultSecretUri } from "./key-vault";
 import {
   formatText,
   toJsonReport,
-  VERDICT_EXIT,
   type CheckResult,
   type ReportCheckName,
   type SmokeResult,
