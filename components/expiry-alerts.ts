@@ -81,6 +81,26 @@ export class ExpiryAlerts extends pulumi.ComponentResource {
       { parent: this },
     );
 
+    /** The topic's expiry events to `to`, e.g. `${name}-to-monitor`. */
+    const subscribe = (
+      to: string,
+      eventDeliverySchema: eventgrid.EventDeliverySchema,
+      destination: eventgrid.SystemTopicEventSubscriptionArgs["destination"],
+      options: pulumi.CustomResourceOptions = {},
+    ) =>
+      new eventgrid.SystemTopicEventSubscription(
+        `${name}-to-${to}`,
+        {
+          resourceGroupName: args.resourceGroupName,
+          systemTopicName: topic.name,
+          eventSubscriptionName: `${args.namePrefix}-to-${to}`,
+          eventDeliverySchema,
+          filter,
+          destination,
+        },
+        { parent: this, ...options },
+      );
+
     let actionGroup: monitor.ActionGroup | undefined;
     if (emails.length > 0) {
       actionGroup = new monitor.ActionGroup(
@@ -99,45 +119,25 @@ export class ExpiryAlerts extends pulumi.ComponentResource {
         },
         { parent: this },
       );
-      new eventgrid.SystemTopicEventSubscription(
-        `${name}-to-monitor`,
-        {
-          resourceGroupName: args.resourceGroupName,
-          systemTopicName: topic.name,
-          eventSubscriptionName: `${args.namePrefix}-to-monitor`,
-          // Azure Monitor alert destinations accept only the CloudEvents v1.0 schema.
-          eventDeliverySchema: eventgrid.EventDeliverySchema.CloudEventSchemaV1_0,
-          filter,
-          destination: {
-            endpointType: "MonitorAlert",
-            actionGroups: [actionGroup.id],
-            severity: eventgrid.MonitorAlertSeverity.Sev2,
-            description:
-              "A flow caller's client secret or certificate in Key Vault is near expiry or expired: the scheduled " +
-              "rotation (pulumi up) has stopped or is failing. Run `npm run rotation-status -- --stack <stack>` and " +
-              "see docs/operations.md in the flow-trigger-auth repository.",
-          },
-        },
-        { parent: this },
-      );
+      // Azure Monitor alert destinations accept only the CloudEvents v1.0 schema.
+      subscribe("monitor", eventgrid.EventDeliverySchema.CloudEventSchemaV1_0, {
+        endpointType: "MonitorAlert",
+        actionGroups: [actionGroup.id],
+        severity: eventgrid.MonitorAlertSeverity.Sev2,
+        description:
+          "A flow caller's client secret or certificate in Key Vault is near expiry or expired: the scheduled " +
+          "rotation (pulumi up) has stopped or is failing. Run `npm run rotation-status -- --stack <stack>` and " +
+          "see docs/operations.md in the flow-trigger-auth repository.",
+      });
     }
 
     if (args.webhookUrl !== undefined) {
-      new eventgrid.SystemTopicEventSubscription(
-        `${name}-to-webhook`,
-        {
-          resourceGroupName: args.resourceGroupName,
-          systemTopicName: topic.name,
-          eventSubscriptionName: `${args.namePrefix}-to-webhook`,
-          eventDeliverySchema: eventgrid.EventDeliverySchema.EventGridSchema,
-          filter,
-          destination: {
-            endpointType: "WebHook",
-            endpointUrl: pulumi.secret(args.webhookUrl),
-          },
-        },
+      subscribe(
+        "webhook",
+        eventgrid.EventDeliverySchema.EventGridSchema,
+        { endpointType: "WebHook", endpointUrl: pulumi.secret(args.webhookUrl) },
         // The destination carries the URL: keep it encrypted in state whatever the provider returns.
-        { parent: this, additionalSecretOutputs: ["destination"] },
+        { additionalSecretOutputs: ["destination"] },
       );
     }
 

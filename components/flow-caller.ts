@@ -20,6 +20,25 @@ export type CallerCredentialArgs =
       federatedCredentials: FederatedCredentialConfig[];
     };
 
+/** What every caller's component gives the stack: the principal for Allowed users, and what it signs in as. */
+export interface CallerPrincipal {
+  /** Client ID the caller asks tokens for, e.g. `0b8f3c1e-…`. */
+  readonly clientId: pulumi.Output<string>;
+  /** Object ID of its service principal: the value for the trigger's *Allowed users*. */
+  readonly servicePrincipalObjectId: pulumi.Output<string>;
+  /** Its display name, e.g. `flow-dev-erp`. */
+  readonly displayName: pulumi.Output<string>;
+}
+
+/** The outputs a caller's component registers for its principal. */
+export function principalOutputs(c: CallerPrincipal): pulumi.Inputs {
+  return {
+    clientId: c.clientId,
+    servicePrincipalObjectId: c.servicePrincipalObjectId,
+    displayName: c.displayName,
+  };
+}
+
 /** Arguments of {@link FlowCaller}. */
 export interface FlowCallerArgs {
   /** Display name of the app registration and enterprise app, e.g. `flow-dev-erp`. */
@@ -77,7 +96,7 @@ export function federatedCredentialName(issuer: string, subject: string): string
  * object ID flow makers paste into *Allowed users*) and its credential: a rotating client secret or
  * certificate in Key Vault, or federated identity credentials (no secret at all).
  */
-export class FlowCaller extends pulumi.ComponentResource {
+export class FlowCaller extends pulumi.ComponentResource implements CallerPrincipal {
   /** Client (application) ID the caller authenticates with, e.g. `0b8f3c1e-…`. */
   public readonly clientId: pulumi.Output<string>;
   /** Object ID of the app registration (not for *Allowed users*). */
@@ -175,11 +194,6 @@ export class FlowCaller extends pulumi.ComponentResource {
     this.servicePrincipalObjectId = sp.objectId;
     this.displayName = app.displayName;
 
-    this.registerOutputs({
-      clientId: this.clientId,
-      applicationObjectId: this.applicationObjectId,
-      servicePrincipalObjectId: this.servicePrincipalObjectId,
-      displayName: this.displayName,
-    });
+    this.registerOutputs({ ...principalOutputs(this), applicationObjectId: this.applicationObjectId });
   }
 }

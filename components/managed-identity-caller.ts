@@ -1,6 +1,7 @@
 import * as managedidentity from "@pulumi/azure-native/managedidentity";
 import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
+import { principalOutputs, type CallerPrincipal } from "./flow-caller";
 import { givenName } from "./given-name";
 
 /** A user-assigned identity for the stack to create. */
@@ -45,7 +46,7 @@ export function principalLookupFailure(principalId: string, source: string, deta
  * identity, looked up by object ID (a missing one fails the run, naming where the ID came from), or a
  * user-assigned identity created here.
  */
-export class ManagedIdentityCaller extends pulumi.ComponentResource {
+export class ManagedIdentityCaller extends pulumi.ComponentResource implements CallerPrincipal {
   /** Client ID of the identity: what its workload asks tokens for, e.g. `5b1e…`. */
   public readonly clientId: pulumi.Output<string>;
   /** Object ID of its service principal: the value for the trigger's *Allowed users*. */
@@ -106,11 +107,6 @@ export class ManagedIdentityCaller extends pulumi.ComponentResource {
       this.displayName = found.displayName;
     }
 
-    this.registerOutputs({
-      clientId: this.clientId,
-      servicePrincipalObjectId: this.servicePrincipalObjectId,
-      displayName: this.displayName,
-      resourceId: this.resourceId,
-    });
+    this.registerOutputs({ ...principalOutputs(this), resourceId: this.resourceId });
   }
 }

@@ -32,15 +32,13 @@ export class InvokeError extends Error {
   }
 }
 
+/** How the mocked cloud answers a registration: the resource's ID and state. */
+export type ResourceAnswer = { id: string; state: Record<string, any> };
+
 /** How the mocked cloud answers; what each fake knows about Azure and Entra lives in its implementation. */
 export interface FakeCloud {
   /** ID and state of a registered resource; `inputs` have secrets unwrapped. */
-  resource(
-    type: string,
-    name: string,
-    inputs: Record<string, any>,
-    custom: boolean,
-  ): { id: string; state: Record<string, any> };
+  resource(type: string, name: string, inputs: Record<string, any>, custom: boolean): ResourceAnswer;
   /** The answer to an invoke; throw {@link InvokeError} to fail it as a provider would. */
   invoke(token: string, inputs: Record<string, any>): Record<string, any>;
 }

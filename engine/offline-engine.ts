@@ -6,7 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config";
 import { defineStack, type StackOutputs } from "../program";
-import { InvokeError, runMocked, type FakeCloud } from "./mock-engine";
+import { InvokeError, runMocked, type FakeCloud, type ResourceAnswer } from "./mock-engine";
 
 /** One resource the program would declare. */
 export interface PlannedResource {
@@ -38,88 +38,73 @@ export function flattenInputs(
   return out;
 }
 
+/** What only a deployment knows of a resource, by type: `of(what)` names a placeholder. */
+const COMPUTED: Record<
+  string,
+  (of: (what: string) => string, inputs: Record<string, any>, name: string) => object
+> = {
+  "azuread:index/application:Application": (of) => ({ objectId: of("objectId"), clientId: of("clientId") }),
+  "azuread:index/servicePrincipal:ServicePrincipal": (of) => ({ objectId: of("objectId") }),
+  "azuread:index/applicationPassword:ApplicationPassword": (of) => ({
+    keyId: of("keyId"),
+    value: of("generated secret"),
+  }),
+  "random:index/randomString:RandomString": () => ({ result: "<random>" }),
+  // Azure's name is `resourceGroupName` when given, else the resource name with a random suffix.
+  "azure-native:resources:ResourceGroup": (_of, inputs, name) => ({
+    name: inputs.resourceGroupName ?? `${name}<random>`,
+  }),
+  "azure-native:keyvault:Vault": (_of, inputs) => ({
+    name: inputs.vaultName,
+    properties: { ...inputs.properties, vaultUri: `https://${String(inputs.vaultName)}.vault.azure.net/` },
+  }),
+  "tls:index/privateKey:PrivateKey": (of) => ({
+    privateKeyPem: of("private key"),
+    privateKeyPemPkcs8: of("private key"),
+    privateKeyOpenssh: of("private key"),
+    publicKeyPem: of("public key"),
+  }),
+  // PEM-shaped, so that the program can take its thumbprint; the content is the placeholder.
+  "tls:index/selfSignedCert:SelfSignedCert": (of) => ({
+    certPem: `-----BEGIN CERTIFICATE-----${Buffer.from(of("certificate")).toString("base64")}-----END CERTIFICATE-----`,
+    validityStartTime: of("validityStartTime"),
+    validityEndTime: of("validityEndTime"),
+  }),
+  "azuread:index/applicationCertificate:ApplicationCertificate": (of) => ({
+    keyId: of("keyId"),
+    startDate: of("startDate"),
+  }),
+  "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential": (of) => ({
+    credentialId: of("credentialId"),
+  }),
+  "azure-native:managedidentity:UserAssignedIdentity": (of, inputs) => ({
+    name: inputs.resourceName,
+    principalId: of("principalId"),
+    clientId: of("clientId"),
+    tenantId: "<tenant of the Azure login>",
+  }),
+  "azure-native:keyvault:Secret": (_of, inputs) => {
+    const uri = `https://${String(inputs.vaultName)}.vault.azure.net/secrets/${String(inputs.secretName)}`;
+    return {
+      name: inputs.secretName,
+      properties: { secretUri: uri, secretUriWithVersion: `${uri}/<version>` },
+    };
+  },
+};
+
 /**
  * The cloud as `validate` shows it: the shapes Azure and Entra answer with, with placeholders such as
  * `<clientId of erp>` for what only a deployment knows. Offline there is no rotation state to read: the
  * plan is that of a first deployment.
  */
 export class PlaceholderCloud implements FakeCloud {
-  resource(
-    type: string,
-    name: string,
-    inputs: Record<string, any>,
-    custom: boolean,
-  ): { id: string; state: Record<string, any> } {
-    const props = (inputs.properties ?? {}) as Record<string, unknown>;
+  resource(type: string, name: string, inputs: Record<string, any>, custom: boolean): ResourceAnswer {
     // Offline there are no earlier outputs: the plan is that of a first deployment.
     if (type === "pulumi:pulumi:StackReference") {
       return { id: String(inputs.name), state: { name: inputs.name, outputs: {}, secretOutputNames: [] } };
     }
     const of = (what: string) => `<${what} of ${name}>`;
-    const extra: Record<string, unknown> = {};
-    switch (type) {
-      case "azuread:index/application:Application":
-        Object.assign(extra, { objectId: of("objectId"), clientId: of("clientId") });
-        break;
-      case "azuread:index/servicePrincipal:ServicePrincipal":
-        Object.assign(extra, { objectId: of("objectId") });
-        break;
-      case "azuread:index/applicationPassword:ApplicationPassword":
-        Object.assign(extra, { keyId: of("keyId"), value: of("generated secret") });
-        break;
-      case "random:index/randomString:RandomString":
-        Object.assign(extra, { result: "<random>" });
-        break;
-      case "azure-native:resources:ResourceGroup":
-        // Azure's name is `resourceGroupName` when given, else the resource name with a random suffix.
-        Object.assign(extra, { name: inputs.resourceGroupName ?? `${name}<random>` });
-        break;
-      case "azure-native:keyvault:Vault":
-        Object.assign(extra, {
-          name: inputs.vaultName,
-          properties: { ...props, vaultUri: `https://${String(inputs.vaultName)}.vault.azure.net/` },
-        });
-        break;
-      case "tls:index/privateKey:PrivateKey":
-        Object.assign(extra, {
-          privateKeyPem: of("private key"),
-          privateKeyPemPkcs8: of("private key"),
-          privateKeyOpenssh: of("private key"),
-          publicKeyPem: of("public key"),
-        });
-        break;
-      case "tls:index/selfSignedCert:SelfSignedCert":
-        // PEM-shaped, so that the program can take its thumbprint; the content is the placeholder.
-        Object.assign(extra, {
-          certPem: `-----BEGIN CERTIFICATE-----${Buffer.from(of("certificate")).toString("base64")}-----END CERTIFICATE-----`,
-          validityStartTime: of("validityStartTime"),
-          validityEndTime: of("validityEndTime"),
-        });
-        break;
-      case "azuread:index/applicationCertificate:ApplicationCertificate":
-        Object.assign(extra, { keyId: of("keyId"), startDate: of("startDate") });
-        break;
-      case "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential":
-        Object.assign(extra, { credentialId: of("credentialId") });
-        break;
-      case "azure-native:managedidentity:UserAssignedIdentity":
-        Object.assign(extra, {
-          name: inputs.resourceName,
-          principalId: of("principalId"),
-          clientId: of("clientId"),
-          tenantId: "<tenant of the Azure login>",
-        });
-        break;
-      case "azure-native:keyvault:Secret": {
-        const uri = `https://${String(inputs.vaultName)}.vault.azure.net/secrets/${String(inputs.secretName)}`;
-        Object.assign(extra, {
-          name: inputs.secretName,
-          properties: { secretUri: uri, secretUriWithVersion: `${uri}/<version>` },
-        });
-        break;
-      }
-    }
-    return { id: custom ? of("id") : "", state: { ...inputs, ...extra } };
+    return { id: custom ? of("id") : "", state: { ...inputs, ...COMPUTED[type]?.(of, inputs, name) } };
   }
 
   invoke(token: string, inputs: Record<string, any>): Record<string, any> {

@@ -18,6 +18,7 @@ import {
   type CallerConfigOf,
   type CallerOutputsOf,
   type CredentialKind,
+  type VaultedKind,
 } from "../kinds/registry";
 import { managedTags, vaultSecretName } from "../naming";
 
@@ -95,57 +96,66 @@ function appOutputs(c: FlowCaller) {
   };
 }
 
-/** The outputs of a credential kept in Key Vault. */
-function vaultedOutputs(r: RotatingClientSecret | RotatingCertificate) {
+/**
+ * A caller whose credential the stack keeps in Key Vault, with its rotating credential: its readers
+ * (its own, then the stack's), its kind's error hooks, and what the smoke test signs in with.
+ */
+function vaultedCaller(
+  caller: CallerConfigOf<VaultedKind>,
+  ctx: CallerContext,
+  credential: { kind: VaultedKind; secretName: string; keyRotationCheck?: Promise<void> },
+) {
+  const rotating = ctx.rotating!;
+  const component = appCaller(caller, ctx, {
+    ...rotating,
+    readers: [...caller.secretReaders, ...rotating.readers],
+    onError: ctx.hooks(credential.kind),
+    ...credential,
+  });
+  const published = (component.secret ?? component.certificate)!;
   return {
-    keyVaultSecretName: r.secretName,
-    keyVaultSecretUri: r.secretUri,
-    secretExpiresAt: r.expiresAt,
-    nextRotationAt: r.nextRotationAt,
+    published,
+    declared: {
+      servicePrincipalObjectId: component.servicePrincipalObjectId,
+      rotating: published,
+      smoke: {
+        clientId: component.clientId,
+        credential: { kind: credential.kind, value: published.publishedValue },
+      },
+    },
+    outputs: {
+      ...appOutputs(component),
+      keyVaultSecretName: published.secretName,
+      keyVaultSecretUri: published.secretUri,
+      secretExpiresAt: published.expiresAt,
+      nextRotationAt: published.nextRotationAt,
+    },
   };
 }
 
 /** How each credential kind's caller is declared. */
 export const DECLARE: { [K in CredentialKind]: Declare<K> } = {
   secret(caller, ctx) {
-    const component = appCaller(caller, ctx, {
+    const { declared, outputs } = vaultedCaller(caller, ctx, {
       kind: "secret",
-      ...ctx.rotating!,
-      readers: [...caller.secretReaders, ...ctx.rotating!.readers],
       secretName: vaultSecretName(caller.name),
-      onError: ctx.hooks("secret"),
     });
-    const rotating = component.secret!;
-    return {
-      servicePrincipalObjectId: component.servicePrincipalObjectId,
-      outputs: { credential: "secret", ...appOutputs(component), ...vaultedOutputs(rotating) },
-      rotating,
-      smoke: { clientId: component.clientId, credential: { kind: "secret", value: rotating.publishedValue } },
-    };
+    return { ...declared, outputs: { credential: "secret", ...outputs } };
   },
   certificate(caller, ctx) {
-    const component = appCaller(caller, ctx, {
+    const { published, declared, outputs } = vaultedCaller(caller, ctx, {
       kind: "certificate",
-      ...ctx.rotating!,
-      readers: [...caller.secretReaders, ...ctx.rotating!.readers],
       secretName: certificateSecretName(caller.name),
-      onError: ctx.hooks("certificate"),
       keyRotationCheck: ctx.keyRotationCheck(),
     });
-    const rotating = component.certificate!;
+    const { thumbprint, thumbprintSha1 } = published as RotatingCertificate;
     return {
-      servicePrincipalObjectId: component.servicePrincipalObjectId,
+      ...declared,
       outputs: {
         credential: "certificate",
-        ...appOutputs(component),
-        ...vaultedOutputs(rotating),
-        certificateThumbprintSha256: rotating.thumbprint,
-        certificateThumbprintSha1: rotating.thumbprintSha1,
-      },
-      rotating,
-      smoke: {
-        clientId: component.clientId,
-        credential: { kind: "certificate", value: rotating.publishedValue },
+        ...outputs,
+        certificateThumbprintSha256: thumbprint,
+        certificateThumbprintSha1: thumbprintSha1,
       },
     };
   },

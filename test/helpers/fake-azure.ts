@@ -41,6 +41,7 @@ import {
   type Declared,
   type FakeCloud,
   type MockRun,
+  type ResourceAnswer,
 } from "../../engine/mock-engine";
 
 /** Facts the fake tenant and subscription answer with. */
@@ -365,12 +366,7 @@ export class FakeAzure implements FakeCloud {
     return created ? "ServicePrincipal" : undefined;
   }
 
-  resource(
-    type: string,
-    name: string,
-    inputs: Record<string, any>,
-    custom: boolean,
-  ): { id: string; state: Record<string, any> } {
+  resource(type: string, name: string, inputs: Record<string, any>, custom: boolean): ResourceAnswer {
     const key = `${type} ${name}`;
     if (type === T.stackReference) {
       return {
