@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { checkRegularFile, FileReadError, readBoundedFile, readBoundedText } from "./bounded-file";
 import { runCli } from "../test/helpers/cli";
+import { offlineSmokeArgs } from "../test/standin/scenario";
 
 /** A temporary directory with a FIFO named `name` that nobody ever writes to. */
 function fifo(name = "pipe"): { dir: string; path: string } {
@@ -119,15 +120,7 @@ describe("the commands refuse what they cannot read with a bound (exit 2, naming
 
   it("smoke: a federated token file or a certificate file that is a FIFO or /dev/zero, before any request", async () => {
     const { path } = fifo("token");
-    const base = [
-      "--trigger-url",
-      "https://127.0.0.1:8443/powerautomate/automations/direct/workflows/x/triggers/manual/paths/invoke?api-version=1",
-      "--tenant-id",
-      randomUUID(),
-      "--client-id",
-      randomUUID(),
-      "--json",
-    ];
+    const base = [...offlineSmokeArgs(), "--json"];
     for (const [kind, option] of [
       ["federated", "--federated-token-file"],
       ["certificate", "--certificate-file"],

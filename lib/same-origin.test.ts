@@ -5,13 +5,12 @@
  * and nothing at all (no token, no secret, no request) is sent there. Against the stand-ins, with a
  * route for the other host that records every request it would get.
  */
-import { randomUUID } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
 import { keepsOrigin, offOriginError, OffOriginError } from "./same-origin";
-import { fixture, runCli } from "../test/helpers/cli";
+import { runCli, runLiveRotationStatus } from "../test/helpers/cli";
 import type { FakeIo } from "../test/helpers/fake-io";
-import { fakeCredential, fakeVault } from "../test/standin/key-vault";
-import { demoScenario, scenarioArgs } from "../test/standin/scenario";
+import { devVault, fakeCredential, fakeVault, reachVault } from "../test/standin/key-vault";
+import { demoScenario, offlineSmokeArgs, scenarioArgs } from "../test/standin/scenario";
 import { createStandin, type Standin } from "../test/standin/standin";
 
 const COLLECTOR = "collector.example";
@@ -69,28 +68,16 @@ describe("Key Vault", () => {
   const VAULT = "https://flow-dev-k3x9q2.vault.azure.net";
 
   it("rotation-status --live: a paging link (nextLink) to another host stops the read, exit 2 naming it; the vault token never goes there", async () => {
-    const vault = fakeVault(VAULT);
+    const vault = devVault([
+      { version: "v1", value: "x", created: "2026-09-01T00:00:00Z", expires: "2027-03-03T00:00:00Z" },
+      { version: "v2", value: "y", created: "2026-10-01T00:00:00Z", expires: "2027-03-03T00:00:00Z" },
+    ]);
     vault.pageSize = 1;
     vault.nextLinkOrigin = `https://${COLLECTOR}`;
-    for (const name of ["crm", "erp", "hr-sync"]) {
-      vault.secrets.set(`${name}-client-secret`, [
-        { version: "v1", value: "x", created: "2026-09-01T00:00:00Z", expires: "2027-03-03T00:00:00Z" },
-        { version: "v2", value: "y", created: "2026-10-01T00:00:00Z", expires: "2027-03-03T00:00:00Z" },
-      ]);
-    }
     let got: ReturnType<typeof collector> = [];
-    const r = await runCli(
-      "rotation-status",
-      ["--outputs", fixture("outputs/dev.json"), "--live", "--json"],
-      {
-        now: "2026-11-22T09:30:00Z",
-        setup: (io) => {
-          io.azureCredential = fakeCredential();
-          io.routes.set("flow-dev-k3x9q2.vault.azure.net", vault.fetch);
-          got = collector(io);
-        },
-      },
-    );
+    const r = await runLiveRotationStatus(vault, (io) => {
+      got = collector(io);
+    });
     expect(r.code).toBe(2);
     expect(got).toEqual([]);
     const message = JSON.parse(r.stdout).error.message as string;
@@ -108,21 +95,10 @@ describe("Key Vault", () => {
     let got: ReturnType<typeof collector> = [];
     const r = await runCli(
       "smoke",
-      [
-        "--trigger-url",
-        "https://127.0.0.1:8443/powerautomate/automations/direct/workflows/x/triggers/manual/paths/invoke?api-version=1",
-        "--tenant-id",
-        randomUUID(),
-        "--client-id",
-        randomUUID(),
-        "--key-vault-secret-uri",
-        `${VAULT}/secrets/erp-client-secret`,
-        "--json",
-      ],
+      [...offlineSmokeArgs(), "--key-vault-secret-uri", `${VAULT}/secrets/erp-client-secret`, "--json"],
       {
         setup: (io) => {
-          io.azureCredential = fakeCredential();
-          io.routes.set("flow-dev-k3x9q2.vault.azure.net", vault.fetch);
+          reachVault(io, vault);
           got = collector(io);
         },
       },
@@ -147,17 +123,7 @@ describe("a Key Vault URI on an IP address or localhost", () => {
       const requests: string[] = [];
       const r = await runCli(
         "smoke",
-        [
-          "--trigger-url",
-          "https://127.0.0.1:8443/powerautomate/automations/direct/workflows/x/triggers/manual/paths/invoke?api-version=1",
-          "--tenant-id",
-          randomUUID(),
-          "--client-id",
-          randomUUID(),
-          "--key-vault-secret-uri",
-          `${origin}/secrets/erp-client-secret`,
-          "--json",
-        ],
+        [...offlineSmokeArgs(), "--key-vault-secret-uri", `${origin}/secrets/erp-client-secret`, "--json"],
         {
           setup: (io) => {
             io.azureCredential = fakeCredential();

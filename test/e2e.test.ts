@@ -11,7 +11,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fixture, ROOT } from "./helpers/cli";
-import { callerCertificate, demoScenario, scenarioArgs, type Scenario } from "./standin/scenario";
+import {
+  callerCertificate,
+  demoScenario,
+  managedIdentityScenario,
+  scenarioArgs,
+  type Scenario,
+} from "./standin/scenario";
 import { MANAGED_IDENTITY_HEADER, startStandin, type ServedStandin } from "./standin/standin";
 
 const TOOL = join(ROOT, "dist/flow-trigger-auth.js");
@@ -170,17 +176,7 @@ describe("the built tool, as a process", () => {
     });
 
     it("a managed identity, accepted and refused: not the platform's IDENTITY_HEADER", async () => {
-      const tenantId = randomUUID();
-      const identity = { tenantId, clientId: randomUUID(), principalId: randomUUID() };
-      standin.addManagedIdentity(identity);
-      standin.addTenant({ tenantId, apps: [] });
-      const flowId = randomUUID().replace(/-/g, "");
-      const triggerUrl = standin.addFlow({
-        flowId,
-        tenantId,
-        mode: "users",
-        allowedOids: [identity.principalId],
-      });
+      const { tenantId, identity, triggerUrl } = managedIdentityScenario(standin);
       const env = {
         ...verbose(),
         IDENTITY_ENDPOINT: standin.managedIdentityEndpoint,

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { printable, printableJson } from "../printable";
-import { fixture, runCli } from "./helpers/cli";
+import { fixture, runCli, runLiveRotationStatus } from "./helpers/cli";
 import { demoScenario, scenarioArgs } from "./standin/scenario";
 import { createStandin, HOSTILE_TEXT, type Standin } from "./standin/standin";
 
@@ -173,26 +173,11 @@ describe("smoke: what servers answer", () => {
 describe("the Azure SDKs' own log lines (AZURE_LOG_LEVEL) go through the command's output, redacted and escaped", () => {
   it("rotation-status --live: Key Vault's request log is on the command's stderr, without the token", async () => {
     const { setLogLevel, getLogLevel } = await import("@azure/logger");
-    const { fakeCredential, fakeVault } = await import("./standin/key-vault");
+    const { devVault } = await import("./standin/key-vault");
     const before = getLogLevel();
     setLogLevel("verbose");
     try {
-      const vault = fakeVault("https://flow-dev-k3x9q2.vault.azure.net");
-      for (const name of ["crm", "erp", "hr-sync"])
-        vault.secrets.set(`${name}-client-secret`, [
-          { version: "v1", value: "x", created: "2026-09-01T00:00:00Z", expires: "2027-03-03T00:00:00Z" },
-        ]);
-      const r = await runCli(
-        "rotation-status",
-        ["--outputs", fixture("outputs/dev.json"), "--live", "--json"],
-        {
-          now: "2026-11-22T09:30:00Z",
-          setup: (io) => {
-            io.azureCredential = fakeCredential();
-            io.routes.set("flow-dev-k3x9q2.vault.azure.net", vault.fetch);
-          },
-        },
-      );
+      const r = await runLiveRotationStatus(devVault());
       expect(r.code, r.stderr).toBe(0);
       expect(r.stderr).toContain("azure:keyvault-secrets:info Request:");
       expect(r.stderr).not.toContain("fake-access-token-for-the-vault");

@@ -4,10 +4,10 @@
  * "Identity not found" ends the run at once; its 410 (updating, Learn: how-to-use-vm-token) is retried.
  * In a file of its own: MSAL keeps the identity source it picks for the whole process.
  */
-import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, expect, test, vi } from "vitest";
 import { smoke } from "./smoke";
 import { FakeIo } from "../../test/helpers/fake-io";
+import { managedIdentityScenario } from "../../test/standin/scenario";
 import { createStandin, type Standin } from "../../test/standin/standin";
 
 let standin: Standin;
@@ -26,17 +26,7 @@ const IMDS_TOKEN = () => `${standin.imdsHost}/metadata/identity/oauth2/token/`;
 const imdsCalls = () => standin.calls.filter((c) => c.path.startsWith("/metadata/identity/"));
 
 async function run(assigned: boolean) {
-  const tenantId = randomUUID();
-  const identity = { tenantId, clientId: randomUUID(), principalId: randomUUID() };
-  if (assigned) standin.addManagedIdentity(identity);
-  standin.addTenant({ tenantId, apps: [] });
-  const flowId = randomUUID().replace(/-/g, "");
-  const triggerUrl = standin.addFlow({
-    flowId,
-    tenantId,
-    mode: "users",
-    allowedOids: [identity.principalId],
-  });
+  const { tenantId, identity, triggerUrl } = managedIdentityScenario(standin, assigned);
   const io = new FakeIo({ AZURE_POD_IDENTITY_AUTHORITY_HOST: standin.imdsHost });
   io.routes.set("127.0.0.1:8443", standin.fetch);
   const before = imdsCalls().length;

@@ -6,10 +6,10 @@
  * at once, only 429 and 5xx are retried, and the report names the endpoint as the token source.
  * In a file of its own: @azure/identity remembers the identity source for the whole process.
  */
-import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, expect, test, vi } from "vitest";
 import { smoke } from "./smoke";
 import { FakeIo } from "../../test/helpers/fake-io";
+import { managedIdentityScenario } from "../../test/standin/scenario";
 import { createStandin, MANAGED_IDENTITY_HEADER, type Standin } from "../../test/standin/standin";
 
 let standin: Standin;
@@ -28,21 +28,7 @@ interface Report {
   checks: { name: string; ok: boolean; status?: number; code?: string; message: string }[];
 }
 
-/** A tenant with a flow that allows `identity`'s principal; the identity is registered unless `assigned` is false. */
-function world(assigned = true) {
-  const tenantId = randomUUID();
-  const identity = { tenantId, clientId: randomUUID(), principalId: randomUUID() };
-  if (assigned) standin.addManagedIdentity(identity);
-  standin.addTenant({ tenantId, apps: [] });
-  const flowId = randomUUID().replace(/-/g, "");
-  const triggerUrl = standin.addFlow({
-    flowId,
-    tenantId,
-    mode: "users",
-    allowedOids: [identity.principalId],
-  });
-  return { tenantId, identity, triggerUrl };
-}
+const world = (assigned = true) => managedIdentityScenario(standin, assigned);
 
 /** Runs the smoke test; `reachable: false`: nothing listens at the identity endpoint (connection refused). */
 async function run(w: ReturnType<typeof world>, reachable = true) {

@@ -5,6 +5,7 @@
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { main } from "../../cli/main";
+import { reachVault, type FakeVault } from "../standin/key-vault";
 import { FakeIo } from "./fake-io";
 
 /** The repository root. */
@@ -73,4 +74,15 @@ export async function runCli(command: string, args: string[], options: RunOption
     }
   }
   return { code, stdout: io.stdoutText, stderr: io.stderrText, io };
+}
+
+/** `rotation-status --live --json` of test/fixtures/outputs/dev.json against `vault`, at a fixed time. */
+export function runLiveRotationStatus(vault: FakeVault, setup?: (io: FakeIo) => void): Promise<CliResult> {
+  return runCli("rotation-status", ["--outputs", fixture("outputs/dev.json"), "--live", "--json"], {
+    now: "2026-11-22T09:30:00Z",
+    setup: (io) => {
+      reachVault(io, vault);
+      setup?.(io);
+    },
+  });
 }

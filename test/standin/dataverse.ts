@@ -22,6 +22,7 @@
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import type { AccessToken, TokenCredential } from "@azure/identity";
+import { hang } from "./standin";
 
 /** A row of the Process (workflow) table: a cloud flow. */
 export interface StandinWorkflow {
@@ -178,16 +179,6 @@ function endlessBody(): ReadableStream<Uint8Array> {
       controller.enqueue(first ? new TextEncoder().encode('{"value":[') : chunk);
       first = false;
     },
-  });
-}
-
-/** Never answers: rejects as fetch does once the caller aborts. */
-function hang(signal: AbortSignal | null): Promise<never> {
-  return new Promise((_, reject) => {
-    const abort = () =>
-      reject(signal?.reason ?? new DOMException("This operation was aborted", "AbortError"));
-    if (signal?.aborted) abort();
-    else signal?.addEventListener("abort", abort, { once: true });
   });
 }
 

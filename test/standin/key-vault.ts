@@ -147,3 +147,26 @@ export function fakeCredential(fail?: Error): TokenCredential & { scopes: string
     },
   };
 }
+
+/** Points a command's world at `vault` (its host answered by the fake) with a fake ambient credential. */
+export function reachVault(
+  io: { azureCredential?: TokenCredential; routes: Map<string, typeof fetch> },
+  vault: FakeVault,
+): void {
+  io.azureCredential = fakeCredential();
+  io.routes.set(new URL(vault.vaultUrl).host, vault.fetch);
+}
+
+/**
+ * The vault of test/fixtures/outputs/dev.json, its three callers' secrets holding `versions` (by
+ * default one current version, expiring when the outputs say).
+ */
+export function devVault(
+  versions: FakeVersion[] = [
+    { version: "v1", value: "x", created: "2026-09-01T00:00:00Z", expires: "2027-03-03T00:00:00Z" },
+  ],
+): FakeVault {
+  const vault = fakeVault("https://flow-dev-k3x9q2.vault.azure.net");
+  for (const name of ["crm", "erp", "hr-sync"]) vault.secrets.set(`${name}-client-secret`, [...versions]);
+  return vault;
+}

@@ -95,3 +95,34 @@ export function scenarioArgs(
     authorityHost,
   ];
 }
+
+/** A tenant whose flow allows a managed identity's principal; the identity is registered unless `assigned` is false. */
+export function managedIdentityScenario(standin: Standin, assigned = true) {
+  const tenantId = randomUUID();
+  const identity = { tenantId, clientId: randomUUID(), principalId: randomUUID() };
+  if (assigned) standin.addManagedIdentity(identity);
+  standin.addTenant({ tenantId, apps: [] });
+  const flowId = randomUUID().replace(/-/g, "");
+  const triggerUrl = standin.addFlow({
+    flowId,
+    tenantId,
+    mode: "users",
+    allowedOids: [identity.principalId],
+  });
+  return { tenantId, identity, triggerUrl };
+}
+
+/**
+ * The smoke test's options for a caller that must be refused before any request: a loopback trigger
+ * URL and fresh tenant and client IDs (then `--json` and what is under test).
+ */
+export function offlineSmokeArgs(): string[] {
+  return [
+    "--trigger-url",
+    "https://127.0.0.1:8443/powerautomate/automations/direct/workflows/x/triggers/manual/paths/invoke?api-version=1",
+    "--tenant-id",
+    randomUUID(),
+    "--client-id",
+    randomUUID(),
+  ];
+}

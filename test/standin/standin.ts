@@ -287,7 +287,7 @@ function endlessBody(): ReadableStream<Uint8Array> {
 }
 
 /** Never answers: rejects as fetch does once the caller aborts. */
-function hang(signal: AbortSignal | null): Promise<never> {
+export function hang(signal: AbortSignal | null): Promise<never> {
   return new Promise((_, reject) => {
     const abort = () =>
       reject(signal?.reason ?? new DOMException("This operation was aborted", "AbortError"));
