@@ -1,6 +1,6 @@
 /**
  * flow-trigger-auth: Entra identities for callers of HTTP-triggered Power Automate flows.
- * Thin on purpose: read and validate config, compose components (program.ts), export outputs.
+ * Thin on purpose: read and validate config, compose components (program/), export outputs.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, parseStackConfig, type StackConfig } from "./config";

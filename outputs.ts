@@ -1,5 +1,5 @@
 /**
- * The stack outputs, defined once: `program.ts` builds them (its return type is checked against this
+ * The stack outputs, defined once: `program/` builds them (its return type is checked against this
  * schema) and every reader (`handoff`, `rotation-status`, `smoke --stack`) parses them with it, so a
  * file that claims to be outputs is checked before anything is printed or called: GUIDs are GUIDs,
  * URIs are HTTPS on the cloud's own hosts, the scope is the audience plus `/.default`, each flow's

@@ -91,8 +91,8 @@ export interface SecretVaultArgs {
    */
   createAfter?: pulumi.Output<unknown>;
   /**
-   * Whether credentials are kept in the vault (default true). False when every caller is federated or
-   * a managed identity and the stack only needs a home for the identities it creates: then no vault is
+   * Whether credentials are kept in the vault (default true). False when no caller keeps one there and
+   * the stack only needs a home for the identities it creates: then no vault is
    * created (only its resource group), and an existing vault is only read for its group and region.
    */
   storesCredentials?: boolean;

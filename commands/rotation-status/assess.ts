@@ -24,7 +24,7 @@ export const OVERDUE_GRACE_MS = DAY_MS;
 /**
  * A caller's state, worst first: `missing` (Key Vault has no usable current version), `expired`,
  * `expiring` (within the warning window), `overdue` (rotation late by more than a day), `ok`; and
- * `nothing-to-rotate` for callers without a secret or certificate (federated, managed identity).
+ * `nothing-to-rotate` for callers that keep nothing in Key Vault.
  */
 export type CallerStatus = "missing" | "expired" | "expiring" | "overdue" | "ok" | "nothing-to-rotate";
 

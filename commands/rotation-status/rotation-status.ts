@@ -1,7 +1,7 @@
 /**
  * `flow-trigger-auth rotation-status`: is each caller's published secret or certificate safe?
  * (docs/operations.md). Exit 1 naming every caller whose credential expires within --warn-days or
- * whose rotation is overdue by more than a day; federated and managed-identity callers have nothing
+ * whose rotation is overdue by more than a day; callers that keep nothing in Key Vault have nothing
  * to rotate.
  */
 import type { Command } from "commander";
