@@ -19,7 +19,8 @@ import {
 } from "./clouds";
 import { guid, httpsUrl, text } from "./fields/outputs";
 import { ENVIRONMENT_ID_PATTERN } from "./fields/patterns";
-import { CREDENTIAL_KINDS, isVaultedCaller, KINDS, type CallerOutputs } from "./kinds/registry";
+import { isVaultedCaller, KINDS, type CallerOutputs } from "./kinds/registry";
+import { CREDENTIAL_KINDS } from "./kinds/names";
 import { CALLER_NAME_PATTERN, FLOW_NAME_PATTERN, MAX_FLOWS } from "./naming";
 import { checkTriggerUrl, environmentIdOfTriggerUrl } from "./trigger-url";
 

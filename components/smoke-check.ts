@@ -1,7 +1,8 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { CloudName } from "../clouds";
-import { DEFAULT_KIND, KINDS, type VaultedKind } from "../kinds/registry";
+import type { VaultedKind } from "../kinds/registry";
+import { DEFAULT_KIND, KIND_NAMES } from "../kinds/names";
 
 /** What the caller signs in with: its published credential, e.g. a client secret or a PEM (key and certificate). */
 export interface SmokeCredential {
@@ -72,8 +73,7 @@ export class SmokeCheck extends pulumi.ComponentResource {
         // A changed command (skipped, then not) runs again in place; new triggers replace the resource.
         create,
         environment: {
-          // Every kind kept in Key Vault has the variable the smoke test reads it from.
-          [KINDS[args.credential.kind].env!]: pulumi.secret(args.credential.value),
+          [KIND_NAMES[args.credential.kind].env]: pulumi.secret(args.credential.value),
           FLOW_TRIGGER_URL: pulumi.secret(args.triggerUrl),
           FLOW_TENANT_ID: args.tenantId,
           FLOW_CLIENT_ID: args.clientId,

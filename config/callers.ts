@@ -7,14 +7,8 @@
 import { z } from "zod";
 import { isRecord, show } from "../fields/config";
 import { appKeys, callerKeys, ELSEWHERE, type KindInfo } from "../kinds/kind";
-import {
-  CREDENTIAL_KINDS,
-  DEFAULT_KIND,
-  hasAppRegistration,
-  KINDS,
-  type CallerConfig,
-  type CredentialKind,
-} from "../kinds/registry";
+import { hasAppRegistration, KINDS, type CallerConfig } from "../kinds/registry";
+import { CREDENTIAL_KINDS, DEFAULT_KIND, type CredentialKind } from "../kinds/names";
 import { problemsOf } from "./issues";
 import { keyPath, type ConfigProblem } from "./keys";
 

@@ -6,7 +6,8 @@
 import { isCloudName } from "../clouds";
 import { asWholeNumber, isRecord, show } from "../fields/config";
 import { GUID_PATTERN, parseVaultId, VAULT_ID_PATTERN } from "../fields/patterns";
-import { isVaulted, KINDS, type CredentialKind } from "../kinds/registry";
+import { isVaulted, KINDS } from "../kinds/registry";
+import { type CredentialKind } from "../kinds/names";
 import { checkTriggerUrl } from "../trigger-url";
 import { LOCATION_KEY, NAMESPACE, SUBSCRIPTION_HOW, SUBSCRIPTION_KEY, type ConfigProblem } from "./keys";
 import { ROTATION_DEFAULTS } from "../rotation";

@@ -34,5 +34,4 @@ export const certificate = defineKind({
       "published at every rotation), authenticate with it as a certificate credential (e.g. @azure/identity " +
       "ClientCertificateCredential) for the scope, and send the token as `Authorization: Bearer <token>`.",
   },
-  env: "FLOW_CLIENT_CERTIFICATE",
 });

@@ -1,8 +1,8 @@
 /**
  * What a credential kind is (`flow-trigger-auth:callers[].credential`), and the keys and outputs
  * that callers of several kinds share. Each kind has a file beside this one (its strict config schema,
- * its outputs schema, its wording) and an entry in registry.ts; nothing else in the repository lists
- * the kinds. Zod only: the stack, the CLI and the tests all import it.
+ * its outputs schema, its wording), an entry in registry.ts and its name in names.ts; nothing else in
+ * the repository lists the kinds. Zod only: the stack, the CLI and the tests all import it.
  */
 import { z } from "zod";
 import { objectId, patterned, visible } from "../fields/config";
@@ -18,8 +18,6 @@ export interface KindInfo<
 > {
   /** Its one spelling: `credential:` in the config, `credential` in the outputs, `smoke --credential`. */
   name: K;
-  /** Other spellings `smoke --credential` accepts, e.g. `managed-identity`. */
-  aliases?: readonly string[];
   /**
    * A caller's config: a strict object of {@link callerKeys}, the kind's own keys (with its messages
    * for a missing one) and, for a kind with an app registration, {@link appKeys}. Its output is what
@@ -57,8 +55,6 @@ export interface KindInfo<
     /** What the calling system's owner does with this kind of credential. */
     todo(caller: z.infer<O>): string;
   };
-  /** The environment variable `smoke` reads this kind's credential from, if any, e.g. `FLOW_CLIENT_SECRET`. */
-  env?: string;
 }
 
 /** A kind's entry, its types kept (registry.ts lists them). */

@@ -43,7 +43,6 @@ const managedIdentityKey = z
 
 export const managedIdentity = defineKind({
   name: "managedIdentity",
-  aliases: ["managed-identity"],
   config: z.strictObject({ ...callerKeys("managedIdentity"), managedIdentity: managedIdentityKey }),
   refuses: {
     owners:

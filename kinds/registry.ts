@@ -9,21 +9,13 @@ import { certificate } from "./certificate";
 import { federated } from "./federated";
 import type { KindInfo } from "./kind";
 import { managedIdentity } from "./managed-identity";
+import type { CredentialKind } from "./names";
 import { secret } from "./secret";
 
-/** Every credential kind, by name, in the order messages list them; the first is the default. */
+/** Every credential kind's entry, by name (names.ts lists the names and their order). */
 export const KINDS = { secret, certificate, federated, managedIdentity } satisfies {
-  [K in string]: KindInfo<K>;
+  [K in CredentialKind]: KindInfo<K>;
 };
-
-/** How a caller authenticates (`flow-trigger-auth:callers[].credential`). */
-export type CredentialKind = keyof typeof KINDS;
-
-/** Every {@link CredentialKind}, in the order messages list them. */
-export const CREDENTIAL_KINDS = Object.keys(KINDS) as CredentialKind[];
-
-/** The kind of a caller that names none. */
-export const DEFAULT_KIND: CredentialKind = "secret";
 
 /**
  * One caller's config of kind `K`, as the program gets it: defaults applied, shorthands expanded, and
@@ -65,9 +57,4 @@ export function isVaulted(kind: CredentialKind): kind is VaultedKind {
 /** True for a caller whose credential the stack keeps in Key Vault: its outputs say where. */
 export function isVaultedCaller(c: CallerOutputs): c is CallerOutputsOf<VaultedKind> {
   return isVaulted(c.credential);
-}
-
-/** The kind `--credential` names: its one spelling or one of its aliases; undefined when none. */
-export function kindNamed(spelling: string): CredentialKind | undefined {
-  return CREDENTIAL_KINDS.find((k) => k === spelling || (KINDS[k] as KindInfo).aliases?.includes(spelling));
 }

@@ -17,5 +17,4 @@ export const secret = defineKind({
       "the value elsewhere), ask the token endpoint for a token with `grant_type=client_credentials`, the client ID and " +
       "the scope, and send it as `Authorization: Bearer <token>`.",
   },
-  env: "FLOW_CLIENT_SECRET",
 });

@@ -17,9 +17,9 @@ import {
   type CallerConfig,
   type CallerConfigOf,
   type CallerOutputsOf,
-  type CredentialKind,
   type VaultedKind,
 } from "../kinds/registry";
+import { type CredentialKind } from "../kinds/names";
 import { managedTags, vaultSecretName } from "../naming";
 
 /** Each value of `T` as an Output (or plain); optional keys stay optional (absent, never undefined). */

@@ -16,7 +16,8 @@ import { deployerPrincipalType, SecretVault } from "../components/secret-vault";
 import { policyRefusalHook } from "../components/credential-policy";
 import { SmokeCheck } from "../components/smoke-check";
 import { actionGroupShortName, callerDisplayName } from "../naming";
-import { isVaulted, kindInfo, KINDS, type CredentialKind } from "../kinds/registry";
+import { isVaulted, kindInfo, KINDS } from "../kinds/registry";
+import { type CredentialKind } from "../kinds/names";
 import { declareCaller, type CallerContext, type CallerOutputs, type DeclaredCaller } from "./callers";
 import type { StackOutputs as OutputsShape } from "../outputs";
 

@@ -169,4 +169,13 @@ describe("the layout", () => {
     // validate does reach it, through its lazy load of the offline engine.
     expect([...staticPackages("engine/offline-engine.ts", read)]).toContain("@pulumi/pulumi");
   });
+
+  it("a command's --help (and a plain smoke run) loads no schema library and no SDK: they load when the run needs them", () => {
+    for (const command of ["smoke", "handoff", "rotation-status", "validate", "audit"]) {
+      const heavy = [...staticPackages(`commands/${command}/${command}.ts`, read)].filter((p) =>
+        /^(zod|yaml|@pulumi\/|@azure\/)/.test(p),
+      );
+      expect(heavy, command).toEqual([]);
+    }
+  });
 });

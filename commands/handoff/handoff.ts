@@ -8,7 +8,6 @@ import { randomBytes } from "node:crypto";
 import { lstat, realpath, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Option, type Command } from "commander";
-import { buildHandoff, renderJson, renderMarkdown, SHEET_KIND, SHEET_MARKER } from "./sheet";
 import type { OutputsSource } from "../../lib/stack-outputs";
 import { FileReadError, readBoundedFile } from "../../lib/bounded-file";
 import type { Io } from "../../lib/io";
@@ -42,7 +41,8 @@ const spec: CommandSpec<Options> = {
   async run(o, ctx) {
     const { io } = ctx;
     // Loaded only here: reading outputs needs their schema (zod), which --help does not.
-    const { loadOutputs } = await import("../../lib/stack-outputs");
+    const [{ loadOutputs }, { buildHandoff, isSheet, renderJson, renderMarkdown, SHEET_KIND }] =
+      await Promise.all([import("../../lib/stack-outputs"), import("./sheet")]);
     const environments = await loadOutputs(o.sources, io, ctx.startedAt + o.maxWaitS * 1000);
     const sheet = buildHandoff(environments);
     // --json is about stdout; the file's format is --format's.
@@ -54,7 +54,7 @@ const spec: CommandSpec<Options> = {
       };
     const asJson = o.format === "json";
     const text = asJson ? renderJson(sheet) : renderMarkdown(sheet);
-    const written = await writeSheet(o.out, text, o.sources, io, o.force === true);
+    const written = await writeSheet(o.out, text, o.sources, io, o.force ? undefined : isSheet);
     ctx.note(`handoff: wrote ${o.out} (${sheet.environments.length} environment(s))`);
     return {
       exitCode: EXIT.ok,
@@ -74,23 +74,16 @@ export function handoff(argv: readonly string[], io: Io): Promise<number> {
   return runCommand(spec, argv, io);
 }
 
-/** True when `content` is a sheet this command wrote (Markdown or JSON). */
-export function isSheet(content: string): boolean {
-  if (content.startsWith(SHEET_MARKER)) return true;
-  try {
-    return (JSON.parse(content) as { kind?: unknown }).kind === SHEET_KIND;
-  } catch {
-    return false;
-  }
-}
-
-/** Writes `text` to `out` through a temporary file and a rename; refuses what it must not replace. */
+/**
+ * Writes `text` to `out` through a temporary file and a rename; refuses what it must not replace: an
+ * existing file that is not a sheet, as `isSheet` tells (none with --force).
+ */
 async function writeSheet(
   out: string,
   text: string,
   sources: readonly OutputsSource[],
   io: Io,
-  force: boolean,
+  isSheet: ((content: string) => boolean) | undefined,
 ): Promise<string> {
   const target = path.resolve(io.cwd, out);
   const existing = await lstat(target).catch(() => undefined);
@@ -105,7 +98,7 @@ async function writeSheet(
       if (input === real)
         throw new UsageError(`--out ${out} is an input of this command (--outputs): it would be overwritten`);
     }
-    if (!force) {
+    if (isSheet) {
       const head = await readHead(target, out);
       if (!isSheet(head)) {
         throw new UsageError(

@@ -14,6 +14,16 @@ export const SHEET_MARKER = "<!-- flow-trigger-auth hand-off sheet -->";
 /** `kind` of every JSON sheet, for the same purpose. */
 export const SHEET_KIND = "flow-trigger-auth/handoff";
 
+/** True when `content` is a sheet this command wrote (Markdown or JSON): what `--out` may replace. */
+export function isSheet(content: string): boolean {
+  if (content.startsWith(SHEET_MARKER)) return true;
+  try {
+    return (JSON.parse(content) as { kind?: unknown }).kind === SHEET_KIND;
+  } catch {
+    return false;
+  }
+}
+
 /** Where the object IDs go, in the words of the flow designer, and why "Specific users". */
 export const ALLOWED_USERS_WHERE =
   'In the flow, open the trigger "When a HTTP request is received" → "Who can trigger the flow": choose ' +

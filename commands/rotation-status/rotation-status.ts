@@ -6,7 +6,7 @@
  */
 import type { Command } from "commander";
 import { printable } from "../../printable";
-import { assessRotation, renderText, type LiveSecretReader } from "./assess";
+import type { LiveSecretReader } from "./assess";
 import type { Io } from "../../lib/io";
 import {
   addOutputsOptions,
@@ -57,7 +57,10 @@ const spec: CommandSpec<Options> = {
     const tls = o.live ? tlsVerificationProblem(io.env) : undefined;
     if (tls) throw new UsageError(tls);
     // Loaded only here: reading outputs needs their schema (zod), which --help does not.
-    const { loadOutputs } = await import("../../lib/stack-outputs");
+    const [{ loadOutputs }, { assessRotation, renderText }] = await Promise.all([
+      import("../../lib/stack-outputs"),
+      import("./assess"),
+    ]);
     const environments = await loadOutputs(o.sources, io, deadline);
     let readLive: LiveSecretReader | undefined;
     if (o.live) {

@@ -7,7 +7,7 @@
 import path from "node:path";
 import type { CloudName } from "../../clouds";
 import { GUID_PATTERN } from "../../fields/patterns";
-import { KINDS, type CredentialKind } from "../../kinds/registry";
+import { KIND_NAMES, type CredentialKind } from "../../kinds/names";
 import { FileReadError, readBoundedText } from "../../lib/bounded-file";
 import type { Io } from "../../lib/io";
 import { UsageError, type Context } from "../../lib/runner";
@@ -16,9 +16,9 @@ import { parseKeyVaultSecretUri, readKeyVaultSecret } from "./key-vault";
 import type { CallerCredential } from "./token";
 
 /** The environment variable holding a client secret. */
-export const SECRET_ENV = KINDS.secret.env!;
+export const SECRET_ENV = KIND_NAMES.secret.env;
 /** The environment variable holding a certificate and its private key, PEM. */
-export const CERTIFICATE_ENV = KINDS.certificate.env!;
+export const CERTIFICATE_ENV = KIND_NAMES.certificate.env;
 
 /** The options a credential may come from, as commander hands them over. */
 export interface CredentialOptions {

@@ -6,8 +6,13 @@
 import type { Command } from "commander";
 import { CLOUD_NAMES, isCloudName, type CloudName } from "../../clouds";
 import { GUID_EXAMPLE, GUID_PATTERN } from "../../fields/patterns";
-import type { KindInfo } from "../../kinds/kind";
-import { CREDENTIAL_KINDS, DEFAULT_KIND, kindNamed, KINDS, type CredentialKind } from "../../kinds/registry";
+import {
+  CREDENTIAL_KINDS,
+  DEFAULT_KIND,
+  kindNamed,
+  kindSpellings,
+  type CredentialKind,
+} from "../../kinds/names";
 import { interruptExitCode, VERDICT_EXIT } from "../../lib/exit";
 import { tlsVerificationProblem } from "../../lib/http";
 import type { Io } from "../../lib/io";
@@ -32,12 +37,6 @@ import {
   type Verdict,
 } from "./report";
 import { identityTokenSource } from "./token";
-
-/** `--credential`'s spellings: each kind's own, and its aliases in brackets. */
-const CREDENTIAL_SPELLINGS = CREDENTIAL_KINDS.map((k) => {
-  const aliases = (KINDS[k] as KindInfo).aliases;
-  return aliases?.length ? `${k} (or ${aliases.join(", ")})` : k;
-});
 
 /** Options as commander hands them over (values parsed where a parser is given). */
 interface Options extends CredentialOptions {
@@ -104,8 +103,8 @@ const spec: CommandSpec<Options> = {
       )
       .option(
         "--credential <kind>",
-        `${CREDENTIAL_SPELLINGS.join(" | ")} (default ${DEFAULT_KIND}, or the caller's in the stack)`,
-        parser(kindNamed, `must be one of ${CREDENTIAL_SPELLINGS.join(", ")}`),
+        `${kindSpellings().join(" | ")} (default ${DEFAULT_KIND}, or the caller's in the stack)`,
+        parser(kindNamed, `must be one of ${kindSpellings().join(", ")}`),
       )
       .option(
         "--authority-host <url>",

@@ -6,7 +6,7 @@
  */
 import type { TokenCredential } from "@azure/identity";
 import type { HttpDeps } from "../../lib/http";
-import type { CredentialKind } from "../../kinds/registry";
+import type { CredentialKind } from "../../kinds/names";
 
 /** How the caller proves who it is, by credential kind (`--credential`). */
 export type CallerCredential =
