@@ -30,7 +30,7 @@ export default defineConfig({
         test: {
           name: "shared",
           include: ["**/*.test.ts"],
-          exclude: [...configDefaults.exclude, ...OWN_PROCESS],
+          exclude: [...configDefaults.exclude, ".scratch/**", ".pulumi-state/**", ...OWN_PROCESS],
           isolate: false,
         },
       },
