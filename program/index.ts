@@ -16,7 +16,7 @@ import { deployerPrincipalType, SecretVault } from "../components/secret-vault";
 import { policyRefusalHook } from "../components/credential-policy";
 import { SmokeCheck } from "../components/smoke-check";
 import { actionGroupShortName, callerDisplayName } from "../naming";
-import { isVaulted, kindInfo, KINDS } from "../kinds/registry";
+import { allowedUsersOf, isVaulted, kindInfo, KINDS } from "../kinds/registry";
 import { type CredentialKind } from "../kinds/names";
 import { declareCaller, type CallerContext, type CallerOutputs, type DeclaredCaller } from "./callers";
 import type { StackOutputs as OutputsShape } from "../outputs";
@@ -184,17 +184,22 @@ export function defineStack(
     },
     home: vault && { resourceGroupName: vault.resourceGroupName, location: vault.location },
   };
-  const callers = config.callers.map((caller, index) => ({
-    name: caller.name,
-    ...declareCaller(caller, {
+  const callers = config.callers.map((caller, index) => {
+    const declared = declareCaller(caller, {
       ...context,
       index,
       displayName: callerDisplayName(config.namePrefix, config.environment, caller.name),
       ...(context.rotating && {
         rotating: { ...context.rotating, reset: config.rotationReset[caller.name] },
       }),
-    }),
-  }));
+    });
+    // What the caller puts into Allowed users, as its kind says (kinds/).
+    return {
+      name: caller.name,
+      ...declared,
+      allowed: allowedUsersOf(caller, declared.servicePrincipalObjectId),
+    };
+  });
 
   if (config.smokeTest) {
     const { triggerUrl, caller: callerName, body, expectStatus } = config.smokeTest;
@@ -227,7 +232,7 @@ export function defineStack(
     tokenEndpoint: entra.tenantId.apply((tid) => tokenEndpoint(cloud, tid)),
     ...(vaultRef && vault ? { keyVaultName: vault.vaultName!, keyVaultUri: vault.vaultUri! } : {}),
     callers: Object.fromEntries(callers.map((c) => [c.name, c.outputs])),
-    allowedUsers: pulumi.all(callers.map((c) => c.servicePrincipalObjectId)),
+    allowedUsers: pulumi.all(callers.flatMap((c) => c.allowed)),
     ...(vaultRef ? { rotationState: rotationStates(callers) } : {}),
   };
 }
