@@ -9,6 +9,7 @@ import path from "node:path";
 import type { Command } from "commander";
 import { printable } from "../../printable";
 import type { PlannedResource } from "../../engine/offline-engine";
+import type { PlannedFlow } from "./stack-file";
 import type { Io } from "../../lib/io";
 import { isoInstant } from "../../lib/options";
 import { EXIT } from "../../lib/exit";
@@ -65,6 +66,17 @@ function render(r: PlannedResource): string {
   return [`  + ${r.type}  ${r.name}`, ...detail].join("\n");
 }
 
+/** The flows the stack would output, one line each: name, environment, callers. */
+function renderFlows(flows: readonly PlannedFlow[]): string {
+  if (!flows.length) return "";
+  const width = Math.max(...flows.map((f) => f.name.length));
+  const lines = flows.map(
+    (f) =>
+      `  ${f.name.padEnd(width)}  environment ${f.environmentId ?? "(none: a legacy trigger URL)"}  callers ${f.callers.join(", ")}`,
+  );
+  return `Flows in the outputs (${flows.length}), each with its callers' object IDs as Allowed users:\n${lines.join("\n")}\n`;
+}
+
 const spec: CommandSpec<Options> = {
   name: "validate",
   configure(program: Command) {
@@ -86,7 +98,7 @@ const spec: CommandSpec<Options> = {
   async run(o, ctx) {
     const { io } = ctx;
     // Loaded only here: the config schema and the YAML parser are not needed for --help.
-    const { readStackFile, validateStackConfig } = await import("./stack-file");
+    const { plannedFlows, readStackFile, validateStackConfig } = await import("./stack-file");
     const input = await readStackFile(
       o.dir === undefined ? projectRoot() : path.resolve(io.cwd, o.dir),
       o.stack,
@@ -130,10 +142,13 @@ const spec: CommandSpec<Options> = {
       };
     }
     const custom = resources.filter((r) => r.custom);
+    const flows = plannedFlows(result.config);
     return {
       exitCode: EXIT.ok,
-      json: { valid: true, file: input.file, resources: custom },
-      text: `${input.file} is valid. Planned resources (${custom.length}), computed values in <angle brackets>:\n${custom.map(render).join("\n")}\n`,
+      json: { valid: true, file: input.file, resources: custom, flows },
+      text:
+        `${input.file} is valid. Planned resources (${custom.length}), computed values in <angle brackets>:\n${custom.map(render).join("\n")}\n` +
+        renderFlows(flows),
     };
   },
 };
