@@ -245,7 +245,7 @@ export function defineStack(
       void pulumi.log.warn(`flows ${flow.name}: ${note}`);
     if (!facts.environmentId) {
       void pulumi.log.warn(
-        `flows ${flow.name}: the trigger URL's host names no environment (a legacy *.logic.azure.* URL): ` +
+        `flows ${flow.name}: the trigger URL's host names no environment (a legacy *.logic.azure.* URL names none): ` +
           "its outputs have no environmentId, and the hand-off sheet no link to the flow in Power Automate",
       );
     }

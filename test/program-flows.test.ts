@@ -129,7 +129,7 @@ describe("a stack's flows", () => {
     const d = await deploy(config());
     const warnings = d.logs.filter((l) => l.severity === "warn").map((l) => l.message);
     expect(warnings).toContain(
-      "flows hr-import: the trigger URL's host names no environment (a legacy *.logic.azure.* URL): its outputs have no environmentId, and the hand-off sheet no link to the flow in Power Automate",
+      "flows hr-import: the trigger URL's host names no environment (a legacy *.logic.azure.* URL names none): its outputs have no environmentId, and the hand-off sheet no link to the flow in Power Automate",
     );
     expect(
       warnings.some((w) =>

@@ -107,9 +107,7 @@ describe("handoff: a section per flow", () => {
     const r = await runCli("handoff", ["--outputs", file]);
     expect(r.code).toBe(0);
     const s = section(r.stdout, "hr-import");
-    expect(s).toContain(
-      "| Environment | not in its trigger URL (a legacy URL): see the flow's address in Power Automate |",
-    );
+    expect(s).toContain("| Environment | not in its trigger URL: see the flow's address in Power Automate |");
     expect(s).not.toContain("Open in Power Automate");
     expect(s).toContain("16bc54e7-97ad-47e8-ac22-6c5a39fc3433");
   });

@@ -271,7 +271,7 @@ function flowSection(f: HandoffFlow): string[] {
     "",
     "| What | Value |",
     "|---|---|",
-    `| Environment | ${f.environmentId ? code(f.environmentId) : "not in its trigger URL (a legacy URL): see the flow's address in Power Automate"} |`,
+    `| Environment | ${f.environmentId ? code(f.environmentId) : "not in its trigger URL: see the flow's address in Power Automate"} |`,
     `| Flow ID | ${code(f.flowId)} |`,
     // Built from an environment ID and a flow ID the outputs schema checked, on a portal of clouds.ts.
     ...(f.portalUrl ? [`| Open in Power Automate | <${f.portalUrl}> |`] : []),

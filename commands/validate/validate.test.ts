@@ -238,7 +238,7 @@ describe("npm run validate", () => {
       [
         "Flows in the outputs (2), each with its callers' object IDs as Allowed users:",
         "  invoice-intake  environment 7c1e2d5a-3b4f-4e6a-9d8c-1f2e3a4b5c6d  callers erp, crm",
-        "  hr-import       environment (none: a legacy trigger URL)  callers crm",
+        "  hr-import       environment (none in the trigger URL)  callers crm",
       ].join("\n"),
     );
     // The legacy URL is worth a warning, and a flow adds no resource.

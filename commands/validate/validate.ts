@@ -72,7 +72,7 @@ function renderFlows(flows: readonly PlannedFlow[]): string {
   const width = Math.max(...flows.map((f) => f.name.length));
   const lines = flows.map(
     (f) =>
-      `  ${f.name.padEnd(width)}  environment ${f.environmentId ?? "(none: a legacy trigger URL)"}  callers ${f.callers.join(", ")}`,
+      `  ${f.name.padEnd(width)}  environment ${f.environmentId ?? "(none in the trigger URL)"}  callers ${f.callers.join(", ")}`,
   );
   return `Flows in the outputs (${flows.length}), each with its callers' object IDs as Allowed users:\n${lines.join("\n")}\n`;
 }
