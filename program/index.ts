@@ -105,7 +105,7 @@ export function defineStack(
   if (config.callers.some((c) => "owners" in c && c.owners.length > 0)) {
     void pulumi.log.warn(
       "owners is set: adding owners needs Microsoft Graph Application.ReadWrite.All and Directory.Read.All for the " +
-        "deploying identity (Application.ReadWrite.OwnedBy cannot add another owner); see docs/setup.md#permissions",
+        "deploying identity (Application.ReadWrite.OwnedBy cannot add another owner); see docs/setup.md#microsoft-graph",
     );
   }
   const usesAzure = vaulted || createsIdentity;

@@ -163,4 +163,28 @@ describe("references", () => {
     );
     expect(hits).toEqual([]);
   });
+
+  it("from code, comments and workflows to docs/ name pages and headings that exist", () => {
+    const cited = projectFiles()
+      .filter((file) => !file.endsWith(".md"))
+      .flatMap((file) =>
+        read(file)
+          .split("\n")
+          .flatMap((text, i) =>
+            [...text.matchAll(/\bdocs\/([a-z0-9-]+\.md)(?:#([a-z0-9-]+))?/g)].map((m) => ({
+              where: `${file}:${i + 1}`,
+              page: `docs/${m[1]}`,
+              anchor: m[2],
+            })),
+          ),
+      );
+    expect(cited.length).toBeGreaterThan(20);
+    const broken = cited.flatMap(({ where, page, anchor }) => {
+      if (!existsSync(join(ROOT, page))) return [`${where}: ${page} does not exist`];
+      if (anchor !== undefined && !anchors(read(page)).has(anchor))
+        return [`${where}: ${page} has no #${anchor}`];
+      return [];
+    });
+    expect(broken).toEqual([]);
+  });
 });
