@@ -102,7 +102,7 @@ interface CertificateSlot {
  * slot's private key and certificate (PEM). Keys are RSA 2048, made by the program (`@pulumi/tls`):
  * they live only in Pulumi state, encrypted as secrets, and in Key Vault; never in an output. A slot's
  * key, certificate and credential are replaced exactly when the plan gives the slot another period or
- * end date (docs/credentials.md).
+ * end date (docs/configuration.md#certificates).
  */
 export class RotatingCertificate extends RotatingCredential {
   /** SHA-256 thumbprint of the published certificate (upper-case hex), e.g. for callers to check what they hold. */

@@ -1,7 +1,7 @@
 /**
  * `credential: federated`: an app registration that trusts tokens of an outside identity provider
  * (GitHub Actions, another cloud, Kubernetes) for exact issuers and subjects: no secret at all
- * (docs/credentials.md#federated-credentials).
+ * (docs/configuration.md#federated-credentials).
  */
 import { z } from "zod";
 import { httpsUrl as httpsUrlField, isRecord, patterned, visible } from "../fields/config";

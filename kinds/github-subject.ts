@@ -1,7 +1,7 @@
 /**
  * The subjects GitHub Actions issues in its OIDC tokens, as a grammar: what a `federated` caller's
  * subject for GitHub's issuer may be (kinds/federated.ts), so that a subject Entra could never match
- * is refused before it is created (docs/credentials.md#federated-credentials).
+ * is refused before it is created (docs/configuration.md#federated-credentials).
  */
 import { show } from "../fields/config";
 

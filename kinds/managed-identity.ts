@@ -1,6 +1,6 @@
 /**
  * `credential: managedIdentity`: the managed identity of an Azure resource, existing or created by the
- * stack: no app registration, no secret, no consent (docs/credentials.md#managed-identity).
+ * stack: no app registration, no secret, no consent (docs/configuration.md#managed-identity).
  */
 import { z } from "zod";
 import { isRecord, patterned } from "../fields/config";
