@@ -1,6 +1,6 @@
 /**
  * The audit's two outputs, as pure functions of its report: the text people read, and the one JSON
- * document scripts read (docs/audit.md#output).
+ * document scripts read (docs/audit.md#findings).
  */
 import type { TriggerMode } from "./definition";
 import { VERDICT_EXIT } from "../../lib/exit";
