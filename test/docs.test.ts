@@ -138,6 +138,56 @@ describe("the README and docs/", () => {
   });
 });
 
+describe("docs/troubleshooting.md", () => {
+  const page = withoutFences(read("docs/troubleshooting.md"));
+  /** Each `###` entry's heading, under the `##` part it belongs to. */
+  const entries = [...page.matchAll(/^## (.*)$|^### (.*)$/gm)]
+    .reduce<{ part: string; heading: string }[]>(
+      (out, m) =>
+        m[1] !== undefined
+          ? [...out, { part: m[1], heading: "" }]
+          : [...out, { part: out.at(-1)?.part ?? "", heading: m[2] }],
+      [],
+    )
+    .filter((e) => e.heading !== "");
+  /** The source of what the tool prints: its code and the pipeline's workflow, not tests, benches or docs. */
+  const printedFrom = (dir = ""): string[] =>
+    readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((entry) => {
+      const path = dir ? `${dir}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) {
+        return [
+          "node_modules",
+          "dist",
+          "test",
+          "bench",
+          "docs",
+          ".git",
+          ".scratch",
+          ".pulumi-state",
+          "coverage",
+        ].includes(entry.name)
+          ? []
+          : printedFrom(path);
+      }
+      return /\.(ts|mts|mjs|yml)$/.test(entry.name) && !entry.name.endsWith(".test.ts") ? [path] : [];
+    });
+
+  it("indexes every entry by the exact text printed: each heading is one or more code spans", () => {
+    expect(entries.length).toBeGreaterThan(40);
+    expect(entries.filter((e) => !/^`[^`]+`/.test(e.heading)).map((e) => e.heading)).toEqual([]);
+  });
+
+  it("lists only messages the tool still prints, verbatim in its source, under Printed by flow-trigger-auth", () => {
+    const ours = entries.filter((e) => e.part === "Printed by flow-trigger-auth");
+    expect(ours.length).toBeGreaterThan(25);
+    const source = printedFrom().map(read).join("\n");
+    const stale = ours.flatMap(({ heading }) =>
+      [...heading.matchAll(/`([^`]+)`/g)].map((m) => m[1]).filter((text) => !source.includes(text)),
+    );
+    expect(stale).toEqual([]);
+  });
+});
+
 describe("references", () => {
   /** Files whose text people read as the project's own: docs, code and comments, workflows. */
   function projectFiles(dir = ""): string[] {
