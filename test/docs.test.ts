@@ -163,7 +163,7 @@ describe("docs/troubleshooting.md", () => {
       [],
     )
     .filter((e) => e.heading !== "");
-  /** The source of what the tool prints: its code and the pipeline's workflow, not tests, benches or docs. */
+  /** The source of what the tool prints: its code and the pipeline's workflow, not tests, stand-ins, benches or docs. */
   const printedFrom = (dir = ""): string[] =>
     readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((entry) => {
       const path = dir ? `${dir}/${entry.name}` : entry.name;
@@ -172,6 +172,7 @@ describe("docs/troubleshooting.md", () => {
           "node_modules",
           "dist",
           "test",
+          "standin",
           "bench",
           "docs",
           ".git",
