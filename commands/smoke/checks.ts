@@ -19,7 +19,7 @@ import { redact } from "../../lib/redact";
 import { DEFAULT_BACKOFF, parseRetryAfter, planRetry, type BackoffPolicy } from "../../lib/retry";
 import { VERDICT_EXIT } from "../../lib/exit";
 import type { CheckResult, SmokeResult, Verdict } from "./report";
-import { secretsOf, type AcquireToken, type CallerCredential } from "./token";
+import { scopeOf, secretsOf, type AcquireToken, type CallerCredential } from "./token";
 
 /** Inputs of {@link runSmoke}. None of them is printed as is: no credential ever, the URL's `sig` never. */
 export interface SmokeOptions {
@@ -174,7 +174,7 @@ export async function runSmoke(options: SmokeOptions, d: SmokeDeps): Promise<Smo
   const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const backoff = options.backoff ?? DEFAULT_BACKOFF;
   const cloud = CLOUDS[options.cloud ?? "public"];
-  const scope = options.scope ?? cloud.scope;
+  const scope = options.scope ?? scopeOf(options.credential, cloud);
   const authorityHost = (options.authorityHost ?? cloud.authorityHost).replace(/\/+$/, "");
   const checks: CheckResult[] = [];
   const c = options.credential;

@@ -5,13 +5,13 @@
  * entry per credential kind.
  */
 import path from "node:path";
-import type { CloudName } from "../../clouds";
+import { CLOUDS, type CloudName } from "../../clouds";
 import { GUID_PATTERN } from "../../fields/patterns";
 import { KIND_NAMES, type CredentialKind } from "../../kinds/names";
 import { FileReadError, readBoundedText } from "../../lib/bounded-file";
 import type { Io } from "../../lib/io";
 import { UsageError, type Context } from "../../lib/runner";
-import { certificateProblem, federatedTokenProblem } from "./credential-checks";
+import { accessTokenProblem, certificateProblem, federatedTokenProblem } from "./credential-checks";
 import { parseKeyVaultSecretUri, readKeyVaultSecret } from "./key-vault";
 import type { CallerCredential } from "./token";
 
@@ -25,6 +25,7 @@ export interface CredentialOptions {
   keyVaultSecretUri?: string;
   certificateFile?: string;
   federatedTokenFile?: string;
+  accessTokenFile?: string;
 }
 
 /** Who the caller is, from the options or the stack outputs. */
@@ -138,6 +139,32 @@ export const CREDENTIAL_SOURCES: Record<CredentialKind, CredentialSource> = {
       kind: "managedIdentity",
       ...(who.clientId ? { clientId: who.clientId } : {}),
     }),
+  },
+  // A file the person saved their token in, else the device-code flow.
+  user: {
+    help: "a signed-in person's token: by the device-code flow (code and URL on stderr), or from --access-token-file",
+    options: { accessTokenFile: "--access-token-file" },
+    async read(o, who, r) {
+      const { io } = r.ctx;
+      if (o.accessTokenFile === undefined) {
+        return {
+          kind: "user",
+          deviceCode: {
+            deadline: r.deadline,
+            now: io.now,
+            sleep: io.sleep,
+            note: (line) => r.ctx.note(line),
+          },
+        };
+      }
+      const what = `the access token file ${o.accessTokenFile} (--access-token-file)`;
+      const token = (await readText(path.resolve(io.cwd, o.accessTokenFile), what, io, r.deadline)).trim();
+      r.ctx.secret(token);
+      const cloud = CLOUDS[who.cloud];
+      const problem = accessTokenProblem(token, what, io.now(), cloud.audience, cloud.delegatedScope);
+      if (problem) throw new UsageError(problem, "secret");
+      return { kind: "user", token };
+    },
   },
 };
 

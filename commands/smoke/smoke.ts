@@ -124,6 +124,10 @@ const spec: CommandSpec<Options> = {
         "file holding the platform's OIDC token (--credential federated; default AZURE_FEDERATED_TOKEN_FILE)",
       )
       .option(
+        "--access-token-file <path>",
+        "file holding a signed-in person's access token (--credential user; default: the device-code flow)",
+      )
+      .option(
         "--stack <name>",
         "take tenant, client ID, cloud and credential source from `pulumi stack output --json --stack NAME`",
       )
