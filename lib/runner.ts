@@ -77,7 +77,7 @@ export function secretOptionNames(argv: readonly string[]): string[] {
     .filter(
       (name) =>
         /secret|password|passwd|client-?key|token|assertion/i.test(name) &&
-        !/^--(key-vault-secret-uri|federated-token-file)$/.test(name),
+        !/^--(key-vault-secret-uri|federated-token-file|access-token-file)$/.test(name),
     );
 }
 

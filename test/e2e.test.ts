@@ -230,6 +230,70 @@ describe("the built tool, as a process", () => {
     expect(help.stdout).toContain("70 internal error");
     expect((await tool(["deploy"])).code).toBe(2);
   });
+
+  it("a user caller: the device code on stderr, approved by the test, then a pass with the person's token; the same token from a file", async () => {
+    const tenantId = randomUUID();
+    const clientId = randomUUID();
+    const person = randomUUID();
+    standin.addTenant({
+      tenantId,
+      apps: [{ clientId, servicePrincipalObjectId: randomUUID(), publicClientFlows: true }],
+    });
+    const triggerUrl = standin.addFlow({
+      flowId: randomUUID().replace(/-/g, ""),
+      tenantId,
+      mode: "users",
+      allowedOids: [person],
+    });
+    standin.setDeviceCodeInterval(1);
+    const args = [
+      "smoke",
+      ...scenarioArgs({ triggerUrl, tenantId, clientId }, standin.baseUrl),
+      "--credential",
+      "user",
+      "--json",
+      "--max-wait-s",
+      "60",
+    ];
+    const device = start(args, { NODE_EXTRA_CA_CERTS: standin.caFile });
+    let stderr = "";
+    device.child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+    expect(await until(() => /enter the code ([A-Z0-9]+)/.test(stderr))).toBe(true);
+    expect(standin.approveDeviceCode(/enter the code ([A-Z0-9]+)/.exec(stderr)![1], person)).toBe(true);
+    const r = await device.exited;
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report.checks.find((c: { name: string }) => c.name === "token").message).toContain(
+      `oid ${person}`,
+    );
+    expect(r.stdout + r.stderr).not.toMatch(/eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+/);
+
+    // A token the person obtained (here from the stand-in), from --access-token-file.
+    const base = `${standin.baseUrl}/${tenantId}/oauth2/v2.0`;
+    const post = async (path: string, form: Record<string, string>) =>
+      (await (
+        await standin.fetch(`${base}/${path}`, { method: "POST", body: new URLSearchParams(form) })
+      ).json()) as Record<string, string>;
+    const code = await post("devicecode", {
+      client_id: clientId,
+      scope: "https://service.flow.microsoft.com//User",
+    });
+    standin.approveDeviceCode(code.user_code, person);
+    const token = (
+      await post("token", {
+        grant_type: "urn:ietf:params:oauth:grant-type:device_code",
+        client_id: clientId,
+        device_code: code.device_code,
+      })
+    ).access_token;
+    const dir = mkdtempSync(join(tmpdir(), "user-token-"));
+    writeFileSync(join(dir, "token.txt"), token);
+    const fromFile = await tool([...args, "--access-token-file", join(dir, "token.txt")], {
+      NODE_EXTRA_CA_CERTS: standin.caFile,
+    });
+    expect(fromFile.code, fromFile.stderr).toBe(0);
+    expect(fromFile.stdout + fromFile.stderr).not.toContain(token.split(".")[2]);
+  });
 });
 
 describe("the npm run aliases", () => {
