@@ -201,6 +201,20 @@ describe("npm run validate", () => {
     );
   });
 
+  it("refuses a user caller's consent: false and its http redirect URI by key path (exit 1), as pulumi up does", async () => {
+    const dir = await stackDir({
+      "Pulumi.user.yaml":
+        "config:\n  flow-trigger-auth:callers:\n    - name: portal\n      credential: user\n      platform: spa\n" +
+        "      redirectUris:\n        - http://portal.contoso.com/\n      consent: false\n",
+    });
+    const r = await runCli("validate", ["--stack", "user", "--dir", dir]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      'flow-trigger-auth:callers[0].redirectUris[0]: "http://portal.contoso.com/" uses http: Entra takes http only for localhost',
+    );
+    expect(r.stderr).toContain("flow-trigger-auth:callers[0].consent: must be true for credential: user");
+  });
+
   it("exits 2 when the stack file is missing or --stack is not given", async () => {
     const missing = await runCli("validate", ["--stack", "nope"]);
     expect(missing.code).toBe(2);
