@@ -233,3 +233,51 @@ describe("--access-token-file", () => {
     },
   );
 });
+
+describe("--outputs with a user caller", () => {
+  test("takes tenant, client ID and kind from the outputs and asks for the cloud's delegated scope", async () => {
+    const w = world();
+    const token = await personToken(w, w.person);
+    const outputs = {
+      tenantId: w.tenantId,
+      cloud: "public",
+      audience: "https://service.flow.microsoft.com/",
+      scope: "https://service.flow.microsoft.com//.default",
+      tokenEndpoint: `https://login.microsoftonline.com/${w.tenantId}/oauth2/v2.0/token`,
+      callers: {
+        portal: {
+          credential: "user",
+          displayName: "flow-dev-portal",
+          clientId: w.clientId,
+          applicationObjectId: randomUUID(),
+          servicePrincipalObjectId: w.appObjectId,
+          platform: "publicClient",
+          redirectUris: ["http://localhost"],
+          scope: DELEGATED_SCOPE,
+          users: [w.person],
+        },
+      },
+      allowedUsers: [w.person],
+    };
+    const r = await run(
+      [
+        "--trigger-url",
+        w.triggerUrl,
+        "--outputs",
+        "dev.json",
+        "--caller",
+        "portal",
+        "--authority-host",
+        BASE,
+        "--access-token-file",
+        "token.txt",
+        "--json",
+      ],
+      { "dev.json": JSON.stringify(outputs), "token.txt": token },
+    );
+    expect(r.code, r.io.allText).toBe(0);
+    expect(r.report().checks.find((c) => c.name === "token")!.message).toContain(
+      `token for ${DELEGATED_SCOPE}`,
+    );
+  });
+});
