@@ -21,7 +21,9 @@
  * `authorization_pending` until a test approves the code for a person ({@link Standin.approveDeviceCode},
  * or a script of {@link Standin.scriptDeviceCodes}), then a delegated v1 token: `oid` the person's,
  * `scp` the scope's permission, `aud` the scope cut at its last slash. An app without public client
- * flows gets AADSTS7000218 (Entra wants a client secret or assertion from a confidential client).
+ * flows gets AADSTS7000218 (Entra wants a client secret or assertion from a confidential client; "Allow
+ * public client flows" enables device code, IWA and ROPC: AzureAD/microsoft-authentication-library-for-dotnet
+ * #1407, Azure-Samples/active-directory-dotnetcore-devicecodeflow-v2 #9).
  */
 import { createHash, randomUUID, X509Certificate } from "node:crypto";
 import { createServer, type Server } from "node:https";
