@@ -12,6 +12,8 @@ import { ROOT } from "./helpers/cli";
 /** The areas from top to bottom: each may import those below it. */
 const LAYERS = [
   ["index.ts", "ops/"],
+  // npm run demo: drives the built tool, the stand-ins, and the audit and the mocked program in-process.
+  ["demo/"],
   ["cli/"],
   ["commands/"],
   ["engine/"],
