@@ -29,6 +29,9 @@ function startDemo(args: string[], box: ReturnType<typeof sandbox>) {
       TMPDIR: box.tmp,
       npm_config_cache: box.npmCache,
       npm_config_update_notifier: "false",
+      // npm 11 on Node 22 keeps a compile cache of its own in TMPDIR (module.enableCompileCache): npm's
+      // file, as its log is, not the demo's.
+      NODE_DISABLE_COMPILE_CACHE: "1",
     } as NodeJS.ProcessEnv,
     stdio: ["ignore", "pipe", "pipe"],
   });
