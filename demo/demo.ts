@@ -22,14 +22,12 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { audit } from "../commands/audit/audit";
 import { readStackFile, validateStackConfig } from "../commands/validate/stack-file";
 import { processIo, type Io } from "../lib/io";
 import { generateCertificates } from "../standin/certs";
 import { createDataverseStandin, flowDefinition } from "../standin/dataverse";
 import { entraLikeSecret } from "../standin/scenario";
 import { startStandin, type ServedStandin } from "../standin/standin";
-import { plannedOutputs } from "./planned-outputs";
 
 const HELP = `Usage: npm run demo [-- --stack NAME] [--keep]
 
@@ -169,6 +167,8 @@ async function demo(stack: string): Promise<number> {
   const input = await readStackFile(root, stack);
   const { config } = validateStackConfig(input, stack);
   if (!config) throw new StepFailed(`Pulumi.${stack}.yaml has problems (validate names them)`);
+  // Loaded when needed (the Pulumi SDK is heavy): the first step starts at once.
+  const { plannedOutputs } = await import("./planned-outputs");
   const { json, outputs } = await plannedOutputs(config, Date.now(), stack);
   writeFileSync(outputsFile, `${JSON.stringify(json, null, 2)}\n`);
   const callers = Object.entries(outputs.callers);
@@ -340,6 +340,7 @@ async function demo(stack: string): Promise<number> {
       },
       azureCredential: dataverse.credential,
     };
+    const { audit } = await import("../commands/audit/audit");
     const code = await audit(["--outputs", outputsFile], io);
     expectExit({ code, output: "" }, 0, "every flow admits exactly its callers");
   }
