@@ -37,6 +37,7 @@ flow allows, one it refuses), and the flow audit against a local Dataverse stand
 what happens in Azure instead. Nothing is written outside one temporary folder, removed at the end.
 
   --stack NAME  the stack file to run, Pulumi.NAME.yaml (default: dev)
+  --dir PATH    the folder holding the stack file (default: the repository root)
   --keep        keep the temporary folder (outputs, hand-off sheet, CA) and print where it is
 
 Exit: 0 every step behaved as expected; 1 a step did not; 2 bad options; 130/143 interrupted.
@@ -138,8 +139,9 @@ function expectExit(run: ToolRun, expected: number, what: string): void {
 
 const inAzure = (text: string) => out(`${indent(text, "  ")}\n`);
 
-async function demo(stack: string): Promise<number> {
+async function demo(stack: string, dir: string | undefined): Promise<number> {
   const root = projectRoot();
+  const stackDir = dir ?? root;
   const folder = mkdtempSync(path.join(tmpdir(), "flow-trigger-auth-demo-"));
   started.folder = folder;
   const home = path.join(folder, "home");
@@ -157,14 +159,18 @@ async function demo(stack: string): Promise<number> {
   out(`flow-trigger-auth demo: stack ${stack}, on this machine, without a tenant; working in ${folder}\n`);
 
   step(`validate: Pulumi.${stack}.yaml checked offline, and the plan`);
-  expectExit(await runTool(root, ["validate", "--stack", stack], baseEnv), 0, "the stack file is valid");
+  expectExit(
+    await runTool(root, ["validate", "--stack", stack, ...(dir ? ["--dir", dir] : [])], baseEnv),
+    0,
+    "the stack file is valid",
+  );
   inAzure(
     `In Azure: \`pulumi up --stack ${stack}\` creates these resources in your tenant and subscription,\n` +
       "once the values marked `# FILL IN:` in the stack file are real (validate warns about each one left).",
   );
 
   step("outputs: what the stack outputs after its first deployment, with made-up IDs");
-  const input = await readStackFile(root, stack);
+  const input = await readStackFile(stackDir, stack);
   const { config } = validateStackConfig(input, stack);
   if (!config) throw new StepFailed(`Pulumi.${stack}.yaml has problems (validate names them)`);
   // Loaded when needed (the Pulumi SDK is heavy): the first step starts at once.
@@ -362,11 +368,13 @@ async function demo(stack: string): Promise<number> {
 
 async function run(): Promise<number> {
   let stack = "dev";
+  let dir: string | undefined;
   try {
     const { values } = parseArgs({
       args: process.argv.slice(2),
       options: {
         stack: { type: "string" },
+        dir: { type: "string" },
         keep: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
@@ -382,12 +390,14 @@ async function run(): Promise<number> {
         throw new Error(`--stack must be a stack name such as dev, not ${JSON.stringify(values.stack)}`);
       stack = values.stack;
     }
+    // `npm run` starts scripts in the repository root and keeps the caller's folder in INIT_CWD.
+    if (values.dir !== undefined) dir = path.resolve(process.env.INIT_CWD ?? process.cwd(), values.dir);
   } catch (err) {
     process.stderr.write(`demo: ${(err as Error).message}\n\n${HELP}`);
     return 2;
   }
   try {
-    return await demo(stack);
+    return await demo(stack, dir);
   } catch (err) {
     // Interrupted: the signal's handler reports it (what failed then is only the interrupt's doing).
     if (started.interrupt.signal.aborted) return 1;

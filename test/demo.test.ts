@@ -4,7 +4,15 @@
  * own step lines, never on the wording of the tool's commands, and never on time.
  */
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { connect } from "node:net";
 import { constants as osConstants, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -169,6 +177,31 @@ describe("npm run demo", () => {
     expect(readdirSync(box.tmp)).toEqual([folder.slice(box.tmp.length + 1)]);
     expect(readdirSync(box.home)).toEqual([]);
   });
+
+  it("a stack of one caller and no flows: a flow that allows it, an app of the tenant it refuses, no audit", async () => {
+    const box = sandbox();
+    const dir = mkdtempSync(join(tmpdir(), "demo-stack-"));
+    writeFileSync(
+      join(dir, "Pulumi.solo.yaml"),
+      [
+        "config:",
+        "  azure-native:location: westeurope",
+        "  azure-native:subscriptionId: 0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+        "  flow-trigger-auth:callers:",
+        "    - name: intake",
+        "      secretReaders: [{ objectId: 0d9e8f7a-2222-4b3c-8d4e-5f6a7b8c9d0e, type: ServicePrincipal }]",
+      ].join("\n"),
+    );
+    const r = await startDemo(["--stack", "solo", "--dir", dir], box).exited;
+    expect(r.code, r.output).toBe(0);
+    const found = steps(r.output);
+    expect(found[4]).toMatch(/^\[5\/7\] smoke as intake, a caller flow demo allows/);
+    expect(found[4]).toContain("(exit 0, as expected)");
+    expect(found[5]).toMatch(/^\[6\/7\] smoke as an app of the tenant, which flow demo does not allow/);
+    expect(found[5]).toContain("(exit 1, as expected)");
+    expect(found[6]).toMatch(/^ {2}skipped: the stack names no flows/m);
+    expect(readdirSync(box.tmp)).toEqual([]);
+  }, 240_000);
 
   it("refuses an unknown option with exit 2, naming it, and starts nothing", async () => {
     const box = sandbox();
