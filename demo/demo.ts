@@ -29,7 +29,7 @@ import { createDataverseStandin, flowDefinition } from "../standin/dataverse";
 import { entraLikeSecret } from "../standin/scenario";
 import { startStandin, type ServedStandin } from "../standin/standin";
 
-const HELP = `Usage: npm run demo [-- --stack NAME] [--keep]
+const HELP = `Usage: npm run demo [-- [--stack NAME] [--dir PATH] [--keep]]
 
 Runs a stack's whole loop on this machine, without a tenant: validate, the planned outputs, the
 hand-off sheet, the smoke test against local stand-ins of Entra ID and Power Automate (a caller the
