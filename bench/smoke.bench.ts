@@ -7,8 +7,8 @@
  */
 import { execFile } from "node:child_process";
 import { join } from "node:path";
-import { demoScenario, scenarioArgs } from "../test/standin/scenario";
-import { startStandin } from "../test/standin/standin";
+import { demoScenario, scenarioArgs } from "../standin/scenario";
+import { startStandin } from "../standin/standin";
 
 const ROOT = join(__dirname, "..");
 const runsArg = process.argv.indexOf("--runs");

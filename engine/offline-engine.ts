@@ -164,13 +164,15 @@ export class PlanError extends Error {
 }
 
 /**
- * The resources and outputs `config` yields at `nowMs`, with the engine mocked; `evaluationMs` is the
- * time from the start of the program until the runtime drained.
+ * The resources and outputs `config` yields at `nowMs`, with the engine mocked by `cloud` (default:
+ * placeholders for what only a deployment knows); `evaluationMs` is the time from the start of the
+ * program until the runtime drained.
  */
 export async function planStack(
   config: StackConfig,
   nowMs: number,
   stackName: string,
+  cloud: FakeCloud = new PlaceholderCloud(),
 ): Promise<{
   resources: PlannedResource[];
   outputs: StackOutputs;
@@ -178,7 +180,7 @@ export async function planStack(
   warnings: string[];
 }> {
   const start = performance.now();
-  const run = await runMocked(new PlaceholderCloud(), () => defineStack(config, nowMs, stackName), {
+  const run = await runMocked(cloud, () => defineStack(config, nowMs, stackName), {
     stack: stackName,
   });
   const evaluationMs = performance.now() - start;

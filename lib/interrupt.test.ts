@@ -9,8 +9,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { descendantsOf } from "./io";
 import { main } from "../cli/main";
 import { FakeIo } from "../test/helpers/fake-io";
-import { demoScenario, scenarioArgs } from "../test/standin/scenario";
-import { createStandin, type Standin } from "../test/standin/standin";
+import { demoScenario, scenarioArgs } from "../standin/scenario";
+import { createStandin, type Standin } from "../standin/standin";
 
 const BASE = "https://127.0.0.1:8443";
 let standin: Standin;

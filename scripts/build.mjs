@@ -8,16 +8,24 @@ import { build } from "esbuild";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 export const OUTFILE = `${root}dist/flow-trigger-auth.js`;
+/** `npm run demo` (demo/demo.ts), built the same way. */
+export const DEMO_OUTFILE = `${root}dist/demo.js`;
 
 /**
- * Builds dist/flow-trigger-auth.js from cli/main.ts. The file is replaced in one step (written aside,
- * then renamed), and only when it changed: a test suite running beside another never sees half a tool.
+ * Builds dist/flow-trigger-auth.js from cli/main.ts and dist/demo.js from demo/demo.ts. Each file is
+ * replaced in one step (written aside, then renamed), and only when it changed: a test suite running
+ * beside another never sees half a tool.
  */
 export async function buildTool() {
+  await bundle("cli/main.ts", OUTFILE);
+  await bundle("demo/demo.ts", DEMO_OUTFILE);
+}
+
+async function bundle(entry, outfile) {
   const result = await build({
     absWorkingDir: root,
-    entryPoints: ["cli/main.ts"],
-    outfile: OUTFILE,
+    entryPoints: [entry],
+    outfile,
     bundle: true,
     platform: "node",
     target: "node22",
@@ -31,12 +39,12 @@ export async function buildTool() {
     write: false,
   });
   const [output] = result.outputFiles;
-  const current = await readFile(OUTFILE).catch(() => undefined);
+  const current = await readFile(outfile).catch(() => undefined);
   if (current && Buffer.compare(current, output.contents) === 0) return;
   await mkdir(`${root}dist`, { recursive: true });
-  const aside = `${OUTFILE}.${process.pid}.tmp`;
+  const aside = `${outfile}.${process.pid}.tmp`;
   await writeFile(aside, output.contents, { mode: 0o755 });
-  await rename(aside, OUTFILE);
+  await rename(aside, outfile);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await buildTool();

@@ -17,8 +17,8 @@ import {
   managedIdentityScenario,
   scenarioArgs,
   type Scenario,
-} from "./standin/scenario";
-import { MANAGED_IDENTITY_HEADER, startStandin, type ServedStandin } from "./standin/standin";
+} from "../standin/scenario";
+import { MANAGED_IDENTITY_HEADER, startStandin, type ServedStandin } from "../standin/standin";
 
 const TOOL = join(ROOT, "dist/flow-trigger-auth.js");
 let standin: ServedStandin;

@@ -17,7 +17,7 @@ import { resolveDeep } from "../engine/mock-engine";
 import { defineStack } from "../program";
 import { FakeAzure, SUBSCRIPTION_ID } from "./helpers/fake-azure";
 import { FakeIo } from "./helpers/fake-io";
-import { createDataverseStandin, flowDefinition, type StandinWorkflow } from "./standin/dataverse";
+import { createDataverseStandin, flowDefinition, type StandinWorkflow } from "../standin/dataverse";
 
 const NOW = Date.parse("2026-11-22T09:30:00Z");
 const PRINCIPAL = "3f2a1b0c-9d8e-4f7a-8b6c-5d4e3f2a1b0c";

@@ -1,6 +1,6 @@
 /**
  * `flow-trigger-auth audit`, run in-process against the Dataverse and Graph stand-in
- * (test/standin/dataverse.ts) with a fake clock: every finding code end to end, every bad answer, the
+ * (standin/dataverse.ts) with a fake clock: every finding code end to end, every bad answer, the
  * budgets (on the injected clock, never the wall clock) and the number of requests.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
@@ -16,7 +16,7 @@ import {
   flowDefinition,
   type AuditWorld,
   type DataverseStandin,
-} from "../../test/standin/dataverse";
+} from "../../standin/dataverse";
 import { MAX_PAGES } from "./dataverse";
 import type { AuditJson } from "./render";
 

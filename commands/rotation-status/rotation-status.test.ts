@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { fakePulumi, fixture, runCli } from "../../test/helpers/cli";
-import { fakeCredential, fakeVault } from "../../test/standin/key-vault";
+import { fakeCredential, fakeVault } from "../../standin/key-vault";
 
 const DEV = fixture("outputs/dev.json"); // R=90: secrets expire 2027-03-03, next rotation 2026-12-03
 const PROD = fixture("outputs/prod.json"); // R=60: secrets expire 2027-02-08, next rotation 2026-12-10

@@ -15,9 +15,9 @@ import {
   scenarioArgs,
   type Scenario,
   type ScenarioOptions,
-} from "../../test/standin/scenario";
-import { createStandin, type Standin } from "../../test/standin/standin";
-import { fakeCredential, fakeVault } from "../../test/standin/key-vault";
+} from "../../standin/scenario";
+import { createStandin, type Standin } from "../../standin/standin";
+import { fakeCredential, fakeVault } from "../../standin/key-vault";
 
 const BASE = "https://127.0.0.1:8443";
 let standin: Standin;

@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -28,6 +28,41 @@ describe("npm run validate", () => {
     expect(r.stdout).toContain("properties.value = [secret]");
   });
 
+  it("the shipped dev stack is valid as it is, and each value left to fill in is named by its key", async () => {
+    const r = await runCli("validate", ["--stack", "dev"]);
+    expect(r.code).toBe(0);
+    const named = [...r.stderr.matchAll(/^warning: (\S+) is a placeholder \(/gm)].map((m) => m[1]);
+    expect(named).toEqual([
+      "azure-native:subscriptionId",
+      "flow-trigger-auth:callers[0].secretReaders[0].objectId",
+      "flow-trigger-auth:callers[1].secretReaders[0].objectId",
+      "flow-trigger-auth:flows[0].triggerUrl",
+      "flow-trigger-auth:flows[0].flowId",
+      "flow-trigger-auth:flows[0].dataverseUrl",
+    ]);
+    // Each is marked in the file, with what it is.
+    const text = await readFile(join(ROOT, "Pulumi.dev.yaml"), "utf8");
+    const lines = text.split("\n");
+    const marked = lines.flatMap((line, i) =>
+      /^\s*# FILL IN: /.test(line)
+        ? [
+            lines
+              .slice(i + 1)
+              .find((l) => !/^\s*#/.test(l))!
+              .trim(),
+          ]
+        : [],
+    );
+    expect(marked.map((l) => l.replace(/^- /, "").split(":")[0])).toEqual([
+      "azure-native",
+      "objectId",
+      "objectId",
+      "triggerUrl",
+      "flowId",
+      "dataverseUrl",
+    ]);
+  });
+
   it("warns that owners need Application.ReadWrite.All and Directory.Read.All, which OwnedBy does not give", async () => {
     const dir = await stackDir({
       "Pulumi.own.yaml": [
@@ -53,8 +88,9 @@ describe("npm run validate", () => {
     expect(plan.valid).toBe(true);
     const names = plan.resources.map((x: { type: string; name: string }) => `${x.type} ${x.name}`);
     expect(names).toContain("azure-native:keyvault:Secret erp-secret-kv");
-    // 16 resources and the StackReference that reads the stack's own outputs.
-    expect(plan.resources).toHaveLength(17);
+    // 18 resources (each caller's secret with one reader) and the StackReference that reads the
+    // stack's own outputs.
+    expect(plan.resources).toHaveLength(19);
   });
 
   it("names every bad key and exits 1, declaring nothing", async () => {

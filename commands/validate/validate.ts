@@ -99,6 +99,7 @@ const spec: CommandSpec<Options> = {
     const { io } = ctx;
     // Loaded only here: the config schema and the YAML parser are not needed for --help.
     const { plannedFlows, readStackFile, validateStackConfig } = await import("./stack-file");
+    const { placeholders } = await import("./placeholders");
     const input = await readStackFile(
       o.dir === undefined ? projectRoot() : path.resolve(io.cwd, o.dir),
       o.stack,
@@ -125,6 +126,10 @@ const spec: CommandSpec<Options> = {
         textTo: "stderr",
       };
     }
+    for (const p of placeholders(input.raw))
+      ctx.note(
+        `warning: ${printable(p.path)} is a placeholder (${printable(p.value)}): replace it with the real value before \`pulumi up\``,
+      );
     // Loaded only here: the Pulumi SDK and the program are heavy.
     const { planStack, PlanError } = await import("../../engine/offline-engine");
     let resources: PlannedResource[];

@@ -40,7 +40,7 @@ import {
   type CryptoKey,
   type JWK,
 } from "jose";
-import { testCertificates } from "./certs";
+import { testCertificates, type TestCertificates } from "./certs";
 
 /** An app registration (with its enterprise app) in a stand-in tenant. */
 export interface StandinApp {
@@ -1109,11 +1109,14 @@ export async function createStandin(
 
 /**
  * Starts a stand-in serving HTTPS on an ephemeral port of 127.0.0.1 (for tests that run the tool as a
- * process), and its managed-identity endpoints over plain HTTP on another port, as the platforms serve
- * them (App Service's IDENTITY_ENDPOINT, IMDS).
+ * process, and the demo), and its managed-identity endpoints over plain HTTP on another port, as the
+ * platforms serve them (App Service's IDENTITY_ENDPOINT, IMDS). Its certificate is signed by
+ * `certificates` (default: the process's own throw-away CA, in a temporary folder).
  */
-export async function startStandin(): Promise<ServedStandin> {
-  const certs = await testCertificates();
+export async function startStandin(
+  options: { certificates?: TestCertificates } = {},
+): Promise<ServedStandin> {
+  const certs = options.certificates ?? (await testCertificates());
   // Set once the stand-in exists (it needs the port, the server needs the handler).
   const handler: { handle?: (request: Request) => Promise<Response> } = {};
   const open = new Set<ServerResponse>();
