@@ -10,8 +10,8 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
 import { smoke } from "./smoke";
 import { FakeIo } from "../../test/helpers/fake-io";
-import { scenarioArgs } from "../../test/standin/scenario";
-import { createStandin, type DeviceCodeScript, type Standin } from "../../test/standin/standin";
+import { scenarioArgs } from "../../standin/scenario";
+import { createStandin, type DeviceCodeScript, type Standin } from "../../standin/standin";
 
 const BASE = "https://127.0.0.1:8443";
 const DELEGATED_SCOPE = "https://service.flow.microsoft.com//User";
