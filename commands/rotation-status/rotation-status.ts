@@ -11,6 +11,7 @@ import type { Io } from "../../lib/io";
 import {
   addOutputsOptions,
   isoInstant,
+  ISO_INSTANT_HELP,
   maxWaitOption,
   wholeDays,
   type OutputsOptions,
@@ -46,7 +47,7 @@ const spec: CommandSpec<Options> = {
         "--live",
         "read each secret's expiry from Key Vault (ambient Azure credential) and trust it over the outputs",
       )
-      .option("--now <iso>", "judge at this time instead of the clock (reproducible runs)", isoInstant);
+      .option("--now <iso>", `judge at this time instead of the clock: ${ISO_INSTANT_HELP}`, isoInstant);
     addOutputsOptions(program);
     maxWaitOption(program, 120);
   },
