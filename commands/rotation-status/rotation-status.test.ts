@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { fakePulumi, fixture, runCli } from "../../test/helpers/cli";
-import { fakeCredential, fakeVault } from "../../test/standin/key-vault";
+import { devVault, fakeCredential, fakeVault, reachVault } from "../../test/standin/key-vault";
 
 const DEV = fixture("outputs/dev.json"); // R=90: secrets expire 2027-03-03, next rotation 2026-12-03
 const PROD = fixture("outputs/prod.json"); // R=60: secrets expire 2027-02-08, next rotation 2026-12-10
@@ -110,7 +110,14 @@ describe("npm run rotation-status", () => {
       "stack output --json --stack test",
     ]);
     expect(r.stdout.indexOf("\ndev:\n")).toBeLessThan(r.stdout.indexOf("\ntest:\n"));
-    expect(r.stderr).toBe("rotation-status: at risk: test/crm, test/erp\n");
+    expect(r.stderr).toBe(
+      [
+        "pulumi: asking for stack dev's outputs (pulumi stack output --json --stack dev)",
+        "pulumi: asking for stack test's outputs (pulumi stack output --json --stack test)",
+        "rotation-status: at risk: test/crm, test/erp",
+        "",
+      ].join("\n"),
+    );
   });
 
   it("exits 2 naming the option when --warn-days is not a whole number of days, 0 or more", async () => {
@@ -148,6 +155,23 @@ describe("npm run rotation-status", () => {
       /^rotation-status: cannot read secret [a-z-]+-client-secret in https:\/\/flow-dev-k3x9q2\.vault\.azure\.net\/: /m,
     );
     expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
+  it("--live tells each Key Vault read and each wait as it begins, retrying a throttled vault on the command's clock", async () => {
+    const vault = devVault();
+    vault.failNext(1, { status: 429, code: "Throttled" });
+    const r = await runCli("rotation-status", ["--outputs", DEV, "--live", "--now", "2026-11-22T09:30:00Z"], {
+      setup: (io) => reachVault(io, vault),
+    });
+    expect(r.code, r.stderr).toBe(0);
+    const origin = "https://flow-dev-k3x9q2.vault.azure.net";
+    expect(r.stderr.trimEnd().split("\n")).toEqual([
+      `key vault: reading the versions of crm-client-secret in ${origin}/`,
+      `key vault: 429 from ${origin}, retrying in 0.8 s (attempt 2, 120 s of budget left)`,
+      `key vault: reading the versions of erp-client-secret in ${origin}/`,
+      `key vault: reading the versions of hr-sync-client-secret in ${origin}/`,
+    ]);
+    expect(r.io.sleeps).toEqual([750]);
   });
 
   it("--live: a Key Vault that never answers ends at --max-wait-s, saying what timed out (exit 2)", async () => {

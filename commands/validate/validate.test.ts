@@ -368,7 +368,7 @@ describe("validate tells the whole truth", () => {
     ] as const) {
       const r = await runCli(command, [...args, "--now", now]);
       expect(r.code).toBe(2);
-      expect(r.stderr).toContain(
+      expect(r.stderr).toBe(
         `${command}: --now: must be an ISO 8601 time with Z or an offset, on a day that exists, e.g. 2026-11-22T09:30:00Z\n`,
       );
       const help = await runCli(command, ["--help"]);

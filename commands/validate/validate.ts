@@ -69,6 +69,11 @@ function render(r: PlannedResource): string {
 
 const spec: CommandSpec<Options> = {
   name: "validate",
+  examples: [
+    "validate --stack dev",
+    "validate --stack prod --dir infra --now 2027-01-01T00:00:00Z",
+    "validate --stack dev --json",
+  ],
   configure(program: Command) {
     program
       .description(
