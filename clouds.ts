@@ -81,6 +81,33 @@ export const GRAPH_HOST: Readonly<Record<CloudName, string>> = {
 };
 
 /**
+ * The Power Automate maker portal of each cloud, where a flow opens at
+ * `<portal>/environments/<environment ID>/flows/<flow ID>` (the address form
+ * learn.microsoft.com/dynamics365/business-central/dev-itpro/developer/properties/devenv-flowenvironmentid-property
+ * shows). The US Government portals: learn.microsoft.com/power-automate/us-govt. Learn documents no
+ * address for the portal operated by 21Vianet: none for China.
+ */
+export const MAKER_PORTAL: Readonly<Record<CloudName, string | undefined>> = {
+  public: "https://make.powerautomate.com",
+  gcc: "https://make.gov.powerautomate.us",
+  gcchigh: "https://make.high.powerautomate.us",
+  dod: "https://make.powerautomate.appsplatform.us",
+  china: undefined,
+};
+
+/**
+ * The address of a flow in the maker portal of `cloud`, from its environment and the flow ID the
+ * portal shows; undefined where the portal's address is not documented.
+ */
+export function flowPortalUrl(cloud: CloudName, environmentId: string, flowId: string): string | undefined {
+  const portal = MAKER_PORTAL[cloud];
+  return (
+    portal &&
+    `${portal}/environments/${encodeURIComponent(environmentId)}/flows/${encodeURIComponent(flowId)}`
+  );
+}
+
+/**
  * `url` when it is HTTPS on the default port, without user name, password or query, on a host
  * `<name>.<domain>` whose name matches `name`; else undefined.
  */

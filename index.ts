@@ -27,4 +27,5 @@ export const keyVaultName = outputs.keyVaultName;
 export const keyVaultUri = outputs.keyVaultUri;
 export const callers = outputs.callers;
 export const allowedUsers = outputs.allowedUsers;
+export const flows = outputs.flows;
 export const rotationState = outputs.rotationState;

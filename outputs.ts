@@ -60,11 +60,16 @@ const callers = z
 const flowOutputsSchema = z.strictObject({
   /** The trigger's URL, never with `sig`. Checked against the stack's cloud below. */
   triggerUrl: httpsUrl,
-  /** The Power Platform environment of the flow, from the trigger URL's host. */
-  environmentId: text.refine(
-    (s) => ENVIRONMENT_ID_PATTERN.test(s),
-    "must be an environment ID: a GUID, or Default-<tenant ID>",
-  ),
+  /**
+   * The Power Platform environment of the flow, from the trigger URL's host; absent for a legacy
+   * `*.logic.azure.*` URL, whose host names no environment.
+   */
+  environmentId: text
+    .refine(
+      (s) => ENVIRONMENT_ID_PATTERN.test(s),
+      "must be an environment ID: a GUID, or Default-<tenant ID>",
+    )
+    .optional(),
   /** The flow's ID as the portal shows it (Dataverse `resourceid`) or its `workflowid`. */
   flowId: guid,
   /** Origin of the environment's Dataverse organisation, e.g. `https://contoso.crm4.dynamics.com`. */
@@ -177,7 +182,7 @@ function flowProblems(
   const url = checkTriggerUrl(flow.triggerUrl, { cloud });
   if (url.outcome !== "ok") problems.push({ path: ["triggerUrl"], message: url.message });
   const derived = url.outcome === "ok" ? environmentIdOfTriggerUrl(flow.triggerUrl, cloud) : undefined;
-  if (derived && derived.toLowerCase() !== flow.environmentId.toLowerCase()) {
+  if (derived && derived.toLowerCase() !== flow.environmentId?.toLowerCase()) {
     problems.push({
       path: ["environmentId"],
       message: `must be ${derived}, the environment of the trigger URL's host`,
@@ -213,6 +218,27 @@ function flowProblems(
 
 /** The stack outputs. */
 export type StackOutputs = z.infer<typeof stackOutputsSchema>;
+
+/** One flow's outputs. */
+export type FlowOutputs = z.infer<typeof flowOutputsSchema>;
+
+/**
+ * A configured flow's outputs but its callers and their object IDs: the trigger URL as configured,
+ * the environment its host names (none for a legacy host), the flow ID, and the Dataverse URL as an
+ * origin (`https://contoso.crm4.dynamics.com`).
+ */
+export function flowFacts(
+  flow: { triggerUrl: string; flowId: string; dataverseUrl: string },
+  cloud: CloudName,
+): Omit<FlowOutputs, "callers" | "allowedUsers"> {
+  const environmentId = environmentIdOfTriggerUrl(flow.triggerUrl, cloud);
+  return {
+    triggerUrl: flow.triggerUrl,
+    ...(environmentId ? { environmentId } : {}),
+    flowId: flow.flowId,
+    dataverseUrl: dataverseOriginOf(flow.dataverseUrl, cloud) ?? flow.dataverseUrl,
+  };
+}
 
 /** The caller named `name`, looked up as an own property (never `constructor` or `__proto__`). */
 export function callerNamed(outputs: StackOutputs, name: string): CallerOutputs | undefined {

@@ -17,6 +17,7 @@ describe("a valid config", () => {
       rotationReset: {},
       keyVault: { existingVaultId: undefined, secretReaders: [] },
       smokeTest: undefined,
+      flows: [],
       alerts: undefined,
     });
   });

@@ -3,12 +3,12 @@
  * reports everything; each rule skips values the schemas already refuse. The callers' kinds come from
  * config/callers.ts, which read each caller's `credential` once.
  */
-import { isCloudName } from "../clouds";
+import { DATAVERSE_DOMAIN, dataverseOriginOf, isCloudName, type CloudName } from "../clouds";
 import { asWholeNumber, isRecord, show } from "../fields/config";
 import { GUID_PATTERN, parseVaultId, VAULT_ID_PATTERN } from "../fields/patterns";
 import { isVaulted, KINDS } from "../kinds/registry";
 import { type CredentialKind } from "../kinds/names";
-import { checkTriggerUrl } from "../trigger-url";
+import { checkTriggerUrl, environmentIdOfTriggerUrl } from "../trigger-url";
 import { LOCATION_KEY, NAMESPACE, SUBSCRIPTION_HOW, SUBSCRIPTION_KEY, type ConfigProblem } from "./keys";
 import { ROTATION_DEFAULTS } from "../rotation";
 import { ROTATING_KINDS } from "./schema";
@@ -58,6 +58,7 @@ export function crossChecks(
   };
   for (const rule of [
     checkTriggerUrlOf,
+    checkFlows,
     checkRotation,
     checkSmokeCaller,
     checkAlerts,
@@ -69,15 +70,100 @@ export function crossChecks(
   return problems;
 }
 
+/** The stack's cloud as the raw input names it (the schema refuses any other value). */
+function cloudOf(input: Record<string, unknown>): CloudName {
+  return typeof input.cloud === "string" && isCloudName(input.cloud) ? input.cloud : "public";
+}
+
 /** The smoke test's trigger URL, by the same rules as the smoke test inside pulumi up. */
 function checkTriggerUrlOf({ input }: Facts): ConfigProblem[] {
   const smoke = input.smokeTest;
   if (!isRecord(smoke) || typeof smoke.triggerUrl !== "string") return [];
-  const cloud = typeof input.cloud === "string" && isCloudName(input.cloud) ? input.cloud : "public";
+  const cloud = cloudOf(input);
   const checked = checkTriggerUrl(smoke.triggerUrl, { cloud });
   return checked.outcome === "ok"
     ? []
     : [{ path: `${NAMESPACE}:smokeTest.triggerUrl`, message: checked.message }];
+}
+
+/**
+ * Each flow: a name no other flow has, a trigger URL by the smoke test's rules, callers of the stack
+ * (each once), a Dataverse URL on the cloud's Dataverse domain, and no flow listed twice. A Dataverse
+ * organisation belongs to one environment: flows that share one cannot have trigger URLs of two.
+ */
+function checkFlows({ input, names }: Facts): ConfigProblem[] {
+  if (!Array.isArray(input.flows)) return [];
+  const cloud = cloudOf(input);
+  const problems: ConfigProblem[] = [];
+  const at = (i: number, key: string) => `${NAMESPACE}:flows[${i}].${key}`;
+  const flowNames = new Map<string, number>();
+  const listed = new Map<string, number>();
+  const environments = new Map<string, { environmentId: string; index: number }>();
+  input.flows.forEach((flow: unknown, i) => {
+    if (!isRecord(flow)) return;
+    if (typeof flow.name === "string") {
+      const first = flowNames.get(flow.name);
+      if (first === undefined) flowNames.set(flow.name, i);
+      else
+        problems.push({
+          path: at(i, "name"),
+          message: `"${flow.name}" is already used by flows[${first}]; flow names must be unique`,
+        });
+    }
+    const url = typeof flow.triggerUrl === "string" ? flow.triggerUrl : undefined;
+    const checked = url === undefined ? undefined : checkTriggerUrl(url, { cloud });
+    if (checked && checked.outcome !== "ok")
+      problems.push({ path: at(i, "triggerUrl"), message: checked.message });
+    if (Array.isArray(flow.callers) && Array.isArray(input.callers)) {
+      const seen = new Set<string>();
+      flow.callers.forEach((caller: unknown, k) => {
+        if (typeof caller !== "string") return;
+        const path = `${at(i, "callers")}[${k}]`;
+        if (!names.has(caller))
+          problems.push({
+            path,
+            message: `${show(caller)} must name one of the callers: ${[...names.keys()].join(", ") || "(none)"}`,
+          });
+        else if (seen.has(caller))
+          problems.push({ path, message: `${show(caller)} is listed twice: list each caller once` });
+        seen.add(caller);
+      });
+    }
+    if (typeof flow.dataverseUrl !== "string") return;
+    const origin = dataverseOriginOf(flow.dataverseUrl, cloud);
+    if (!origin) {
+      problems.push({
+        path: at(i, "dataverseUrl"),
+        message:
+          `${show(flow.dataverseUrl)} must be the URL of the environment's Dataverse organisation in cloud ${cloud}: ` +
+          `https://<organisation>.${DATAVERSE_DOMAIN[cloud]}, nothing after the host (Power Platform admin center > ` +
+          "Environments > the environment > Environment URL)",
+      });
+      return;
+    }
+    if (typeof flow.flowId === "string" && GUID_PATTERN.test(flow.flowId)) {
+      const key = `${origin} ${flow.flowId.toLowerCase()}`;
+      const first = listed.get(key);
+      if (first === undefined) listed.set(key, i);
+      else
+        problems.push({
+          path: at(i, "flowId"),
+          message: `is the flow of flows[${first}] (same flow ID and Dataverse URL): list each flow once, with all its callers`,
+        });
+    }
+    const environmentId = checked?.outcome === "ok" ? environmentIdOfTriggerUrl(url!, cloud) : undefined;
+    if (!environmentId) return;
+    const other = environments.get(origin);
+    if (!other) environments.set(origin, { environmentId, index: i });
+    else if (other.environmentId.toLowerCase() !== environmentId.toLowerCase())
+      problems.push({
+        path: at(i, "dataverseUrl"),
+        message:
+          `is also the Dataverse URL of flows[${other.index}], whose trigger URL is in environment ${other.environmentId}; ` +
+          `this flow's trigger URL is in environment ${environmentId}, and an environment has one Dataverse organisation: check both`,
+      });
+  });
+  return problems;
 }
 
 /** A whole number of days from the raw input, its default when absent, undefined when malformed. */

@@ -9,7 +9,13 @@ import { httpsUrl, intIn, patterned, secretReaders, show, visible, wholeNumber }
 import { EMAIL_PATTERN, GUID_PATTERN, VAULT_ID_PATTERN } from "../fields/patterns";
 import { isVaulted, type CallerConfig } from "../kinds/registry";
 import { CREDENTIAL_KINDS } from "../kinds/names";
-import { ENVIRONMENT_PATTERN, MAX_CALLERS, NAME_PREFIX_PATTERN } from "../naming";
+import {
+  ENVIRONMENT_PATTERN,
+  FLOW_NAME_PATTERN,
+  MAX_CALLERS,
+  MAX_FLOWS,
+  NAME_PREFIX_PATTERN,
+} from "../naming";
 import { RESET_FOLLOWS, ROTATION_DEFAULTS } from "../rotation";
 import { CALLER_KEYS } from "./callers";
 import { SUBSCRIPTION_HOW } from "./keys";
@@ -60,6 +66,31 @@ const smokeTest = z.strictObject({
   expectStatus: intIn(200, 299).optional(),
 });
 
+/** One flow the stack's callers may trigger (docs/configuration.md#flows). */
+const flow = z.strictObject({
+  name: patterned(
+    FLOW_NAME_PATTERN,
+    "must be lowercase letters, digits and hyphens, start with a letter, at most 40 characters",
+  ),
+  // Checked against the stack's cloud in config/rules.ts, by the smoke test's rules (trigger-url.ts).
+  triggerUrl: z.string({ error: "must be the flow's HTTPS trigger URL, as its trigger shows it" }),
+  // Each must be a caller of the stack, once: config/rules.ts.
+  callers: z
+    .array(z.string({ error: "must name one of flow-trigger-auth:callers" }), {
+      error: `must be a list of 1 to ${MAX_CALLERS} names of flow-trigger-auth:callers`,
+    })
+    .min(1, "must list at least 1 caller: the callers that may trigger the flow")
+    .max(MAX_CALLERS, `must list at most ${MAX_CALLERS} callers`),
+  flowId: patterned(
+    GUID_PATTERN,
+    "must be the flow's ID, a GUID: the end of its address in Power Automate (.../flows/<flow ID>), or its solution's workflowid",
+  ),
+  // On the cloud's Dataverse domain: config/rules.ts.
+  dataverseUrl: z.string({
+    error: "must be the environment's Dataverse URL, e.g. https://contoso.crm4.dynamics.com",
+  }),
+});
+
 const alerts = z.strictObject({
   emails: z
     .array(visible(patterned(EMAIL_PATTERN, "must be an e-mail address")), {
@@ -89,6 +120,12 @@ export const stackSchema = z.strictObject({
   rotation: rotation.prefault({}),
   keyVault: keyVault.prefault({}),
   smokeTest: smokeTest.optional(),
+  flows: z
+    .array(flow, {
+      error: `must be a list of 0 to ${MAX_FLOWS} flows, each { ${Object.keys(flow.shape).join(", ")} }`,
+    })
+    .max(MAX_FLOWS, `must list at most ${MAX_FLOWS} flows`)
+    .default([]),
   alerts: alerts.optional(),
   consent: z.boolean({ error: "must be true or false" }).default(true),
   rotationReset,

@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { text } from "../fields/outputs";
 import { secretReaders } from "../fields/config";
-import { appKeys, callerKeys, callerOutputs, defineKind, owners, vaultedOutputs } from "./kind";
+import { appKeys, callerKeys, callerOutputs, defineKind, owners, vaultedOutputs, itsPrincipal } from "./kind";
 
 export const certificate = defineKind({
   name: "certificate",
@@ -27,6 +27,7 @@ export const certificate = defineKind({
   vaulted: true,
   rotation: { published: "certificate" },
   notes: "certificates",
+  allowedUsers: itsPrincipal,
   handoff: {
     label: "certificate",
     todo: () =>

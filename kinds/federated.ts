@@ -7,7 +7,7 @@ import { z } from "zod";
 import { httpsUrl as httpsUrlField, isRecord, patterned, visible } from "../fields/config";
 import { guid, httpsUrl, text } from "../fields/outputs";
 import { GITHUB_ISSUER, GITHUB_REPOSITORY, githubSubjectProblem, isGitHubIssuer } from "./github-subject";
-import { appKeys, callerKeys, callerOutputs, defineKind, owners } from "./kind";
+import { appKeys, callerKeys, callerOutputs, defineKind, owners, itsPrincipal } from "./kind";
 
 /** The audience of a federated credential unless one is given (Entra's recommended value). */
 export const DEFAULT_FEDERATED_AUDIENCE = "api://AzureADTokenExchange";
@@ -226,6 +226,7 @@ export const federated = defineKind({
   vaulted: false,
   rotation: { nothingToRotate: "federated credential: no secret to rotate" },
   notes: "federated credentials",
+  allowedUsers: itsPrincipal,
   handoff: {
     label: "federated credential (no secret)",
     todo: () =>

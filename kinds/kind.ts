@@ -34,6 +34,13 @@ export interface KindInfo<
   createsIdentity?(raw: Record<string, unknown>): string | undefined;
   /** A caller's outputs (`credential` and the facts that apply to it; nothing else). */
   outputs: O;
+  /**
+   * The object IDs a caller of this kind puts into the *Allowed users* of the flows that list it (and
+   * into the stack's `allowedUsers`): the `oid` its tokens carry. `principal` is the object ID of its
+   * principal (enterprise application or managed identity), plain or as the program's Output; a kind
+   * whose tokens are app-only gives {@link itsPrincipal}.
+   */
+  allowedUsers<P>(caller: z.output<C>, principal: P): (P | string)[];
   /** The stack keeps the credential in Key Vault and rotates it (secret, certificate). */
   vaulted: V;
   /**
@@ -82,6 +89,9 @@ export function callerKeys<const K extends string>(kind: K) {
     credential: z.literal(kind),
   };
 }
+
+/** The `allowedUsers` of a kind whose tokens are app-only: its principal's object ID, nothing else. */
+export const itsPrincipal = <P>(_caller: unknown, principal: P): P[] => [principal];
 
 /** Extra owners of a caller's app registration and enterprise app (object IDs); none by default. */
 export const owners = z.array(objectId, { error: "must be a list of object IDs (GUIDs)" }).default([]);

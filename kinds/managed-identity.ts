@@ -6,7 +6,7 @@ import { z } from "zod";
 import { isRecord, patterned } from "../fields/config";
 import { text } from "../fields/outputs";
 import { GUID_PATTERN } from "../fields/patterns";
-import { callerKeys, callerOutputs, defineKind } from "./kind";
+import { callerKeys, callerOutputs, defineKind, itsPrincipal } from "./kind";
 
 /** Which managed identity a caller is: an existing one by object ID, or one the stack creates. */
 const managedIdentityKey = z
@@ -61,6 +61,7 @@ export const managedIdentity = defineKind({
   }),
   vaulted: false,
   rotation: { nothingToRotate: "managed identity: no secret to rotate" },
+  allowedUsers: itsPrincipal,
   handoff: {
     label: "managed identity (no secret)",
     principal: "managed identity",

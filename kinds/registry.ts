@@ -44,6 +44,14 @@ export function kindInfo(kind: CredentialKind): KindInfo {
   return KINDS[kind];
 }
 
+/**
+ * The object IDs `caller` puts into the *Allowed users* of its flows (and the stack's `allowedUsers`),
+ * as its kind says: `principal` is its principal's object ID (plain, or the program's Output).
+ */
+export function allowedUsersOf<P>(caller: CallerConfig, principal: P): (P | string)[] {
+  return (KINDS[caller.credential] as KindInfo).allowedUsers(caller, principal);
+}
+
 /** The kinds the stack keeps in Key Vault and rotates. */
 export type VaultedKind = {
   [K in CredentialKind]: (typeof KINDS)[K]["vaulted"] extends true ? K : never;

@@ -1,7 +1,7 @@
 /** `credential: secret` (the default): two rotating client secrets, the newest published to Key Vault. */
 import { z } from "zod";
 import { secretReaders } from "../fields/config";
-import { appKeys, callerKeys, callerOutputs, defineKind, owners, vaultedOutputs } from "./kind";
+import { appKeys, callerKeys, callerOutputs, defineKind, owners, vaultedOutputs, itsPrincipal } from "./kind";
 
 export const secret = defineKind({
   name: "secret",
@@ -10,6 +10,7 @@ export const secret = defineKind({
   vaulted: true,
   rotation: { published: "secret" },
   notes: "client secrets",
+  allowedUsers: itsPrincipal,
   handoff: {
     label: "client secret",
     todo: () =>

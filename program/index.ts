@@ -16,10 +16,11 @@ import { deployerPrincipalType, SecretVault } from "../components/secret-vault";
 import { policyRefusalHook } from "../components/credential-policy";
 import { SmokeCheck } from "../components/smoke-check";
 import { actionGroupShortName, callerDisplayName } from "../naming";
-import { isVaulted, kindInfo, KINDS } from "../kinds/registry";
+import { allowedUsersOf, isVaulted, kindInfo, KINDS } from "../kinds/registry";
 import { type CredentialKind } from "../kinds/names";
 import { declareCaller, type CallerContext, type CallerOutputs, type DeclaredCaller } from "./callers";
-import type { StackOutputs as OutputsShape } from "../outputs";
+import { flowFacts, type FlowOutputs as FlowShape, type StackOutputs as OutputsShape } from "../outputs";
+import { checkTriggerUrl } from "../trigger-url";
 
 /** Every stack output: {@link OutputsShape} (outputs.ts, the one definition readers parse), as Outputs. */
 export interface StackOutputs {
@@ -33,6 +34,8 @@ export interface StackOutputs {
   keyVaultUri?: pulumi.Output<string>;
   callers: Record<string, CallerOutputs>;
   allowedUsers: pulumi.Output<string[]>;
+  /** Each flow of `flow-trigger-auth:flows`, by name; absent when the stack names none. */
+  flows?: Record<string, FlowOutputs>;
   /**
    * Each rotating caller's state as written to Key Vault (`{ erp: "v1;pub=b;..." }`, not secret): the
    * second witness the next run reads back with a StackReference to this stack. Absent without one.
@@ -68,9 +71,17 @@ export function signedInProblem(
   return undefined;
 }
 
-/** Compile-time check: what the program exports unwraps to what readers parse. */
+/** One flow's outputs ({@link FlowShape}): its Allowed users are known once its callers exist. */
+export type FlowOutputs = Omit<FlowShape, "allowedUsers"> & { allowedUsers: pulumi.Output<string[]> };
+
+/** Compile-time checks: what the program exports unwraps to what readers parse, and names every output they read. */
 type Assert<T extends true> = T;
 export type OutputsMatchSchema = Assert<pulumi.Unwrap<StackOutputs> extends OutputsShape ? true : false>;
+/** The keys of `T` without its index signature (the schema keeps outputs it does not know). */
+type NamedKeys<T> = keyof { [K in keyof T as string extends K ? never : number extends K ? never : K]: T[K] };
+export type ProgramWritesEveryOutput = Assert<
+  Exclude<NamedKeys<OutputsShape>, keyof StackOutputs> extends never ? true : false
+>;
 
 /** Declares every resource of the stack for `config` at `nowMs` (ms since the Unix epoch). */
 export function defineStack(
@@ -184,17 +195,22 @@ export function defineStack(
     },
     home: vault && { resourceGroupName: vault.resourceGroupName, location: vault.location },
   };
-  const callers = config.callers.map((caller, index) => ({
-    name: caller.name,
-    ...declareCaller(caller, {
+  const callers = config.callers.map((caller, index) => {
+    const declared = declareCaller(caller, {
       ...context,
       index,
       displayName: callerDisplayName(config.namePrefix, config.environment, caller.name),
       ...(context.rotating && {
         rotating: { ...context.rotating, reset: config.rotationReset[caller.name] },
       }),
-    }),
-  }));
+    });
+    // What the caller puts into Allowed users, as its kind says (kinds/).
+    return {
+      name: caller.name,
+      ...declared,
+      allowed: allowedUsersOf(caller, declared.servicePrincipalObjectId),
+    };
+  });
 
   if (config.smokeTest) {
     const { triggerUrl, caller: callerName, body, expectStatus } = config.smokeTest;
@@ -219,6 +235,28 @@ export function defineStack(
     });
   }
 
+  // Each flow's Allowed users: what its callers put there, as their kinds say (program/callers.ts).
+  const byName = new Map(callers.map((c) => [c.name, c]));
+  const flows = config.flows.map((flow) => {
+    const facts = flowFacts(flow, config.cloud);
+    // What the smoke test would note about the URL (a legacy host, an internationalised one).
+    const url = checkTriggerUrl(flow.triggerUrl, { cloud: config.cloud });
+    for (const note of url.outcome === "ok" ? url.notes : [])
+      void pulumi.log.warn(`flows ${flow.name}: ${note}`);
+    if (!facts.environmentId) {
+      void pulumi.log.warn(
+        `flows ${flow.name}: the trigger URL's host names no environment (a legacy *.logic.azure.* URL names none): ` +
+          "its outputs have no environmentId, and the hand-off sheet no link to the flow in Power Automate",
+      );
+    }
+    const outputs: FlowOutputs = {
+      ...facts,
+      callers: [...flow.callers],
+      allowedUsers: pulumi.all(flow.callers.flatMap((n) => byName.get(n)!.allowed)).apply(uniqueIds),
+    };
+    return [flow.name, outputs] as const;
+  });
+
   return {
     tenantId: entra.tenantId,
     cloud: cloud.name,
@@ -227,9 +265,16 @@ export function defineStack(
     tokenEndpoint: entra.tenantId.apply((tid) => tokenEndpoint(cloud, tid)),
     ...(vaultRef && vault ? { keyVaultName: vault.vaultName!, keyVaultUri: vault.vaultUri! } : {}),
     callers: Object.fromEntries(callers.map((c) => [c.name, c.outputs])),
-    allowedUsers: pulumi.all(callers.map((c) => c.servicePrincipalObjectId)),
+    allowedUsers: pulumi.all(callers.flatMap((c) => c.allowed)),
+    ...(flows.length ? { flows: Object.fromEntries(flows) } : {}),
     ...(vaultRef ? { rotationState: rotationStates(callers) } : {}),
   };
+}
+
+/** `ids` without repeats (object IDs compare in any case), in their first order. */
+function uniqueIds(ids: readonly string[]): string[] {
+  const seen = new Set<string>();
+  return ids.filter((id) => !seen.has(id.toLowerCase()) && seen.add(id.toLowerCase()));
 }
 
 /** Each rotating caller's state as written to Key Vault, by caller name. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { authorityHostForVault, CLOUDS, tokenEndpoint } from "../clouds";
+import { authorityHostForVault, flowPortalUrl, CLOUDS, tokenEndpoint } from "../clouds";
 
 describe("per-cloud facts", () => {
   it("give every cloud a scope of its audience plus /.default, hence the double slash", () => {
@@ -24,5 +24,15 @@ describe("per-cloud facts", () => {
     ["not a url", undefined],
   ])("take the authority for vault %s from its DNS suffix", (uri, authority) => {
     expect(authorityHostForVault(uri)).toBe(authority);
+  });
+
+  it.each([
+    ["public", "https://make.powerautomate.com/environments/Default-t1/flows/f1"],
+    ["gcc", "https://make.gov.powerautomate.us/environments/Default-t1/flows/f1"],
+    ["gcchigh", "https://make.high.powerautomate.us/environments/Default-t1/flows/f1"],
+    ["dod", "https://make.powerautomate.appsplatform.us/environments/Default-t1/flows/f1"],
+    ["china", undefined],
+  ] as const)("give a flow's address in the %s maker portal where Learn documents it", (cloud, url) => {
+    expect(flowPortalUrl(cloud, "Default-t1", "f1")).toBe(url);
   });
 });

@@ -150,6 +150,34 @@ describe("pulumi up with a bad config", () => {
       [`${NS}:smokeTest.caller`],
     ],
     [
+      "flows naming an unknown caller, a name twice, a trigger URL with sig, a non-GUID flow ID, a Dataverse URL off the cloud's domain",
+      {
+        [`${NS}:flows`]: [
+          {
+            name: "intake",
+            triggerUrl: "https://0a1b2c3d.environment.api.powerplatform.com/x?api-version=1&sig=abc",
+            callers: ["erp", "billing"],
+            flowId: "intake-flow",
+            dataverseUrl: "https://contoso.crm4.dynamics.com",
+          },
+          {
+            name: "intake",
+            triggerUrl: "https://0a1b2c3d.environment.api.powerplatform.com/x?api-version=1",
+            callers: ["crm"],
+            flowId: GUID,
+            dataverseUrl: "https://contoso.example.com",
+          },
+        ],
+      },
+      [
+        `${NS}:flows[0].triggerUrl`,
+        `${NS}:flows[0].callers[1]`,
+        `${NS}:flows[0].flowId`,
+        `${NS}:flows[1].name`,
+        `${NS}:flows[1].dataverseUrl`,
+      ],
+    ],
+    [
       "several problems at once",
       {
         [`${NS}:callers`]: [{ name: "ERP!" }, { name: "crm", owners: ["not-a-guid"] }],

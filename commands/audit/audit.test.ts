@@ -274,7 +274,7 @@ describe("audit: every finding, end to end", () => {
       "    drift     app-id-entry: cdffaa31-54e5-4865-a647-05fa90315433 is the client (application) ID of caller crm (flow-dev-crm); Allowed users takes the object ID of its enterprise application, a51022d1-0172-4711-a6de-885b7e274a7b",
       "    Allowed users value: a51022d1-0172-4711-a6de-885b7e274a7b,8cfbd535-b7a8-4037-854e-6d026b3795d6",
       "  hr-import       INSECURE  Anyone",
-      '    insecure  anyone: "Who can trigger the flow" is Anyone (triggerAuthenticationType "All"): whoever holds the URL can run the flow, no token needed. Set it to "Specific users in my tenant", paste the Allowed users value, then give the callers the new URL (the old one, with sig, must stop being used)',
+      '    insecure  anyone: "Who can trigger the flow" is Anyone (triggerAuthenticationType "All"): whoever holds the URL can run the flow, no token needed. Set it to "Specific users in my tenant", paste the Allowed users value, then put the new URL in the flow\'s triggerUrl in the stack and give it to the callers (the old one, with sig, must stop being used)',
       "    Allowed users value: 16bc54e7-97ad-47e8-ac22-6c5a39fc3433",
       "",
     ]);

@@ -125,6 +125,21 @@ describe("findings", () => {
     expect(r).toMatchObject({ verdict: "fail", paste: PASTE });
   });
 
+  it("missing-caller: judged against the object IDs the outputs list for the flow, which a kind may make its people's", () => {
+    // A caller that acts for signed-in people puts their object IDs there, not its principal's.
+    const person = "6a1b2c3d-0000-4000-8000-000000000001";
+    const flow = { ...FLOW, allowedUsers: [erp.objectId, person] };
+    expect(auditFlow(flow, users(`${erp.objectId},${person}`), STACK).verdict).toBe("match");
+    const r = auditFlow(flow, users(erp.objectId), STACK);
+    expect(r.findings.map((f) => [f.code, f.severity, f.entry])).toEqual([
+      ["missing-caller", "fail", person],
+    ]);
+    expect(r.findings[0].message).toBe(
+      `${person}, an object ID the stack lists for this flow's callers, is not in Allowed users: the trigger will refuse its tokens`,
+    );
+    expect(r.paste).toBe(`${erp.objectId},${person}`);
+  });
+
   it("app-id-entry: a caller's client ID or application object ID where its object ID belongs (and the caller is missing)", () => {
     expect(codes(users(`${erp.objectId};${crm.clientId}`))).toEqual([
       ["missing-caller", "fail", crm.objectId],

@@ -260,7 +260,8 @@ export function auditFlow(
         "anyone",
         `"Who can trigger the flow" is Anyone (triggerAuthenticationType ${reading.rawMode ? JSON.stringify(reading.rawMode) : "absent"}): ` +
           'whoever holds the URL can run the flow, no token needed. Set it to "Specific users in my tenant", paste the ' +
-          "Allowed users value, then give the callers the new URL (the old one, with sig, must stop being used)",
+          "Allowed users value, then put the new URL in the flow's triggerUrl in the stack and give it to the callers " +
+          "(the old one, with sig, must stop being used)",
       ),
     );
     return done({ mode: reading.mode, findings, ...named });
@@ -270,7 +271,8 @@ export function auditFlow(
       finding(
         "tenant",
         '"Who can trigger the flow" is "Any user in my tenant": every app and managed identity of the tenant can get a ' +
-          'token and call it. Set it to "Specific users in my tenant" and paste the Allowed users value',
+          'token and call it. Set it to "Specific users in my tenant" and paste the Allowed users value; the trigger then ' +
+          "has a new URL: put it in the flow's triggerUrl in the stack and give it to the callers",
       ),
     );
     return done({ mode: reading.mode, findings, ...named });
@@ -324,13 +326,18 @@ export function auditFlow(
     }
     leftover.push(entry);
   }
-  for (const caller of expected.callers) {
-    if (present.has(caller.objectId.toLowerCase())) continue;
+  // Each object ID the flow's callers put there (their principals', or, for a kind that acts for
+  // people, those people's: the stack outputs say which), named by its caller where it is a principal.
+  for (const id of expected.allowedUsers) {
+    if (present.has(id.toLowerCase())) continue;
+    const caller = expected.callers.find((c) => c.objectId.toLowerCase() === id.toLowerCase());
     findings.push(
       finding(
         "missing-caller",
-        `${callerLabel(caller)} is not in Allowed users (object ID ${caller.objectId}): the trigger will refuse its calls`,
-        caller.objectId,
+        caller
+          ? `${callerLabel(caller)} is not in Allowed users (object ID ${caller.objectId}): the trigger will refuse its calls`
+          : `${id}, an object ID the stack lists for this flow's callers, is not in Allowed users: the trigger will refuse its tokens`,
+        caller?.objectId ?? id,
       ),
     );
   }

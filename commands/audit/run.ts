@@ -39,7 +39,7 @@ export interface AuditDeps extends CallDeps {
 export function noFlowsMessage(source: string): string {
   return (
     `${source} has no flows to audit: list the flows the stack's callers may trigger in the stack configuration ` +
-    "(`flow-trigger-auth:flows`, each with name, triggerUrl, callers, flowId and dataverseUrl; see docs/audit.md), " +
+    "(`flow-trigger-auth:flows`, each with name, triggerUrl, callers, flowId and dataverseUrl; see docs/audit.md#setting-it-up), " +
     "run `pulumi up`, then save the outputs again (`pulumi stack output --json > FILE`)"
   );
 }

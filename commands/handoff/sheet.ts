@@ -5,7 +5,9 @@
  * the sheet, only where secrets live; every value printed is escaped for Markdown, and control and
  * invisible characters in it are shown as escapes (printable.ts), in both formats.
  */
+import { flowPortalUrl } from "../../clouds";
 import { kindInfo, KINDS, type CallerOutputs } from "../../kinds/registry";
+import type { FlowOutputs, StackOutputs } from "../../outputs";
 import { printable, printableJson } from "../../printable";
 import type { LoadedOutputs } from "../../lib/stack-outputs";
 
@@ -77,6 +79,27 @@ export interface HandoffEnvironment {
   allowedUsersWhere: string;
   allowedUsersWhichId: string;
   callers: HandoffCaller[];
+  /** The stack's flows, by name (none when it names none). */
+  flows: HandoffFlow[];
+}
+
+/** One flow in the sheet: what to paste into its Allowed users, which flow that is, and how to check it. */
+export interface HandoffFlow {
+  name: string;
+  /** The Power Platform environment; absent for a legacy trigger URL. */
+  environmentId?: string;
+  flowId: string;
+  /** The flow in Power Automate, when its environment and the portal's address are known. */
+  portalUrl?: string;
+  dataverseUrl: string;
+  triggerUrl: string;
+  callers: string[];
+  /** Exactly what the flow's Allowed users must hold. */
+  allowedUsers: string[];
+  /** {@link allowedUsers} as one comma-separated line, ready to paste (as `audit` prints it). */
+  allowedUsersLine: string;
+  /** The command that checks the flow, e.g. `flow-trigger-auth audit --stack dev --flow invoice-intake`. */
+  check: string;
 }
 
 /** The whole sheet, as `--json` prints it. */
@@ -107,7 +130,26 @@ export function buildHandoff(loaded: readonly LoadedOutputs[]): HandoffSheet {
       callers: Object.keys(outputs.callers)
         .sort()
         .map((name) => callerOf(name, outputs.callers[name])),
+      flows: Object.keys(outputs.flows ?? {})
+        .sort()
+        .map((name) => flowOf(name, outputs.flows![name], outputs.cloud, label)),
     })),
+  };
+}
+
+function flowOf(name: string, f: FlowOutputs, cloud: StackOutputs["cloud"], stack: string): HandoffFlow {
+  const portalUrl = f.environmentId && flowPortalUrl(cloud, f.environmentId, f.flowId);
+  return {
+    name,
+    ...(f.environmentId ? { environmentId: f.environmentId } : {}),
+    flowId: f.flowId,
+    ...(portalUrl ? { portalUrl } : {}),
+    dataverseUrl: f.dataverseUrl,
+    triggerUrl: f.triggerUrl,
+    callers: [...f.callers],
+    allowedUsers: [...f.allowedUsers],
+    allowedUsersLine: f.allowedUsers.join(","),
+    check: `flow-trigger-auth audit --stack ${stack} --flow ${name}`,
   };
 }
 
@@ -168,6 +210,9 @@ function environmentSection(env: HandoffEnvironment): string[] {
     "### Allowed users",
     "",
     ALLOWED_USERS_WHERE,
+    ...(env.flows.length
+      ? ["", "Every caller's object ID; a flow listed below takes its own list instead:"]
+      : []),
     "",
     "```text",
     env.allowedUsersLine,
@@ -175,6 +220,7 @@ function environmentSection(env: HandoffEnvironment): string[] {
     "",
     `**${WHICH_ID_HEADLINE}** ${WHICH_ID_REASON}`,
     "",
+    ...env.flows.flatMap(flowSection),
     "### Callers",
     "",
   ];
@@ -216,6 +262,32 @@ function environmentSection(env: HandoffEnvironment): string[] {
     lines.push("", c.todo, "");
   }
   return lines;
+}
+
+/** A flow's section: which flow, the exact Allowed users value, and the command that checks it. */
+function flowSection(f: HandoffFlow): string[] {
+  return [
+    `### Flow ${code(f.name)}`,
+    "",
+    "| What | Value |",
+    "|---|---|",
+    `| Environment | ${f.environmentId ? code(f.environmentId) : "not in its trigger URL: see the flow's address in Power Automate"} |`,
+    `| Flow ID | ${code(f.flowId)} |`,
+    // Built from an environment ID and a flow ID the outputs schema checked, on a portal of clouds.ts.
+    ...(f.portalUrl ? [`| Open in Power Automate | <${f.portalUrl}> |`] : []),
+    `| Dataverse | ${code(f.dataverseUrl)} |`,
+    `| Trigger URL | ${code(f.triggerUrl)} |`,
+    `| Callers | ${f.callers.map(code).join(", ")} |`,
+    "",
+    'Paste into this flow\'s trigger, "Specific users in my tenant" → "Allowed users", replacing what is there:',
+    "",
+    "```text",
+    printable(f.allowedUsersLine),
+    "```",
+    "",
+    `Check it: ${code(f.check)} (exit 0 when the trigger admits exactly these callers).`,
+    "",
+  ];
 }
 
 /**

@@ -10,6 +10,7 @@ import { parseDocument } from "yaml";
 import { ConfigError, type ConfigProblem, NAMESPACE, parseStackConfig, type StackConfig } from "../../config";
 import { isVaulted } from "../../kinds/registry";
 import { FileReadError, readBoundedText } from "../../lib/bounded-file";
+import { flowFacts } from "../../outputs";
 
 /** Largest stack settings file read (one with 100 callers and their encrypted values is far smaller). */
 export const MAX_STACK_FILE_BYTES = 4 * 1024 * 1024;
@@ -179,4 +180,20 @@ export function readerWarnings(config: StackConfig): string[] {
         ]
       : [],
   );
+}
+
+/** A flow the stack would output, as `validate` shows it. */
+export interface PlannedFlow {
+  name: string;
+  /** Absent for a legacy trigger URL, whose host names no environment. */
+  environmentId?: string;
+  callers: string[];
+}
+
+/** The flows `config` would output: name, environment (from the trigger URL) and callers. */
+export function plannedFlows(config: StackConfig): PlannedFlow[] {
+  return config.flows.map((f) => {
+    const { environmentId } = flowFacts(f, config.cloud);
+    return { name: f.name, ...(environmentId ? { environmentId } : {}), callers: [...f.callers] };
+  });
 }

@@ -210,6 +210,78 @@ describe("npm run validate", () => {
     expect(usage.code).toBe(2);
     expect(usage.stderr).toContain("--stack");
   });
+
+  const FLOW_STACK = [
+    "config:",
+    "  azure-native:location: westeurope",
+    "  azure-native:subscriptionId: 0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+    "  flow-trigger-auth:callers:",
+    "    - name: erp",
+    "    - name: crm",
+    "  flow-trigger-auth:flows:",
+    "    - name: invoice-intake",
+    "      triggerUrl: https://7c1e2d5a3b4f4e6a9d8c1f2e3a4b5c.6d.environment.api.powerplatform.com:443/powerautomate/automations/direct/workflows/5f0d1c2b3a4e4f60a1b2c3d4e5f60718/triggers/manual/paths/invoke?api-version=1",
+    "      callers: [erp, crm]",
+    "      flowId: 3b1f6a2e-8d4c-4f1a-9e2b-7c6d5e4f3a21",
+    "      dataverseUrl: https://contoso-dev.crm4.dynamics.com",
+    "    - name: hr-import",
+    "      triggerUrl: https://prod-27.westeurope.logic.azure.com:443/workflows/0e1d2c3b4a5f46e7a8b9c0d1e2f3a4b5/triggers/manual/paths/invoke?api-version=2016-06-01",
+    "      callers: [crm]",
+    "      flowId: e8f7a6b5-c4d3-4e2f-9a1b-2c3d4e5f6a7b",
+    "      dataverseUrl: https://contoso-hr.crm4.dynamics.com",
+  ];
+
+  it("prints the flows it would output with the plan: name, environment, callers", async () => {
+    const dir = await stackDir({ "Pulumi.flows.yaml": FLOW_STACK.join("\n") });
+    const r = await runCli("validate", ["--stack", "flows", "--dir", dir]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(
+      [
+        "Flows in the outputs (2), each with its callers' object IDs as Allowed users:",
+        "  invoice-intake  environment 7c1e2d5a-3b4f-4e6a-9d8c-1f2e3a4b5c6d  callers erp, crm",
+        "  hr-import       environment (none in the trigger URL)  callers crm",
+      ].join("\n"),
+    );
+    // The legacy URL is worth a warning, and a flow adds no resource.
+    expect(r.stderr).toContain("warning: flows hr-import: the trigger URL's host names no environment");
+    const json = JSON.parse((await runCli("validate", ["--stack", "flows", "--dir", dir, "--json"])).stdout);
+    expect(json.flows).toEqual([
+      {
+        name: "invoice-intake",
+        environmentId: "7c1e2d5a-3b4f-4e6a-9d8c-1f2e3a4b5c6d",
+        callers: ["erp", "crm"],
+      },
+      { name: "hr-import", callers: ["crm"] },
+    ]);
+    const bare = await stackDir({ "Pulumi.flows.yaml": FLOW_STACK.slice(0, 6).join("\n") });
+    const without = JSON.parse(
+      (await runCli("validate", ["--stack", "flows", "--dir", bare, "--json"])).stdout,
+    );
+    expect(without.flows).toEqual([]);
+    expect(json.resources).toEqual(without.resources);
+  });
+
+  it("refuses bad flows by key path (exit 1), as pulumi up does", async () => {
+    const bad = FLOW_STACK.join("\n")
+      .replace("callers: [erp, crm]", "callers: [erp, billing]")
+      .replace("name: hr-import", "name: invoice-intake")
+      .replace("api-version=1", "api-version=1&sig=abc")
+      .replace("flowId: e8f7a6b5-c4d3-4e2f-9a1b-2c3d4e5f6a7b", "flowId: hr-import")
+      .replace("https://contoso-hr.crm4.dynamics.com", "https://contoso-hr.crm4.dynamics.com.example.net");
+    const dir = await stackDir({ "Pulumi.badflows.yaml": bad });
+    const r = await runCli("validate", ["--stack", "badflows", "--dir", dir]);
+    expect(r.code).toBe(1);
+    for (const line of [
+      'flow-trigger-auth:flows[0].callers[1]: "billing" must name one of the callers: erp, crm',
+      'flow-trigger-auth:flows[1].name: "invoice-intake" is already used by flows[0]; flow names must be unique',
+      'flow-trigger-auth:flows[0].triggerUrl: carries a "sig" parameter',
+      'flow-trigger-auth:flows[1].flowId: "hr-import" must be the flow\'s ID, a GUID',
+      'flow-trigger-auth:flows[1].dataverseUrl: "https://contoso-hr.crm4.dynamics.com.example.net" must be the URL of the environment\'s Dataverse organisation in cloud public',
+    ])
+      expect(r.stderr).toContain(line);
+    expect(r.stderr).not.toContain("sig=abc");
+    expect(r.stdout).not.toContain("+ ");
+  });
 });
 
 describe("validate tells the whole truth", () => {

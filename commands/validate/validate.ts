@@ -9,6 +9,7 @@ import path from "node:path";
 import type { Command } from "commander";
 import { printable } from "../../printable";
 import type { PlannedResource } from "../../engine/offline-engine";
+import type { PlannedFlow } from "./stack-file";
 import type { Io } from "../../lib/io";
 import { isoInstant, ISO_INSTANT_HELP } from "../../lib/options";
 import { EXIT } from "../../lib/exit";
@@ -67,6 +68,17 @@ function render(r: PlannedResource): string {
   return [`  + ${r.type}  ${r.name}`, ...detail].join("\n");
 }
 
+/** The flows the stack would output, one line each: name, environment, callers. */
+function renderFlows(flows: readonly PlannedFlow[]): string {
+  if (!flows.length) return "";
+  const width = Math.max(...flows.map((f) => f.name.length));
+  const lines = flows.map(
+    (f) =>
+      `  ${f.name.padEnd(width)}  environment ${f.environmentId ?? "(none in the trigger URL)"}  callers ${f.callers.join(", ")}`,
+  );
+  return `Flows in the outputs (${flows.length}), each with its callers' object IDs as Allowed users:\n${lines.join("\n")}\n`;
+}
+
 const spec: CommandSpec<Options> = {
   name: "validate",
   examples: [
@@ -103,7 +115,7 @@ const spec: CommandSpec<Options> = {
       );
     const stack = o.stack;
     // Loaded only here: the config schema and the YAML parser are not needed for --help.
-    const { readStackFile, readerWarnings, validateStackConfig } = await import("./stack-file");
+    const { plannedFlows, readStackFile, readerWarnings, validateStackConfig } = await import("./stack-file");
     const input = await readStackFile(
       o.dir === undefined ? projectRoot() : path.resolve(io.cwd, o.dir),
       stack,
@@ -152,12 +164,14 @@ const spec: CommandSpec<Options> = {
     }
     for (const w of warnings) ctx.note(`warning: ${printable(w)}`);
     const custom = resources.filter((r) => r.custom);
+    const flows = plannedFlows(result.config);
     return {
       exitCode: EXIT.ok,
-      json: { valid: true, file: input.file, resources: custom, unchecked, warnings },
+      json: { valid: true, file: input.file, resources: custom, flows, unchecked, warnings },
       text: [
         `${input.file} is valid. Planned resources (${custom.length}), computed values in <angle brackets>:`,
         ...custom.map(render),
+        ...(flows.length ? [renderFlows(flows).trimEnd()] : []),
         ...uncheckedLines,
         "",
       ].join("\n"),
