@@ -187,6 +187,16 @@ describe("conflicting options are refused, naming both", () => {
     ).toBe(0);
   });
 
+  it("handoff --force without --out: exit 2, naming both (there is nothing to replace)", async () => {
+    const r = await runCli("handoff", ["--outputs", fixture("outputs/dev.json"), "--force"]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toBe(
+      "handoff: --force goes with --out FILE: without --out nothing is replaced\n" +
+        "run 'flow-trigger-auth help handoff' for its options\n",
+    );
+  });
+
   it("smoke: --stack with --outputs, and a credential source of another kind, are refused", async () => {
     const base = ["--trigger-url", "https://127.0.0.1:9/x", "--caller", "erp", "--json"];
     const both = await runCli("smoke", [...base, "--stack", "dev", "--outputs", "dev.json"]);

@@ -53,6 +53,8 @@ const spec: CommandSpec<Options> = {
         "arguments",
       );
     }
+    if (o.force && !o.out)
+      throw new UsageError("--force goes with --out FILE: without --out nothing is replaced", "arguments");
     // Loaded only here: reading outputs needs their schema (zod), which --help does not.
     const [{ loadOutputs }, { buildHandoff, isSheet, renderJson, renderMarkdown, SHEET_KIND }] =
       await Promise.all([import("../../lib/stack-outputs"), import("./sheet")]);
