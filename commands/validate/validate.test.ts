@@ -261,6 +261,33 @@ describe("npm run validate", () => {
     expect(json.resources).toEqual(without.resources);
   });
 
+  it("with flows, still tells the whole truth: flows, secure values not checked and warnings, in text and --json", async () => {
+    const file = [
+      ...FLOW_STACK,
+      "  flow-trigger-auth:alerts:",
+      "    webhookUrl:",
+      "      secure: v1:c2VjcmV0",
+    ];
+    const dir = await stackDir({ "Pulumi.flows.yaml": file.join("\n") });
+    const r = await runCli("validate", ["--stack", "flows", "--dir", dir]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(
+      /\n {2}hr-import {7}environment \(none in the trigger URL\) {2}callers crm\nNot checked offline \(secure values, encrypted in the file\):\n {2}flow-trigger-auth:alerts\.webhookUrl\n$/,
+    );
+    const json = JSON.parse((await runCli("validate", ["--stack", "flows", "--dir", dir, "--json"])).stdout);
+    expect(json.flows.map((f: { name: string }) => f.name)).toEqual(["invoice-intake", "hr-import"]);
+    expect(json.unchecked).toEqual([
+      { path: "flow-trigger-auth:alerts.webhookUrl", message: "secure values, encrypted in the file" },
+    ]);
+    // Neither caller has a reader: both are named; the legacy trigger URL is warned about too (twice).
+    expect(json.warnings).toEqual([
+      expect.stringMatching(/^flow-trigger-auth:callers\[0\] \(erp\): no secretReaders/),
+      expect.stringMatching(/^flow-trigger-auth:callers\[1\] \(crm\): no secretReaders/),
+      expect.stringMatching(/^flows hr-import: a \*\.logic\.azure\.com trigger URL/),
+      expect.stringMatching(/^flows hr-import: the trigger URL's host names no environment/),
+    ]);
+  });
+
   it("refuses bad flows by key path (exit 1), as pulumi up does", async () => {
     const bad = FLOW_STACK.join("\n")
       .replace("callers: [erp, crm]", "callers: [erp, billing]")
