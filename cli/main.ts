@@ -85,8 +85,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   const run = await LOADERS[command as CommandName]();
   return run(rest, io);
 }
-
-if (require.main === module) {
+/** Runs the tool as a program: the process's arguments, the real outside world, signals, exit. */
+export function runAsProgram(): void {
   // SIGINT and SIGTERM: every program started is ended at once, and the runner prints the interrupted
   // outcome (one JSON document with --json) and exits 130 or 143. A second signal exits right away.
   const interrupt = new AbortController();
