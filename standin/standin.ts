@@ -169,6 +169,14 @@ export type InjectedFailure =
     }
   | {
       /**
+       * Held: `arrived` is called when the request comes in, and the normal answer waits until
+       * `release` settles (a test looks at a running process while it waits on the stand-in).
+       */
+      hold: { arrived(): void; release: Promise<void> };
+      only?: "anonymous" | "authenticated";
+    }
+  | {
+      /**
        * A server that misbehaves: `endless-body` answers 200 and then streams forever; `redirect`
        * answers 302 to another host; `not-json` answers 200 with an HTML page; `hostile-text` answers
        * 400 with terminal escapes (OSC 52 clipboard write, screen clear, C1 CSI), bidirectional
@@ -374,6 +382,11 @@ export async function createStandin(
     );
     if (index < 0) return undefined;
     const [failure] = queue.splice(index, 1);
+    if ("hold" in failure) {
+      failure.hold.arrived();
+      await failure.hold.release;
+      return undefined;
+    }
     if ("network" in failure) {
       if (failure.network === "drop") throw new DropConnection();
       const hung = hang(request.signal);

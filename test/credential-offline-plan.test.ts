@@ -109,7 +109,7 @@ describe("validate's offline plan of a user caller", () => {
     ]);
     expect(custom.find((r) => r.name === "portal")!.inputs).toMatchObject({
       "singlePageApplication.redirectUris[0]": "https://portal.contoso.com/",
-      "web.implicitGrant.accessTokenIssuanceEnabled": "false",
+      "web.implicitGrant.accessTokenIssuanceEnabled": false,
     });
     expect(custom.find((r) => r.name === "portal")!.inputs).not.toHaveProperty("fallbackPublicClientEnabled");
     expect(await resolveDeep(plan.outputs.allowedUsers)).toEqual([PRINCIPAL]);

@@ -84,6 +84,66 @@ describe("the built tool, as a process", () => {
     }
   });
 
+  it("prints each wait and each finished check on stderr as it happens, not at the end; stdout stays one JSON document", async () => {
+    const s = demoScenario(standin, { mode: "users" });
+    // Entra throttles the first token request; the authenticated call is held by the stand-in until
+    // the test has read what the running tool printed so far.
+    standin.failNext({ tenantId: s.tenantId }, 1, { status: 429, retryAfter: "1" });
+    let arrived = false;
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    standin.failNext({ flowId: s.flowId }, 1, {
+      hold: { arrived: () => (arrived = true), release: released },
+      only: "authenticated",
+    });
+    const child = spawn(process.execPath, [TOOL, ...smokeArgs(s, "--json")], {
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        NODE_EXTRA_CA_CERTS: standin.caFile,
+        FLOW_CLIENT_SECRET: s.secret,
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const lines: string[] = [];
+    let partial = "";
+    child.stderr.on("data", (chunk: Buffer) => {
+      const text = partial + chunk.toString();
+      const parts = text.split("\n");
+      partial = parts.pop() ?? "";
+      lines.push(...parts);
+    });
+    let stdout = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    let exited = false;
+    const done = new Promise<number | null>((resolve) =>
+      child.on("close", (code) => {
+        exited = true;
+        resolve(code);
+      }),
+    );
+    try {
+      expect(await until(() => arrived && lines.some((l) => l.startsWith("PASS     token:")))).toBe(true);
+      // The tool is still waiting for the held call: everything below arrived while it ran.
+      expect(exited).toBe(false);
+      expect(stdout).toBe("");
+      expect(lines.map((l) => l.split(":")[0])).toEqual([
+        "PASS     url",
+        "PASS     anonymous-rejected",
+        "token",
+        "PASS     token",
+      ]);
+      expect(lines[2]).toMatch(
+        /^token: 429 AADSTS50196 from Entra, retrying in [\d.]+ s \(attempt 2, \d+ s of budget left\)$/,
+      );
+    } finally {
+      release();
+    }
+    expect(await done).toBe(0);
+    expect(JSON.parse(stdout)).toMatchObject({ verdict: "pass" });
+    expect(lines.at(-1)).toMatch(/^PASS {5}invoke: accepted with the token \(202\)/);
+  });
+
   it("exits 3 for a trigger that runs the flow without a token, and 1 for a caller it refuses", async () => {
     const open = demoScenario(standin, { mode: "tenant", flow: { acceptAnonymous: true } });
     const refused = demoScenario(standin, {
@@ -212,7 +272,7 @@ describe("the built tool, as a process", () => {
     });
   });
 
-  it("runs `pulumi stack output` for --stack, and names the commands and exit codes in its help", async () => {
+  it("runs `pulumi stack output` for --stack, and names the commands and where the exit codes are in its help", async () => {
     const dir = mkdtempSync(join(tmpdir(), "fake-pulumi-"));
     const pulumi = join(dir, "pulumi");
     writeFileSync(
@@ -227,7 +287,7 @@ describe("the built tool, as a process", () => {
     expect(help.code).toBe(0);
     expect(help.stdout).toContain("smoke");
     expect(help.stdout).toMatch(/^ {2}audit +prove from each flow's definition/m);
-    expect(help.stdout).toContain("70 internal error");
+    expect(help.stdout).toContain("Exit codes: the same for every command, see docs/commands.md#exit-codes.");
     expect((await tool(["deploy"])).code).toBe(2);
   });
 

@@ -12,7 +12,12 @@ import type { DeviceCodeWait } from "./device-code";
 
 /** How the caller proves who it is, by credential kind (`--credential`). */
 export type CallerCredential =
-  | { kind: "secret"; secret: string }
+  | {
+      kind: "secret";
+      secret: string;
+      /** When it was created, when known (Key Vault's `created` of the version read), ms since the epoch. */
+      createdAtMs?: number;
+    }
   /** The certificate and its private key, PEM. */
   | { kind: "certificate"; pem: string }
   /** Reads the platform's OIDC token (e.g. from AZURE_FEDERATED_TOKEN_FILE) each time it is needed. */
