@@ -18,6 +18,11 @@ export interface Cloud {
   audience: string;
   /** Client-credentials scope: audience + `/.default`, hence the double slash. */
   scope: string;
+  /**
+   * The delegated scope a signed-in person's token is asked for: audience + `/User` (double slash too:
+   * Entra cuts a v1 resource's scope at its last slash, learn.microsoft.com/entra/identity-platform/msal-v1-app-scopes).
+   */
+  delegatedScope: string;
   /** Entra authority host for token requests, e.g. `https://login.microsoftonline.com`. */
   authorityHost: string;
 }
@@ -29,7 +34,7 @@ const AUTHORITY = {
 } as const;
 
 function cloud(name: CloudName, audience: string, authorityHost: string): Cloud {
-  return { name, audience, scope: `${audience}/.default`, authorityHost };
+  return { name, audience, scope: `${audience}/.default`, delegatedScope: `${audience}/User`, authorityHost };
 }
 
 /** Every supported cloud, by name. */

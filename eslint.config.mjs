@@ -28,7 +28,7 @@ export default tseslint.config(
   },
   {
     // Test doubles and the mocked engine mirror loosely typed provider payloads.
-    files: ["test/**/*.ts", "**/*.test.ts", "engine/**/*.ts"],
+    files: ["test/**/*.ts", "standin/**/*.ts", "**/*.test.ts", "engine/**/*.ts"],
     rules: { "@typescript-eslint/no-explicit-any": "off" },
   },
 );

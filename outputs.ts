@@ -19,7 +19,7 @@ import {
 } from "./clouds";
 import { guid, httpsUrl, text } from "./fields/outputs";
 import { ENVIRONMENT_ID_PATTERN } from "./fields/patterns";
-import { isVaultedCaller, KINDS, type CallerOutputs } from "./kinds/registry";
+import { isVaultedCaller, kindInfo, KINDS, type CallerOutputs } from "./kinds/registry";
 import { CREDENTIAL_KINDS } from "./kinds/names";
 import { CALLER_NAME_PATTERN, FLOW_NAME_PATTERN, MAX_FLOWS } from "./naming";
 import { checkTriggerUrl, environmentIdOfTriggerUrl } from "./trigger-url";
@@ -146,15 +146,18 @@ export const stackOutputsSchema = z
         });
       }
     }
-    const expected = Object.values(o.callers)
-      .map((c) => c.servicePrincipalObjectId.toLowerCase())
-      .sort();
-    const listed = o.allowedUsers.map((u) => u.toLowerCase()).sort();
+    for (const [name, c] of Object.entries(o.callers)) {
+      for (const p of kindInfo(c.credential).outputsProblems?.(c, o.cloud) ?? []) {
+        ctx.addIssue({ code: "custom", path: ["callers", name, ...p.path], message: p.message });
+      }
+    }
+    const expected = [...new Set(Object.values(o.callers).flatMap(allowedOf))].sort();
+    const listed = [...new Set(o.allowedUsers.map((u) => u.toLowerCase()))].sort();
     if (expected.join() !== listed.join()) {
       ctx.addIssue({
         code: "custom",
         path: ["allowedUsers"],
-        message: "must list exactly the callers' servicePrincipalObjectId values",
+        message: `must list exactly the object IDs the callers put into Allowed users (${ALLOWED_BY_KIND})`,
       });
     }
     for (const [name, flow] of Object.entries(o.flows ?? {})) {
@@ -172,11 +175,21 @@ export const stackOutputsSchema = z
     }
   });
 
+/** Which object IDs a caller puts into Allowed users, as messages say it. */
+const ALLOWED_BY_KIND = "each caller's servicePrincipalObjectId; for a user caller, its users";
+
+/** The object IDs `c` puts into Allowed users, as its kind says (kinds/), lower-case. */
+function allowedOf(c: CallerOutputs): string[] {
+  return kindInfo(c.credential)
+    .allowedUsers(c, c.servicePrincipalObjectId)
+    .map((id) => id.toLowerCase());
+}
+
 /** What is wrong with one flow's outputs in a stack of `cloud` with `callers`, by key path under the flow. */
 function flowProblems(
   flow: z.infer<typeof flowOutputsSchema>,
   cloud: CloudName,
-  callers: Record<string, { servicePrincipalObjectId: string }>,
+  callers: Record<string, CallerOutputs>,
 ): { path: (string | number)[]; message: string }[] {
   const problems: { path: (string | number)[]; message: string }[] = [];
   const url = checkTriggerUrl(flow.triggerUrl, { cloud });
@@ -204,13 +217,14 @@ function flowProblems(
         path: ["callers", i],
         message: `${caller} is not a caller of this stack (callers: ${Object.keys(callers).join(", ")})`,
       });
-    } else objectIds.push(callers[caller].servicePrincipalObjectId.toLowerCase());
+    } else objectIds.push(...allowedOf(callers[caller]));
   });
   const listed = flow.allowedUsers.map((u) => u.toLowerCase()).sort();
-  if (objectIds.length === seen.size && [...new Set(objectIds)].sort().join() !== listed.join()) {
+  const known = flow.callers.every((caller) => Object.hasOwn(callers, caller));
+  if (known && [...new Set(objectIds)].sort().join() !== [...new Set(listed)].sort().join()) {
     problems.push({
       path: ["allowedUsers"],
-      message: "must list exactly the servicePrincipalObjectId values of the flow's callers",
+      message: `must list exactly the object IDs the flow's callers put into Allowed users (${ALLOWED_BY_KIND})`,
     });
   }
   return problems;

@@ -1,6 +1,6 @@
 /**
  * `npm run bench:audit`: how long `flow-trigger-auth audit` takes for 50 flows in 5 Dataverse
- * environments against the in-process stand-in (test/standin/dataverse.ts), on the real clock, and
+ * environments against the in-process stand-in (standin/dataverse.ts), on the real clock, and
  * how many requests it sends: when every flow matches, and when 10 flows list an entry only
  * Microsoft Graph can name. Prints figures; asserts nothing. Options: --runs N (default 20).
  */
@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { processIo, type Io } from "../lib/io";
 import { main } from "../cli/main";
-import { auditWorld, createDataverseStandin, flowDefinition } from "../test/standin/dataverse";
+import { auditWorld, createDataverseStandin, flowDefinition } from "../standin/dataverse";
 
 const runsArg = process.argv.indexOf("--runs");
 const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 20;

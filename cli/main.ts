@@ -3,11 +3,13 @@
  * only the command it runs (docs/commands.md), gives it the real outside world, and exits with the
  * command's code once everything printed has been flushed.
  */
+import { version } from "../package.json";
 import { printable } from "../printable";
 import { redact } from "../lib/redact";
 import type { Io } from "../lib/io";
 import { endChildren, processIo } from "../lib/io";
-import { EXIT, interruptExitCode } from "../lib/exit";
+import { EXIT, EXIT_CODES_DOC, interruptExitCode } from "../lib/exit";
+import { closest } from "../lib/suggest";
 
 type Run = (argv: readonly string[], io: Io) => Promise<number>;
 
@@ -15,7 +17,7 @@ type Run = (argv: readonly string[], io: Io) => Promise<number>;
 const SUMMARIES = {
   smoke: "check that a flow refuses anonymous calls and accepts the caller's token",
   handoff: "print the flow makers' hand-off sheet: object IDs for Allowed users, token facts per caller",
-  "rotation-status": "exit 1 when a caller's published secret nears expiry or its rotation is overdue",
+  "rotation-status": "name the callers whose published secret nears expiry or whose rotation is overdue",
   validate: "validate Pulumi.<stack>.yaml offline and show the resources it would declare",
   audit: "prove from each flow's definition in Dataverse that its trigger admits exactly its callers",
 };
@@ -32,7 +34,7 @@ const LOADERS: Record<CommandName, () => Promise<Run>> = {
   audit: async () => (await import("../commands/audit/audit")).audit,
 };
 
-/** The tool's own help: commands and exit codes. */
+/** The tool's own help: its commands, where the exit codes are, examples. */
 function toolHelp(): string {
   const width = Math.max(...Object.keys(SUMMARIES).map((c) => c.length));
   return [
@@ -41,32 +43,50 @@ function toolHelp(): string {
     "Commands:",
     ...Object.entries(SUMMARIES).map(([name, summary]) => `  ${name.padEnd(width)}  ${summary}`),
     "",
-    "Every command takes --help and --json (exactly one JSON object on stdout).",
-    `Exit codes: ${EXIT.ok} ok, ${EXIT.failed} a check failed, ${EXIT.usage} usage or config error, ${EXIT.insecure} insecure trigger, ${EXIT.internal} internal error, ${EXIT.sigint}/${EXIT.sigterm} interrupted (SIGINT/SIGTERM).`,
+    "Every command takes --help, --json (exactly one JSON object on stdout) and --quiet (no progress on stderr).",
+    "flow-trigger-auth help <command> shows a command's options; --version (-V) the tool's version.",
+    `Exit codes: the same for every command, see ${EXIT_CODES_DOC}.`,
+    "",
+    "Examples:",
+    "  flow-trigger-auth validate --stack dev",
+    "  flow-trigger-auth handoff --stack dev --out handoff.md",
+    "  flow-trigger-auth help smoke",
     "",
   ].join("\n");
 }
 
 /** Runs the tool on `argv` (without node and script); resolves to the exit code. */
 export async function main(argv: readonly string[], io: Io): Promise<number> {
-  const [command, ...rest] = argv;
-  if (command === undefined || command === "--help" || command === "-h" || command === "help") {
-    if (argv.includes("--json"))
-      io.stdout(`${JSON.stringify({ help: toolHelp(), commands: Object.keys(SUMMARIES) })}\n`);
+  const json = argv.includes("--json");
+  if (argv[0] === "--version" || argv[0] === "-V") {
+    io.stdout(json ? `${JSON.stringify({ version })}\n` : `${version}\n`);
+    return EXIT.ok;
+  }
+  // `help <command>` is `<command> --help`; `help` alone, `--help` or no command at all: the tool's help.
+  const helpOf = argv[0] === "help" ? argv.slice(1).find((a) => !a.startsWith("-")) : undefined;
+  const [command, ...rest] = helpOf !== undefined ? [helpOf, "--help", ...(json ? ["--json"] : [])] : argv;
+  if (command === undefined || command === "help" || command === "--help" || command === "-h") {
+    if (json) io.stdout(`${JSON.stringify({ help: toolHelp(), commands: Object.keys(SUMMARIES) })}\n`);
     else io.stdout(toolHelp());
     return command === undefined ? EXIT.usage : EXIT.ok;
   }
   if (!Object.hasOwn(LOADERS, command)) {
-    const message = `unknown command; the commands are ${Object.keys(SUMMARIES).join(", ")}`;
-    if (argv.includes("--json")) io.stdout(`${JSON.stringify({ error: { kind: "usage", message } })}\n`);
+    // What was typed is named (escaped and cut short: it could be anything), with the closest command.
+    const typed = printable(command.length > 40 ? `${command.slice(0, 37)}...` : command);
+    const option = command.startsWith("-");
+    const match = option ? undefined : closest(command, Object.keys(SUMMARIES));
+    const message = match
+      ? `unknown command '${typed}'; did you mean ${match}?`
+      : `unknown ${option ? "option" : "command"} '${typed}'; the commands are ${Object.keys(SUMMARIES).join(", ")}`;
+    if (json) io.stdout(`${JSON.stringify({ error: { kind: "usage", message } })}\n`);
     else io.stderr(`flow-trigger-auth: ${message}\n`);
     return EXIT.usage;
   }
   const run = await LOADERS[command as CommandName]();
   return run(rest, io);
 }
-
-if (require.main === module) {
+/** Runs the tool as a program: the process's arguments, the real outside world, signals, exit. */
+export function runAsProgram(): void {
   // SIGINT and SIGTERM: every program started is ended at once, and the runner prints the interrupted
   // outcome (one JSON document with --json) and exits 130 or 143. A second signal exits right away.
   const interrupt = new AbortController();

@@ -18,7 +18,31 @@ export type CallerCredentialArgs =
       kind: "federated";
       /** External tokens the app trusts, e.g. GitHub Actions jobs of one environment. */
       federatedCredentials: FederatedCredentialConfig[];
+    }
+  | {
+      /** No credential of its own: people sign in to it and it calls with their delegated tokens. */
+      kind: "user";
+      /** `spa`: a browser app (auth code with PKCE); `publicClient`: a desktop, mobile or agent app. */
+      platform: "spa" | "publicClient";
+      /** Where Entra sends people back after sign-in, e.g. `https://app.contoso.com/`. */
+      redirectUris: string[];
     };
+
+/**
+ * The app registration's settings for people signing in on `platform`: its redirect URIs on that
+ * platform (azuread updates them in place: no input of these is ForceNew in
+ * terraform-provider-azuread internal/services/applications/application_resource.go), never the
+ * implicit grant (set for every kind). A public client also allows public client flows
+ * (`isFallbackPublicClient`), which the device-code flow needs (AADSTS7000218 without it); a SPA
+ * does not, so nobody can run device code or ROPC against a browser app's client ID.
+ */
+function signInSettings(
+  c: Extract<CallerCredentialArgs, { kind: "user" }>,
+): Partial<azuread.ApplicationArgs> {
+  return c.platform === "spa"
+    ? { singlePageApplication: { redirectUris: c.redirectUris } }
+    : { publicClient: { redirectUris: c.redirectUris }, fallbackPublicClientEnabled: true };
+}
 
 /** What every caller's component gives the stack: the principal for Allowed users, and what it signs in as. */
 export interface CallerPrincipal {
@@ -52,7 +76,7 @@ export interface FlowCallerArgs {
   owners: pulumi.Input<string[]>;
   /** The Flow service principal and its `User` scope, from `lookupFlowService()`. */
   flowService: FlowService;
-  /** The caller's credential: a rotating client secret or certificate, or federated credentials. */
+  /** The caller's credential: a rotating client secret or certificate, federated credentials, or people signing in. */
   credential: CallerCredentialArgs;
   /** Text stored in the app's notes, e.g. which stack manages it. */
   notes?: string;
@@ -126,6 +150,7 @@ export class FlowCaller extends pulumi.ComponentResource implements CallerPrinci
         signInAudience: "AzureADMyOrg",
         preventDuplicateNames: true,
         web: { implicitGrant: { accessTokenIssuanceEnabled: false, idTokenIssuanceEnabled: false } },
+        ...(args.credential.kind === "user" ? signInSettings(args.credential) : {}),
         // Updated in place when it changes (terraform-provider-azuread application_resource.go: not ForceNew).
         requiredResourceAccesses: consent
           ? [

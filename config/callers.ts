@@ -108,6 +108,28 @@ function parseCaller(raw: unknown, at: readonly PropertyKey[]) {
   return { kind, config: result.success ? (result.data as Parsed) : undefined, problems };
 }
 
+/**
+ * A caller that leaves `consent` to the stack, when the stack's is false but its kind's schema refuses
+ * false (a kind that cannot work without admin consent): the kind's own words, and what to do.
+ */
+function consentProblems(
+  p: ReturnType<typeof parseCaller>,
+  stackConsent: boolean,
+  i: number,
+): ConfigProblem[] {
+  if (stackConsent || !p.config || p.config.consent !== undefined || !hasAppRegistration(p.kind!)) return [];
+  const refused = (KINDS[p.kind!].config.shape as Record<string, z.ZodType>).consent.safeParse(false);
+  if (refused.success) return [];
+  return [
+    {
+      path: keyPath(["callers", i, "consent"]),
+      message:
+        `the stack's ${keyPath(["consent"])} is false, and this caller's consent ${refused.error.issues[0].message}. ` +
+        "Set consent: true on this caller (or the stack's consent to true)",
+    },
+  ];
+}
+
 /** What {@link parseCallers} found. */
 export interface ParsedCallers {
   /** Each caller's kind, where its `credential` names one (also when something else is wrong with it). */
@@ -119,8 +141,11 @@ export interface ParsedCallers {
 
 /** Checks the raw list of callers (a list is the stack schema's to require) against each caller's kind. */
 export function parseCallers(raw: unknown, stackConsent: boolean): ParsedCallers {
-  const parsed = (Array.isArray(raw) ? raw : []).map((c, i) => parseCaller(c, ["callers", i]));
-  const valid = parsed.every((p) => p.config !== undefined);
+  const parsed = (Array.isArray(raw) ? raw : []).map((c, i) => {
+    const p = parseCaller(c, ["callers", i]);
+    return { ...p, problems: [...p.problems, ...consentProblems(p, stackConsent, i)] };
+  });
+  const valid = parsed.every((p) => p.config !== undefined && p.problems.length === 0);
   return {
     kinds: parsed.map((p) => p.kind),
     callers: valid

@@ -323,7 +323,7 @@ describe("bad input is refused with its key path", () => {
       "unknown caller key",
       { [`${NS}:callers`]: [{ name: "erp", owner: GUID }] },
       `${NS}:callers[0].owner`,
-      /unknown key; allowed keys: name, description, credential, owners, secretReaders, federatedCredentials, managedIdentity, consent$/,
+      /unknown key; allowed keys: name, description, credential, owners, secretReaders, federatedCredentials, managedIdentity, platform, redirectUris, users, consent$/,
     ],
     [
       "callers given as one object instead of a list",
@@ -335,7 +335,7 @@ describe("bad input is refused with its key path", () => {
       "a caller that is not an object",
       { [`${NS}:callers`]: [{ name: "erp" }, "crm"] },
       `${NS}:callers[1]`,
-      /must be an object \{ name, description, credential, owners, secretReaders, federatedCredentials, managedIdentity, consent \}/,
+      /must be an object \{ name, description, credential, owners, secretReaders, federatedCredentials, managedIdentity, platform, redirectUris, users, consent \}/,
     ],
     [
       "rotation that is not an object",

@@ -214,9 +214,9 @@ describe("bad flows are refused, each problem by its key path", () => {
 
   it("names a missing key and what it takes", () => {
     expect(flowProblems([{ name: "invoice-intake", callers: ["erp"] }])).toEqual([
-      `${NS}:flows[0].triggerUrl: must be the flow's HTTPS trigger URL, as its trigger shows it`,
-      `${NS}:flows[0].flowId: must be a string: must be the flow's ID, a GUID: the end of its address in Power Automate (.../flows/<flow ID>), or its solution's workflowid`,
-      `${NS}:flows[0].dataverseUrl: must be the environment's Dataverse URL, e.g. https://contoso.crm4.dynamics.com`,
+      `${NS}:flows[0].triggerUrl: is missing; it must be the flow's HTTPS trigger URL, as its trigger shows it`,
+      `${NS}:flows[0].flowId: is missing; it must be the flow's ID, a GUID: the end of its address in Power Automate (.../flows/<flow ID>), or its solution's workflowid`,
+      `${NS}:flows[0].dataverseUrl: is missing; it must be the environment's Dataverse URL, e.g. https://contoso.crm4.dynamics.com`,
     ]);
   });
 

@@ -47,8 +47,31 @@ export function problemsOf(issues: readonly z.core.$ZodIssue[], from: IssueSourc
         { path: keyPath(at), message: `must be an object { ${allowedKeysAt(from, issue.path).join(", ")} }` },
       ];
     }
+    if (isMissing(from.input, issue.path)) return [{ path: keyPath(at), message: missing(issue.message) }];
     return [{ path: keyPath(at), message: issue.message }];
   });
+}
+
+/** True when `path` names a key its object does not have (not a value that is wrong). */
+function isMissing(input: unknown, path: readonly PropertyKey[]): boolean {
+  if (path.length === 0) return false;
+  const parent = valueAt(input, path.slice(0, -1));
+  return (
+    parent !== null &&
+    typeof parent === "object" &&
+    !Array.isArray(parent) &&
+    !Object.hasOwn(parent, path[path.length - 1])
+  );
+}
+
+/**
+ * A missing key's problem says it is missing, then what it must be: the schema's message speaks of
+ * a value given (`undefined must be one of ...`, `must be a string: must be ...`), and there is none.
+ */
+function missing(message: string): string {
+  if (/^is required\b/.test(message)) return message;
+  const what = message.replace(/^undefined\s+/, "").replace(/^must be a string: /, "");
+  return /^must\b/.test(what) ? `is missing; it ${what}` : `is missing: ${what}`;
 }
 
 /** The value at `path` in `input`, own properties only; undefined where there is none. */

@@ -14,9 +14,12 @@ export interface PlannedResource {
   name: string;
   /** True for cloud resources, false for this project's components. */
   custom: boolean;
-  /** Inputs flattened to dotted paths; secrets shown as `[secret]`. */
-  inputs: Record<string, string>;
+  /** Inputs flattened to dotted paths, numbers and flags as they are; secrets shown as `[secret]`. */
+  inputs: Record<string, InputValue>;
 }
+
+/** One flattened input: text, a number or a flag, as the program gave it (null when it gave null). */
+export type InputValue = string | number | boolean | null;
 
 /**
  * Flattens inputs to `a.b[0].c = value`. The engine marks a whole object secret when any field in it
@@ -25,16 +28,21 @@ export interface PlannedResource {
 export function flattenInputs(
   value: unknown,
   prefix = "",
-  out: Record<string, string> = {},
+  out: Record<string, InputValue> = {},
   secret = false,
-): Record<string, string> {
+): Record<string, InputValue> {
   if (pulumi.runtime.isRpcSecret(value))
     flattenInputs(pulumi.runtime.unwrapRpcSecret(value), prefix, out, true);
   else if (Array.isArray(value)) value.forEach((v, i) => flattenInputs(v, `${prefix}[${i}]`, out, secret));
   else if (value && typeof value === "object") {
     for (const [k, v] of Object.entries(value)) flattenInputs(v, prefix ? `${prefix}.${k}` : k, out, secret);
   } else if (value !== undefined)
-    out[prefix] = secret && typeof value === "string" ? "[secret]" : String(value);
+    out[prefix] =
+      secret && typeof value === "string"
+        ? "[secret]"
+        : typeof value === "number" || typeof value === "boolean" || value === null
+          ? value
+          : String(value);
   return out;
 }
 
@@ -164,13 +172,15 @@ export class PlanError extends Error {
 }
 
 /**
- * The resources and outputs `config` yields at `nowMs`, with the engine mocked; `evaluationMs` is the
- * time from the start of the program until the runtime drained.
+ * The resources and outputs `config` yields at `nowMs`, with the engine mocked by `cloud` (default:
+ * placeholders for what only a deployment knows); `evaluationMs` is the time from the start of the
+ * program until the runtime drained.
  */
 export async function planStack(
   config: StackConfig,
   nowMs: number,
   stackName: string,
+  cloud: FakeCloud = new PlaceholderCloud(),
 ): Promise<{
   resources: PlannedResource[];
   outputs: StackOutputs;
@@ -178,7 +188,7 @@ export async function planStack(
   warnings: string[];
 }> {
   const start = performance.now();
-  const run = await runMocked(new PlaceholderCloud(), () => defineStack(config, nowMs, stackName), {
+  const run = await runMocked(cloud, () => defineStack(config, nowMs, stackName), {
     stack: stackName,
   });
   const evaluationMs = performance.now() - start;

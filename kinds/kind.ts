@@ -7,6 +7,7 @@
 import { z } from "zod";
 import { objectId, patterned, visible } from "../fields/config";
 import { guid, httpsUrl, isoTime, text } from "../fields/outputs";
+import type { CloudName } from "../clouds";
 import { CALLER_NAME_PATTERN } from "../naming";
 
 /** Everything that differs from one credential kind to another, but for the Pulumi components and the smoke test's token sources. */
@@ -34,13 +35,16 @@ export interface KindInfo<
   createsIdentity?(raw: Record<string, unknown>): string | undefined;
   /** A caller's outputs (`credential` and the facts that apply to it; nothing else). */
   outputs: O;
+  /** What is wrong with a caller's outputs in a stack of `cloud` (key paths under the caller); none by default. */
+  outputsProblems?(caller: z.infer<O>, cloud: CloudName): { path: string[]; message: string }[];
   /**
    * The object IDs a caller of this kind puts into the *Allowed users* of the flows that list it (and
    * into the stack's `allowedUsers`): the `oid` its tokens carry. `principal` is the object ID of its
    * principal (enterprise application or managed identity), plain or as the program's Output; a kind
-   * whose tokens are app-only gives {@link itsPrincipal}.
+   * whose tokens are app-only gives {@link itsPrincipal}. `caller` is its config (the program) or its
+   * outputs (readers of the outputs), so a kind reads only keys both have.
    */
-  allowedUsers<P>(caller: z.output<C>, principal: P): (P | string)[];
+  allowedUsers<P>(caller: z.output<C> | z.infer<O>, principal: P): (P | string)[];
   /** The stack keeps the credential in Key Vault and rotates it (secret, certificate). */
   vaulted: V;
   /**
@@ -59,8 +63,8 @@ export interface KindInfo<
     label: string;
     /** What the object ID for Allowed users belongs to; default an enterprise application. */
     principal?: string;
-    /** What the calling system's owner does with this kind of credential. */
-    todo(caller: z.infer<O>): string;
+    /** What the calling system's owner does with this kind of credential, in a stack of that tenant and cloud. */
+    todo(caller: z.infer<O>, stack: { tenantId: string; cloud: CloudName }): string;
   };
 }
 

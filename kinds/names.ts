@@ -11,6 +11,7 @@ export const KIND_NAMES = {
   certificate: { env: "FLOW_CLIENT_CERTIFICATE" },
   federated: {},
   managedIdentity: { aliases: ["managed-identity"] },
+  user: {},
 } satisfies Record<string, KindName>;
 
 /** What the command line and the in-stack smoke test read of a kind. */

@@ -11,9 +11,10 @@ import type { KindInfo } from "./kind";
 import { managedIdentity } from "./managed-identity";
 import type { CredentialKind } from "./names";
 import { secret } from "./secret";
+import { user } from "./user";
 
 /** Every credential kind's entry, by name (names.ts lists the names and their order). */
-export const KINDS = { secret, certificate, federated, managedIdentity } satisfies {
+export const KINDS = { secret, certificate, federated, managedIdentity, user } satisfies {
   [K in CredentialKind]: KindInfo<K>;
 };
 

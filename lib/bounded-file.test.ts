@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { checkRegularFile, FileReadError, readBoundedFile, readBoundedText } from "./bounded-file";
 import { runCli } from "../test/helpers/cli";
-import { offlineSmokeArgs } from "../test/standin/scenario";
+import { offlineSmokeArgs } from "../standin/scenario";
 
 /** A temporary directory with a FIFO named `name` that nobody ever writes to. */
 function fifo(name = "pipe"): { dir: string; path: string } {
@@ -194,7 +194,7 @@ describe("files a server's answer names", () => {
 describe("files the Azure SDK reads itself for the ambient credential", () => {
   it("rotation-status --live: AZURE_FEDERATED_TOKEN_FILE that is a FIFO is refused naming the variable, before the SDK's whole-file read", async () => {
     const { vi } = await import("vitest");
-    const { fakeVault } = await import("../test/standin/key-vault");
+    const { fakeVault } = await import("../standin/key-vault");
     const { fixture } = await import("../test/helpers/cli");
     const token = fifo("token").path;
     const env = {

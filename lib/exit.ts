@@ -4,6 +4,9 @@
  * libraries take it without loading anything else.
  */
 
+/** Where the exit codes are explained, the one place (help texts point there instead of restating them). */
+export const EXIT_CODES_DOC = "docs/commands.md#exit-codes";
+
 /** The exit codes of every command (docs/commands.md). */
 export const EXIT = {
   /** The command did what it was asked and everything checked out. */

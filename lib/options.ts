@@ -40,11 +40,11 @@ export function addOutputsOptions(program: Command): void {
   program.setOptionValue("sources", sources);
 }
 
-/** Adds `--max-wait-s N` (default `seconds`). */
-export function maxWaitOption(program: Command, seconds: number): void {
+/** Adds `--max-wait-s N` (default `seconds`), the budget of the outside calls named in `calls`. */
+export function maxWaitOption(program: Command, seconds: number, calls = "Pulumi CLI, Key Vault"): void {
   program.option(
     "--max-wait-s <n>",
-    "time budget of every outside call (Pulumi CLI, Key Vault), in seconds",
+    `time budget of every outside call (${calls}), in seconds`,
     parser(
       (v) => (/^\d+(\.\d+)?$/.test(v) && Number(v) <= 86_400 ? Number(v) : undefined),
       "must be a number of seconds from 0 to 86400",
@@ -59,12 +59,15 @@ export const wholeDays = parser(
   "must be a whole number of days, 0 or more, e.g. 30",
 );
 
+/** What {@link isoInstant} takes, for option descriptions. */
+export const ISO_INSTANT_HELP = "an ISO 8601 time with Z or an offset, e.g. 2026-11-22T09:30:00Z";
+
 /**
- * An ISO 8601 date (midnight UTC) or time with `Z` or an offset, e.g. `2026-11-22T09:30:00Z`; a time
- * without a zone would depend on the machine's time zone, and a day that does not exist
- * (`2027-02-30`) is refused, not rolled over.
+ * An ISO 8601 time with `Z` or an offset, e.g. `2026-11-22T09:30:00Z`: a time (or a bare date)
+ * without a zone would leave the reader to guess which day and hour is meant, and a day that does not
+ * exist (`2027-02-30`) is refused, not rolled over.
  */
 export const isoInstant = parser(
-  (v) => parseIsoInstant(v),
+  (v) => parseIsoInstant(v, { dateOnly: false }),
   "must be an ISO 8601 time with Z or an offset, on a day that exists, e.g. 2026-11-22T09:30:00Z",
 );

@@ -9,9 +9,9 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { keepsOrigin, offOriginError, OffOriginError } from "./same-origin";
 import { runCli, runLiveRotationStatus } from "../test/helpers/cli";
 import type { FakeIo } from "../test/helpers/fake-io";
-import { devVault, fakeCredential, fakeVault, reachVault } from "../test/standin/key-vault";
-import { demoScenario, offlineSmokeArgs, scenarioArgs } from "../test/standin/scenario";
-import { createStandin, type Standin } from "../test/standin/standin";
+import { devVault, fakeCredential, fakeVault, reachVault } from "../standin/key-vault";
+import { demoScenario, offlineSmokeArgs, scenarioArgs } from "../standin/scenario";
+import { createStandin, type Standin } from "../standin/standin";
 
 const COLLECTOR = "collector.example";
 

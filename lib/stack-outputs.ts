@@ -182,11 +182,15 @@ export async function readStackOutputsFromPulumi(
 /** Where one set of stack outputs comes from (`--outputs FILE` / `--stack NAME`, in command-line order). */
 export type OutputsSource = { kind: "file"; file: string } | { kind: "stack"; stack: string };
 
-/** Reads every source, in order, each within what is left of the budget. */
+/**
+ * Reads every source, in order, each within what is left of the budget; `progress` is told before
+ * each call of the Pulumi CLI (it can take seconds: it reads the state backend).
+ */
 export async function loadOutputs(
   sources: readonly OutputsSource[],
   io: Io,
   deadline: number,
+  progress?: (line: string) => void,
 ): Promise<LoadedOutputs[]> {
   if (sources.length === 0) {
     throw new StackOutputsError(
@@ -208,6 +212,9 @@ export async function loadOutputs(
       }
     } else {
       const timeoutMs = Math.max(1000, deadline - io.now());
+      progress?.(
+        `pulumi: asking for stack ${s.stack}'s outputs (pulumi stack output --json --stack ${s.stack})`,
+      );
       loaded.push({
         label: s.stack,
         source: `stack ${s.stack}`,

@@ -5,8 +5,8 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { fixture, runCli } from "../test/helpers/cli";
-import { demoScenario, scenarioArgs } from "../test/standin/scenario";
-import { createStandin, type Standin } from "../test/standin/standin";
+import { demoScenario, scenarioArgs } from "../standin/scenario";
+import { createStandin, type Standin } from "../standin/standin";
 
 const BASE = "https://127.0.0.1:8443";
 const OFF = { NODE_TLS_REJECT_UNAUTHORIZED: "0" };

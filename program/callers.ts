@@ -40,6 +40,8 @@ export interface CallerContext {
   owners(configured: readonly string[]): pulumi.Input<string[]>;
   /** The Flow service principal and its `User` scope. */
   flowService: FlowService;
+  /** The Flow service's delegated scope on the stack's cloud, e.g. `https://service.flow.microsoft.com//User`. */
+  delegatedScope: string;
   /** The notes of an app registration of `kind`: who manages it, and what it sets. */
   notes(kind: CredentialKind): string;
   /**
@@ -176,6 +178,24 @@ export const DECLARE: { [K in CredentialKind]: Declare<K> } = {
               .apply(([issuer, subject, audiences]) => ({ issuer, subject, audiences })),
           ),
         ),
+      },
+    };
+  },
+  user(caller, ctx) {
+    const component = appCaller(caller, ctx, {
+      kind: "user",
+      platform: caller.platform,
+      redirectUris: caller.redirectUris,
+    });
+    return {
+      servicePrincipalObjectId: component.servicePrincipalObjectId,
+      outputs: {
+        credential: "user",
+        ...appOutputs(component),
+        platform: caller.platform,
+        redirectUris: caller.redirectUris,
+        scope: ctx.delegatedScope,
+        users: caller.users,
       },
     };
   },

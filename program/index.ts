@@ -171,6 +171,7 @@ export function defineStack(
     owners: (configured) =>
       pulumi.all([entra.objectId, signedIn]).apply(([deployer]) => ownersOf(deployer, configured)),
     flowService,
+    delegatedScope: cloud.delegatedScope,
     notes: (kind) => appNotes(pulumi.getProject(), stackName, kind),
     rotating: vaultRef && {
       policy: config.rotation,
@@ -265,7 +266,7 @@ export function defineStack(
     tokenEndpoint: entra.tenantId.apply((tid) => tokenEndpoint(cloud, tid)),
     ...(vaultRef && vault ? { keyVaultName: vault.vaultName!, keyVaultUri: vault.vaultUri! } : {}),
     callers: Object.fromEntries(callers.map((c) => [c.name, c.outputs])),
-    allowedUsers: pulumi.all(callers.flatMap((c) => c.allowed)),
+    allowedUsers: pulumi.all(callers.flatMap((c) => c.allowed)).apply(uniqueIds),
     ...(flows.length ? { flows: Object.fromEntries(flows) } : {}),
     ...(vaultRef ? { rotationState: rotationStates(callers) } : {}),
   };

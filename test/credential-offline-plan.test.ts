@@ -5,6 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { federatedCredentialName } from "../components/flow-caller";
 import { parseStackConfig } from "../config";
+import { resolveDeep } from "../engine/mock-engine";
 import { planStack } from "../engine/offline-engine";
 
 const NOW = Date.parse("2026-11-22T09:30:00Z");
@@ -79,6 +80,39 @@ describe("validate's offline plan", () => {
       location: "westeurope",
     });
     expect(JSON.stringify(plan.resources)).not.toMatch(/PRIVATE KEY/);
+    expect(plan.warnings).toEqual([]);
+  });
+});
+
+describe("validate's offline plan of a user caller", () => {
+  it("plans its app for the platform, its enterprise app and consent, no vault, and outputs the people as Allowed users", async () => {
+    const user = parseStackConfig(
+      {
+        "flow-trigger-auth:callers": JSON.stringify([
+          {
+            name: "portal",
+            credential: "user",
+            platform: "spa",
+            redirectUris: ["https://portal.contoso.com/"],
+            users: [PRINCIPAL],
+          },
+        ]),
+      },
+      "dev",
+    );
+    const plan = await planStack(user, NOW, "dev");
+    const custom = plan.resources.filter((r) => r.custom);
+    expect(custom.map((r) => `${r.type.split(":").pop()} ${r.name}`).sort()).toEqual([
+      "Application portal",
+      "ServicePrincipal portal-sp",
+      "ServicePrincipalDelegatedPermissionGrant portal-consent",
+    ]);
+    expect(custom.find((r) => r.name === "portal")!.inputs).toMatchObject({
+      "singlePageApplication.redirectUris[0]": "https://portal.contoso.com/",
+      "web.implicitGrant.accessTokenIssuanceEnabled": false,
+    });
+    expect(custom.find((r) => r.name === "portal")!.inputs).not.toHaveProperty("fallbackPublicClientEnabled");
+    expect(await resolveDeep(plan.outputs.allowedUsers)).toEqual([PRINCIPAL]);
     expect(plan.warnings).toEqual([]);
   });
 });

@@ -17,8 +17,8 @@ import {
   managedIdentityScenario,
   scenarioArgs,
   type Scenario,
-} from "./standin/scenario";
-import { MANAGED_IDENTITY_HEADER, startStandin, type ServedStandin } from "./standin/standin";
+} from "../standin/scenario";
+import { MANAGED_IDENTITY_HEADER, startStandin, type ServedStandin } from "../standin/standin";
 
 const TOOL = join(ROOT, "dist/flow-trigger-auth.js");
 let standin: ServedStandin;
@@ -82,6 +82,66 @@ describe("the built tool, as a process", () => {
       expect(out.stdout + out.stderr).not.toContain(s.secret);
       expect(out.stdout + out.stderr).not.toMatch(/eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+/);
     }
+  });
+
+  it("prints each wait and each finished check on stderr as it happens, not at the end; stdout stays one JSON document", async () => {
+    const s = demoScenario(standin, { mode: "users" });
+    // Entra throttles the first token request; the authenticated call is held by the stand-in until
+    // the test has read what the running tool printed so far.
+    standin.failNext({ tenantId: s.tenantId }, 1, { status: 429, retryAfter: "1" });
+    let arrived = false;
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    standin.failNext({ flowId: s.flowId }, 1, {
+      hold: { arrived: () => (arrived = true), release: released },
+      only: "authenticated",
+    });
+    const child = spawn(process.execPath, [TOOL, ...smokeArgs(s, "--json")], {
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        NODE_EXTRA_CA_CERTS: standin.caFile,
+        FLOW_CLIENT_SECRET: s.secret,
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const lines: string[] = [];
+    let partial = "";
+    child.stderr.on("data", (chunk: Buffer) => {
+      const text = partial + chunk.toString();
+      const parts = text.split("\n");
+      partial = parts.pop() ?? "";
+      lines.push(...parts);
+    });
+    let stdout = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    let exited = false;
+    const done = new Promise<number | null>((resolve) =>
+      child.on("close", (code) => {
+        exited = true;
+        resolve(code);
+      }),
+    );
+    try {
+      expect(await until(() => arrived && lines.some((l) => l.startsWith("PASS     token:")))).toBe(true);
+      // The tool is still waiting for the held call: everything below arrived while it ran.
+      expect(exited).toBe(false);
+      expect(stdout).toBe("");
+      expect(lines.map((l) => l.split(":")[0])).toEqual([
+        "PASS     url",
+        "PASS     anonymous-rejected",
+        "token",
+        "PASS     token",
+      ]);
+      expect(lines[2]).toMatch(
+        /^token: 429 AADSTS50196 from Entra, retrying in [\d.]+ s \(attempt 2, \d+ s of budget left\)$/,
+      );
+    } finally {
+      release();
+    }
+    expect(await done).toBe(0);
+    expect(JSON.parse(stdout)).toMatchObject({ verdict: "pass" });
+    expect(lines.at(-1)).toMatch(/^PASS {5}invoke: accepted with the token \(202\)/);
   });
 
   it("exits 3 for a trigger that runs the flow without a token, and 1 for a caller it refuses", async () => {
@@ -212,7 +272,7 @@ describe("the built tool, as a process", () => {
     });
   });
 
-  it("runs `pulumi stack output` for --stack, and names the commands and exit codes in its help", async () => {
+  it("runs `pulumi stack output` for --stack, and names the commands and where the exit codes are in its help", async () => {
     const dir = mkdtempSync(join(tmpdir(), "fake-pulumi-"));
     const pulumi = join(dir, "pulumi");
     writeFileSync(
@@ -227,8 +287,72 @@ describe("the built tool, as a process", () => {
     expect(help.code).toBe(0);
     expect(help.stdout).toContain("smoke");
     expect(help.stdout).toMatch(/^ {2}audit +prove from each flow's definition/m);
-    expect(help.stdout).toContain("70 internal error");
+    expect(help.stdout).toContain("Exit codes: the same for every command, see docs/commands.md#exit-codes.");
     expect((await tool(["deploy"])).code).toBe(2);
+  });
+
+  it("a user caller: the device code on stderr, approved by the test, then a pass with the person's token; the same token from a file", async () => {
+    const tenantId = randomUUID();
+    const clientId = randomUUID();
+    const person = randomUUID();
+    standin.addTenant({
+      tenantId,
+      apps: [{ clientId, servicePrincipalObjectId: randomUUID(), publicClientFlows: true }],
+    });
+    const triggerUrl = standin.addFlow({
+      flowId: randomUUID().replace(/-/g, ""),
+      tenantId,
+      mode: "users",
+      allowedOids: [person],
+    });
+    standin.setDeviceCodeInterval(1);
+    const args = [
+      "smoke",
+      ...scenarioArgs({ triggerUrl, tenantId, clientId }, standin.baseUrl),
+      "--credential",
+      "user",
+      "--json",
+      "--max-wait-s",
+      "60",
+    ];
+    const device = start(args, { NODE_EXTRA_CA_CERTS: standin.caFile });
+    let stderr = "";
+    device.child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+    expect(await until(() => /enter the code ([A-Z0-9]+)/.test(stderr))).toBe(true);
+    expect(standin.approveDeviceCode(/enter the code ([A-Z0-9]+)/.exec(stderr)![1], person)).toBe(true);
+    const r = await device.exited;
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report.checks.find((c: { name: string }) => c.name === "token").message).toContain(
+      `oid ${person}`,
+    );
+    expect(r.stdout + r.stderr).not.toMatch(/eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+/);
+
+    // A token the person obtained (here from the stand-in), from --access-token-file.
+    const base = `${standin.baseUrl}/${tenantId}/oauth2/v2.0`;
+    const post = async (path: string, form: Record<string, string>) =>
+      (await (
+        await standin.fetch(`${base}/${path}`, { method: "POST", body: new URLSearchParams(form) })
+      ).json()) as Record<string, string>;
+    const code = await post("devicecode", {
+      client_id: clientId,
+      scope: "https://service.flow.microsoft.com//User",
+    });
+    standin.approveDeviceCode(code.user_code, person);
+    const token = (
+      await post("token", {
+        grant_type: "urn:ietf:params:oauth:grant-type:device_code",
+        client_id: clientId,
+        device_code: code.device_code,
+      })
+    ).access_token;
+    const dir = mkdtempSync(join(tmpdir(), "user-token-"));
+    writeFileSync(join(dir, "token.txt"), token);
+    const fromFile = await tool([...args, "--access-token-file", join(dir, "token.txt")], {
+      NODE_EXTRA_CA_CERTS: standin.caFile,
+    });
+    expect(fromFile.code, fromFile.stderr).toBe(0);
+    expect(fromFile.stdout + fromFile.stderr).not.toContain(token.split(".")[2]);
   });
 });
 

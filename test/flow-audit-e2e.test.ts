@@ -17,7 +17,7 @@ import { resolveDeep } from "../engine/mock-engine";
 import { defineStack } from "../program";
 import { FakeAzure, SUBSCRIPTION_ID } from "./helpers/fake-azure";
 import { FakeIo } from "./helpers/fake-io";
-import { createDataverseStandin, flowDefinition, type StandinWorkflow } from "./standin/dataverse";
+import { createDataverseStandin, flowDefinition, type StandinWorkflow } from "../standin/dataverse";
 
 const NOW = Date.parse("2026-11-22T09:30:00Z");
 const PRINCIPAL = "3f2a1b0c-9d8e-4f7a-8b6c-5d4e3f2a1b0c";
@@ -166,5 +166,76 @@ describe("a flow from the stack config to the audit", () => {
     text.azureCredential = standin.credential;
     expect(await main(["audit", "--outputs", "dev.json", "--flow", "invoice-intake"], text)).toBe(1);
     expect(text.stdoutText.split("\n")).toContain(`    Allowed users value: ${value}`);
+  });
+});
+
+describe("a flow called by a user caller, from the stack config to the audit", () => {
+  it("expects the people, not the app: a match with them, a missing person and the app's object ID found after an edit", async () => {
+    const lisa = "6a5b4c3d-2e1f-4a0b-9c8d-7e6f5a4b3c2d";
+    const omar = "1b2c3d4e-5f60-4718-8293-a4b5c6d7e8f9";
+    const flow = { ...FLOWS[0], name: "portal-submit", callers: ["portal"] };
+    const config = parseStackConfig(
+      {
+        "flow-trigger-auth:callers": JSON.stringify([
+          {
+            name: "portal",
+            credential: "user",
+            platform: "spa",
+            redirectUris: ["https://portal.contoso.com/"],
+            users: [lisa, omar],
+          },
+        ]),
+        "flow-trigger-auth:flows": JSON.stringify([flow]),
+      },
+      "dev",
+    );
+    const run = await new FakeAzure().run(() => defineStack(config, NOW, "dev"), "dev", NOW);
+    expect(run.failures).toEqual([]);
+    const outputs = JSON.parse(JSON.stringify(await resolveDeep(run.result)));
+    expect(outputs.flows["portal-submit"].allowedUsers).toEqual([lisa, omar]);
+    const dir = mkdtempSync(join(tmpdir(), "fta-user-flow-"));
+    writeFileSync(join(dir, "dev.json"), JSON.stringify(outputs, null, 2));
+
+    const sheetIo = new FakeIo({}, dir);
+    expect(await main(["handoff", "--outputs", "dev.json", "--format", "json"], sheetIo)).toBe(0);
+    const line = (JSON.parse(sheetIo.stdoutText) as HandoffSheet).environments[0].flows[0].allowedUsersLine;
+    expect(line).toBe(`${lisa},${omar}`);
+
+    let current: FakeIo | undefined;
+    const standin = createDataverseStandin({ onHang: () => current?.expireEarliestTimer() });
+    standin.addOrg(DEV_ORG);
+    const row: StandinWorkflow = {
+      workflowid: crypto.randomUUID(),
+      resourceid: flow.flowId,
+      name: flow.name,
+      statecode: 1,
+      modifiedon: "2026-11-22T08:00:00Z",
+      clientdata: flowDefinition({ authType: "User", allowedUsers: line }),
+    };
+    standin.addWorkflow(DEV_ORG, row);
+    const audit = async () => {
+      const io = new FakeIo({}, dir);
+      standin.route(io);
+      io.azureCredential = standin.credential;
+      current = io;
+      const code = await main(["audit", "--outputs", "dev.json", "--json"], io);
+      return { code, json: io.json<AuditJson>() };
+    };
+    const clean = await audit();
+    expect(clean.code).toBe(0);
+    expect(clean.json.flows[0].findings).toEqual([]);
+
+    // A maker lists the app's enterprise application instead of Omar: Omar will be refused.
+    const app = outputs.callers.portal.servicePrincipalObjectId;
+    row.clientdata = flowDefinition({ authType: "User", allowedUsers: `${lisa};${app}` });
+    const edited = await audit();
+    expect(edited.code).toBe(1);
+    expect(edited.json.flows[0].findings.map((f) => [f.code, f.entry])).toEqual([
+      ["missing-caller", omar],
+      ["unexpected-entry", app],
+    ]);
+    expect(edited.json.flows[0].findings[1].message).toContain(
+      `${app} is the object ID of caller portal (flow-dev-portal), which calls with its people's tokens`,
+    );
   });
 });

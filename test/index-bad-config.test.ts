@@ -178,6 +178,41 @@ describe("pulumi up with a bad config", () => {
       ],
     ],
     [
+      "a user caller with consent: false, an http redirect URI, a wildcard, a fragment, a duplicate, a non-GUID user and another kind's key",
+      {
+        [`${NS}:callers`]: [
+          { name: "erp" },
+          {
+            name: "portal",
+            credential: "user",
+            platform: "spa",
+            redirectUris: [
+              "http://portal.contoso.com/",
+              "https://*.contoso.com/",
+              "https://portal.contoso.com/#x",
+              "https://portal.contoso.com/",
+              "https://portal.contoso.com/",
+            ],
+            users: ["lisa"],
+            secretReaders: [],
+            consent: false,
+          },
+          { name: "desk", credential: "user" },
+        ],
+      },
+      [
+        `${NS}:callers[1].redirectUris[0]`,
+        `${NS}:callers[1].redirectUris[1]`,
+        `${NS}:callers[1].redirectUris[2]`,
+        `${NS}:callers[1].redirectUris[4]`,
+        `${NS}:callers[1].users[0]`,
+        `${NS}:callers[1].consent`,
+        `${NS}:callers[1].secretReaders`,
+        `${NS}:callers[2].platform`,
+        `${NS}:callers[2].redirectUris`,
+      ],
+    ],
+    [
       "several problems at once",
       {
         [`${NS}:callers`]: [{ name: "ERP!" }, { name: "crm", owners: ["not-a-guid"] }],

@@ -12,6 +12,8 @@ import { ROOT } from "./helpers/cli";
 /** The areas from top to bottom: each may import those below it. */
 const LAYERS = [
   ["index.ts", "ops/"],
+  // npm run demo: drives the built tool, the stand-ins, and the audit and the mocked program in-process.
+  ["demo/"],
   ["cli/"],
   ["commands/"],
   ["engine/"],
@@ -28,7 +30,12 @@ const LAYERS = [
   ["dates.ts"],
   ["clouds.ts"],
   ["printable.ts"],
+  // Stand-ins of the outside services, below everything: they share no code with what they stand in for.
+  ["standin/"],
 ];
+
+/** The only areas that may import standin/ (besides the tests): the product never talks to a stand-in. */
+const STANDIN_USERS = ["demo/"];
 
 /** Folders that are not the program or the tool: tests, benchmarks, the build script. */
 const NOT_SOURCE = new Set([
@@ -111,6 +118,14 @@ function layoutProblems(files: readonly string[], read: (file: string) => string
       }
       const target = resolveFrom(file, specifier);
       const targetLayer = layerOf(target);
+      if (
+        target.startsWith("standin/") &&
+        !file.startsWith("standin/") &&
+        !STANDIN_USERS.some((a) => file.startsWith(a))
+      )
+        problems.push(
+          `${file} imports ${target}: only ${STANDIN_USERS.join(", ")} and tests use the stand-ins`,
+        );
       if (targetLayer >= 0 && targetLayer < layer)
         problems.push(`${file} imports ${target}, a layer above it (${LAYERS[targetLayer].join(", ")})`);
       if (commandOf(file) && commandOf(target) && commandOf(file) !== commandOf(target))
@@ -148,18 +163,20 @@ describe("the layout", () => {
     expect(layoutProblems(files, read)).toEqual([]);
   });
 
-  it("the check finds an upward import, a command reaching into another, and a folder with no place", () => {
+  it("the check finds an upward import, a command reaching into another, a folder with no place, and the product using a stand-in", () => {
     const fake: Record<string, string> = {
       "lib/runner.ts": 'import { x } from "../commands/smoke/smoke";\n',
       "commands/audit/audit.ts": 'const { y } = await import("../smoke/credentials");\n',
       "kinds/secret.ts": 'import * as pulumi from "@pulumi/pulumi";\n',
       "newfolder/thing.ts": "",
+      "lib/http.ts": 'import { createStandin } from "../standin/standin";\n',
     };
     expect(layoutProblems(Object.keys(fake), (f) => fake[f])).toEqual([
       "lib/runner.ts imports commands/smoke/smoke.ts, a layer above it (commands/)",
       "commands/audit/audit.ts imports commands/smoke/credentials.ts: one command never imports another's folder (move it to lib/)",
       "kinds/secret.ts imports @pulumi/pulumi: kinds/ and fields/ are zod only",
       "newfolder/thing.ts: in no layer of LAYERS (test/layout.test.ts): give its folder a place in the order",
+      "lib/http.ts imports standin/standin.ts: only demo/ and tests use the stand-ins",
     ]);
   });
 

@@ -96,7 +96,7 @@ describe("stack outputs with flows", () => {
     [
       "Allowed users other than the callers' object IDs",
       (f: Record<string, unknown>) => (f.allowedUsers = ["d39501b8-7511-4abd-9831-7bd0aed9fc7f"]),
-      "flows.invoice-intake.allowedUsers: must list exactly the servicePrincipalObjectId values of the flow's callers",
+      "flows.invoice-intake.allowedUsers: must list exactly the object IDs the flow's callers put into Allowed users (each caller's servicePrincipalObjectId; for a user caller, its users)",
     ],
     ["no callers", (f: Record<string, unknown>) => (f.callers = []), "flows.invoice-intake.callers:"],
     [

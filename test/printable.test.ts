@@ -12,8 +12,8 @@ import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { printable, printableJson } from "../printable";
 import { fixture, runCli, runLiveRotationStatus } from "./helpers/cli";
-import { demoScenario, scenarioArgs } from "./standin/scenario";
-import { createStandin, HOSTILE_TEXT, type Standin } from "./standin/standin";
+import { demoScenario, scenarioArgs } from "../standin/scenario";
+import { createStandin, HOSTILE_TEXT, type Standin } from "../standin/standin";
 
 /** Every character that must never be printed raw (line feed and tab excepted: reports are lines). */
 const RAW = /(?![\n\t])[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
@@ -173,7 +173,7 @@ describe("smoke: what servers answer", () => {
 describe("the Azure SDKs' own log lines (AZURE_LOG_LEVEL) go through the command's output, redacted and escaped", () => {
   it("rotation-status --live: Key Vault's request log is on the command's stderr, without the token", async () => {
     const { setLogLevel, getLogLevel } = await import("@azure/logger");
-    const { devVault } = await import("./standin/key-vault");
+    const { devVault } = await import("../standin/key-vault");
     const before = getLogLevel();
     setLogLevel("verbose");
     try {

@@ -1,6 +1,6 @@
 /**
  * `flow-trigger-auth audit`, run in-process against the Dataverse and Graph stand-in
- * (test/standin/dataverse.ts) with a fake clock: every finding code end to end, every bad answer, the
+ * (standin/dataverse.ts) with a fake clock: every finding code end to end, every bad answer, the
  * budgets (on the injected clock, never the wall clock) and the number of requests.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
@@ -16,7 +16,7 @@ import {
   flowDefinition,
   type AuditWorld,
   type DataverseStandin,
-} from "../../test/standin/dataverse";
+} from "../../standin/dataverse";
 import { MAX_PAGES } from "./dataverse";
 import type { AuditJson } from "./render";
 
@@ -76,7 +76,8 @@ describe("audit: flows that admit exactly their callers", () => {
     const s = setup({ environments: 2, flowsPerEnvironment: 2 });
     const r = await s.run(["--json"]);
     expect(r.code).toBe(0);
-    expect(r.io.stderrText).toBe("");
+    // Progress only: one line per environment read.
+    expect(r.io.stderrText).toMatch(/^(dataverse: reading 2 flow\(s\) from https:\/\/\S+\n){2}$/);
     const json = r.json();
     expect(json.verdict).toBe("match");
     expect(json.flows.map((f) => [f.name, f.mode, f.findings])).toEqual(
@@ -391,6 +392,24 @@ describe("audit: what Dataverse answers", () => {
     expect(r.io.sleeps.slice(0, 2)).toEqual([7000, 7000]);
     expect(r.io.sleeps[2]).toBeGreaterThanOrEqual(2000);
     expect(r.elapsedMs).toBe(r.io.sleeps.reduce((a, b) => a + b, 0));
+  });
+
+  it("tells each environment read and each wait on stderr as it begins; --quiet tells nothing, with the same result", async () => {
+    const { s, bad } = twoEnvironments();
+    s.standin.failNext({ origin: bad }, 1, { status: 429, retryAfter: "7" });
+    const r = await s.run(["--json"]);
+    expect(r.code).toBe(0);
+    const host = new URL(bad).host;
+    expect(r.io.stderrText.trimEnd().split("\n")).toEqual([
+      `dataverse: reading 2 flow(s) from ${bad}`,
+      `dataverse: 429 from ${host}, retrying in 7 s (attempt 2, 120 s of budget left)`,
+      expect.stringMatching(/^dataverse: reading 2 flow\(s\) from https:\/\/\S+$/),
+    ]);
+    s.standin.failNext({ origin: bad }, 1, { status: 429, retryAfter: "7" });
+    const quiet = await s.run(["--json", "--quiet"]);
+    expect(quiet.code).toBe(0);
+    expect(quiet.io.stderrText).toBe("");
+    expect(quiet.json().verdict).toBe(r.json().verdict);
   });
 
   it("gives up within --max-wait-s when throttling lasts, reporting the flows unreadable", async () => {

@@ -28,11 +28,16 @@ const flowName = parser(
 
 const spec: CommandSpec<Options> = {
   name: "audit",
+  examples: [
+    "audit --stack dev",
+    "audit --outputs prod.json --flow invoice-approval",
+    "audit --stack prod --json --quiet",
+  ],
   configure(program: Command) {
     program
       .description(
         "Read each flow's definition from Dataverse (one query per environment, with the ambient Azure credential) and " +
-          "check that its HTTP trigger admits exactly the stack's callers: exit 0 match, 1 drift or fail, 3 insecure.",
+          "check that its HTTP trigger admits exactly the stack's callers.",
       )
       .option(
         "--flow <name>",
@@ -41,13 +46,14 @@ const spec: CommandSpec<Options> = {
         [] as string[],
       );
     addOutputsOptions(program);
-    maxWaitOption(program, DEFAULT_MAX_WAIT_S);
+    maxWaitOption(program, DEFAULT_MAX_WAIT_S, "Pulumi CLI, Azure tokens, Dataverse, Microsoft Graph");
   },
   async run(o, ctx) {
     const { io } = ctx;
     if (o.sources.length !== 1) {
       throw new UsageError(
         "give one --outputs FILE or --stack NAME: the audit reads one stack's flows at a time",
+        "arguments",
       );
     }
     const deadline = ctx.startedAt + o.maxWaitS * 1000;
@@ -56,7 +62,7 @@ const spec: CommandSpec<Options> = {
       import("../../lib/stack-outputs"),
       import("./run"),
     ]);
-    const [loaded] = await loadOutputs(o.sources, io, deadline);
+    const [loaded] = await loadOutputs(o.sources, io, deadline, ctx.progress);
     const expected = expectationsOf(loaded.outputs, loaded.source, o.flow);
     const http = { fetch: io.fetch, timer: io.timer };
     let credential = io.azureCredential;
@@ -85,6 +91,7 @@ const spec: CommandSpec<Options> = {
       deadline,
       credential,
       onToken: (token) => ctx.secret(token),
+      progress: (line) => ctx.progress(line),
     });
     // A credential endpoint that pointed elsewhere, or a credential file that cannot be read with a
     // bound, is the user's to fix (exit 2), not a finding about the flows.
@@ -92,12 +99,12 @@ const spec: CommandSpec<Options> = {
     if (problem) throw new UsageError(problem.message);
     return { exitCode: VERDICT_EXIT[report.verdict], json: toJson(report), text: renderText(report) };
   },
-  failure(kind, message) {
+  failure(kind, message, _ctx, _subject, hint) {
     const json: AuditJson = { verdict: kind === "usage" ? "usage" : "error", flows: [], message };
     return {
       exitCode: VERDICT_EXIT[json.verdict],
       json,
-      text: `audit: ${kind === "usage" ? "" : "internal error: "}${message}\n`,
+      text: `audit: ${kind === "usage" ? "" : "internal error: "}${message}\n${hint ? `${hint}\n` : ""}`,
       textTo: "stderr",
     };
   },

@@ -123,6 +123,7 @@ export async function queryWorkflows(
       url,
       { method: "GET", headers: odataHeaders(token) },
       MAX_ANSWER_BYTES,
+      "dataverse",
     );
     const tries = attempts > 1 ? ` after ${attempts} attempts` : "";
     if (!sent.ok) {

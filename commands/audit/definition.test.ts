@@ -5,7 +5,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { flowDefinition } from "../../test/standin/dataverse";
+import { flowDefinition } from "../../standin/dataverse";
 import { modeOf, readTrigger, splitAllowedUsers } from "./definition";
 
 const SP1 = "8cfbd535-b7a8-4037-854e-6d026b3795d6";

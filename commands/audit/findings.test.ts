@@ -3,7 +3,7 @@
  * code with its fixed severity, the worst-severity verdict, the exit codes, and the value to paste.
  */
 import { describe, expect, it } from "vitest";
-import { flowDefinition } from "../../test/standin/dataverse";
+import { flowDefinition } from "../../standin/dataverse";
 import {
   auditFlow,
   entriesToResolve,

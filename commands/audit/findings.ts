@@ -155,10 +155,24 @@ function callerLabel(c: CallerFacts): string {
 }
 
 /** How an entry nobody expects reads, named as far as the directory allows. */
-function unexpected(entry: string, stackCallers: readonly CallerFacts[], directory: Directory): Finding {
+function unexpected(
+  entry: string,
+  stackCallers: readonly CallerFacts[],
+  directory: Directory,
+  flowCallers: readonly CallerFacts[] = [],
+): Finding {
   const lower = entry.toLowerCase();
   const tail = "is no caller of this flow: remove it unless it is meant to trigger the flow";
   if (isObjectId(entry)) {
+    const own = flowCallers.find((c) => c.objectId.toLowerCase() === lower);
+    if (own) {
+      // A caller of this flow whose object ID the outputs do not expect: one that acts for people.
+      return finding(
+        "unexpected-entry",
+        `${entry} is the object ID of ${callerLabel(own)}, which calls with its people's tokens (their object IDs are the token's oid, never the app's): remove it`,
+        entry,
+      );
+    }
     const other = stackCallers.find((c) => c.objectId.toLowerCase() === lower);
     if (other) {
       return finding(
@@ -342,7 +356,7 @@ export function auditFlow(
     );
   }
   findings.push(...appIdEntries);
-  for (const entry of leftover) findings.push(unexpected(entry, stackCallers, directory));
+  for (const entry of leftover) findings.push(unexpected(entry, stackCallers, directory, expected.callers));
   return done({ mode: reading.mode, allowedUsers: entries, findings, ...named });
 }
 

@@ -57,6 +57,9 @@ export async function resolveDirectory(
   const uniqueIds = [...new Set(ids.map((i) => i.toLowerCase()))];
   const uniqueNames = [...new Set(names.map((n) => n.toLowerCase()))];
   if (uniqueIds.length === 0 && uniqueNames.length === 0) return { directory: { byId, byName }, notes: [] };
+  deps.progress?.(
+    `graph: naming ${uniqueIds.length + uniqueNames.length} entr${uniqueIds.length + uniqueNames.length === 1 ? "y" : "ies"} of Allowed users through ${graphHost}`,
+  );
   const token = await tokenWithin(credential, `${graphHost}/.default`, deps);
   if (!token.ok) {
     const why = `no Microsoft Graph token (${token.message})`;
@@ -82,6 +85,7 @@ export async function resolveDirectory(
       `${graphHost}/v1.0/directoryObjects/getByIds`,
       { method: "POST", headers, body: JSON.stringify({ ids: uniqueIds.slice(i, i + GET_BY_IDS_MAX) }) },
       MAX_GRAPH_BYTES,
+      "graph",
     );
     if (!sent.ok) unavailable = `Microsoft Graph gave no answer (${sent.message})`;
     else if (sent.status === 401 || sent.status === 403) {
@@ -120,6 +124,7 @@ export async function resolveDirectory(
       `${graphHost}${userPath(name)}?$select=id,displayName`,
       { method: "GET", headers: { accept: headers.accept, authorization: headers.authorization } },
       MAX_GRAPH_BYTES,
+      "graph",
     );
     if (!sent.ok) byName.set(name, { error: `Microsoft Graph gave no answer (${sent.message})` });
     else if (sent.status === 404) byName.set(name, { error: "no such user in the directory" });

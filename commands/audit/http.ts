@@ -8,6 +8,7 @@ import type { TokenCredential } from "@azure/identity";
 import { send, type HttpDeps, type Sent } from "../../lib/http";
 import { OffOriginError } from "../../lib/same-origin";
 import { DEFAULT_BACKOFF, parseRetryAfter, planRetry } from "../../lib/retry";
+import { retryLine } from "../../lib/progress";
 
 /** What the audit's calls need from the command's `io`, and the end of the budget. */
 export interface CallDeps extends HttpDeps {
@@ -16,6 +17,8 @@ export interface CallDeps extends HttpDeps {
   random(): number;
   /** When the budget ends (ms, on `now`'s clock). */
   deadline: number;
+  /** Told of each step begun and each wait before a retry, as a progress line (lib/progress.ts). */
+  progress?: (line: string) => void;
 }
 
 /** Longest wait for one answer; a request also never outlives the budget but for {@link MIN_REQUEST_MS}. */
@@ -40,12 +43,16 @@ export function isTransient(sent: Sent): boolean {
   return !sent.ok || sent.status === 429 || sent.status >= 500;
 }
 
-/** Sends `init` to `url`, again while the answer is transient and the budget allows. */
+/**
+ * Sends `init` to `url`, again while the answer is transient and the budget allows; each wait is told
+ * as a progress line of `step` (`dataverse`, `graph`).
+ */
 export async function sendWithRetry(
   deps: CallDeps,
   url: string,
   init: RequestInit,
   capBytes: number,
+  step: string,
 ): Promise<Attempted> {
   for (let n = 1; ; n++) {
     const sent = await send(deps, url, init, timeoutOf(deps), capBytes);
@@ -60,6 +67,16 @@ export async function sendWithRetry(
       policy: DEFAULT_BACKOFF,
     });
     if (!plan.retry) return { sent, attempts: n, gaveUp: plan.reason };
+    const host = new URL(url).host;
+    deps.progress?.(
+      retryLine({
+        step,
+        what: sent.ok ? `${sent.status} from ${host}` : `no answer from ${host} (${sent.code})`,
+        delayMs: plan.delayMs,
+        attempt: n + 1,
+        leftMs: deps.deadline - deps.now(),
+      }),
+    );
     await deps.sleep(plan.delayMs);
   }
 }

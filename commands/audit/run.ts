@@ -106,6 +106,7 @@ export async function runAudit(
   const sources = new Map<string, FlowSource>();
   for (const [origin, flows] of byOrigin) {
     const ids = [...new Set(flows.map((f) => f.flowId))];
+    deps.progress?.(`dataverse: reading ${flows.length} flow(s) from ${origin}`);
     const token = await tokenWithin(deps.credential, `${origin}/.default`, deps);
     if (!token.ok && token.unavailable) {
       throw new AuditSetupError(

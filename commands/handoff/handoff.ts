@@ -16,7 +16,8 @@ import { EXIT } from "../../lib/exit";
 import { runCommand, UsageError, type CommandSpec } from "../../lib/runner";
 
 interface Options extends OutputsOptions {
-  format: "markdown" | "json";
+  /** Absent: markdown (a given --format may conflict with --json; the default does not). */
+  format?: "markdown" | "json";
   out?: string;
   force?: boolean;
   json?: boolean;
@@ -24,6 +25,11 @@ interface Options extends OutputsOptions {
 
 const spec: CommandSpec<Options> = {
   name: "handoff",
+  examples: [
+    "handoff --stack dev --stack prod --out handoff.md",
+    "handoff --outputs dev.json --format json",
+    "handoff --stack dev --json --quiet",
+  ],
   configure(program: Command) {
     program
       .description(
@@ -31,19 +37,28 @@ const spec: CommandSpec<Options> = {
           "object IDs to paste into the trigger's Allowed users, and what each calling system's owner must do.",
       )
       .addOption(
-        new Option("--format <format>", "sheet format").choices(["markdown", "json"]).default("markdown"),
+        new Option("--format <format>", "sheet format (default: markdown)").choices(["markdown", "json"]),
       )
       .option("--out <file>", "write the sheet to FILE (replacing only a previous sheet) instead of stdout")
       .option("--force", "with --out: replace FILE even if it is not a previous hand-off sheet");
     addOutputsOptions(program);
-    maxWaitOption(program, 120);
+    maxWaitOption(program, 120, "Pulumi CLI");
   },
   async run(o, ctx) {
     const { io } = ctx;
+    // Without --out, --json and --format both say what stdout gets: markdown and JSON cannot both be it.
+    if (ctx.json && o.format === "markdown" && !o.out) {
+      throw new UsageError(
+        "--json and --format markdown both choose what is printed on stdout: give one (or write the markdown sheet with --out FILE and get what was written as JSON)",
+        "arguments",
+      );
+    }
+    if (o.force && !o.out)
+      throw new UsageError("--force goes with --out FILE: without --out nothing is replaced", "arguments");
     // Loaded only here: reading outputs needs their schema (zod), which --help does not.
     const [{ loadOutputs }, { buildHandoff, isSheet, renderJson, renderMarkdown, SHEET_KIND }] =
       await Promise.all([import("../../lib/stack-outputs"), import("./sheet")]);
-    const environments = await loadOutputs(o.sources, io, ctx.startedAt + o.maxWaitS * 1000);
+    const environments = await loadOutputs(o.sources, io, ctx.startedAt + o.maxWaitS * 1000, ctx.progress);
     const sheet = buildHandoff(environments);
     // --json is about stdout; the file's format is --format's.
     if (!o.out)

@@ -5,7 +5,7 @@
  * the sheet, only where secrets live; every value printed is escaped for Markdown, and control and
  * invisible characters in it are shown as escapes (printable.ts), in both formats.
  */
-import { flowPortalUrl } from "../../clouds";
+import { flowPortalUrl, type CloudName } from "../../clouds";
 import { kindInfo, KINDS, type CallerOutputs } from "../../kinds/registry";
 import type { FlowOutputs, StackOutputs } from "../../outputs";
 import { printable, printableJson } from "../../printable";
@@ -129,7 +129,7 @@ export function buildHandoff(loaded: readonly LoadedOutputs[]): HandoffSheet {
       allowedUsersWhichId: ALLOWED_USERS_WHICH_ID,
       callers: Object.keys(outputs.callers)
         .sort()
-        .map((name) => callerOf(name, outputs.callers[name])),
+        .map((name) => callerOf(name, outputs.callers[name], outputs)),
       flows: Object.keys(outputs.flows ?? {})
         .sort()
         .map((name) => flowOf(name, outputs.flows![name], outputs.cloud, label)),
@@ -153,7 +153,11 @@ function flowOf(name: string, f: FlowOutputs, cloud: StackOutputs["cloud"], stac
   };
 }
 
-function callerOf(name: string, c: CallerOutputs): HandoffCaller {
+function callerOf(
+  name: string,
+  c: CallerOutputs,
+  stack: { tenantId: string; cloud: CloudName },
+): HandoffCaller {
   // The common facts first, then the kind's own (as its outputs list them).
   const { credential, displayName, servicePrincipalObjectId, clientId, ...facts } = c;
   delete (facts as { applicationObjectId?: string }).applicationObjectId;
@@ -164,7 +168,7 @@ function callerOf(name: string, c: CallerOutputs): HandoffCaller {
     servicePrincipalObjectId,
     clientId,
     ...facts,
-    todo: kindInfo(c.credential).handoff.todo(c),
+    todo: kindInfo(c.credential).handoff.todo(c, { tenantId: stack.tenantId, cloud: stack.cloud }),
   } as HandoffCaller;
 }
 
@@ -233,7 +237,8 @@ function environmentSection(env: HandoffEnvironment): string[] {
       "",
       "| What | Value |",
       "|---|---|",
-      `| **Object ID for Allowed users** (${principal}) | ${code(c.servicePrincipalObjectId)} |`,
+      // What the caller puts into Allowed users, as its kind says: its principal, or the people who sign in.
+      `| **Object ID for Allowed users** (${principal}) | ${allowedOf(c).map(code).join(", ") || "none listed yet"} |`,
       `| Client ID (the caller's \`client_id\`; NOT for Allowed users) | ${code(c.clientId)} |`,
       `| Display name | ${text(c.displayName)} |`,
     );
@@ -262,6 +267,11 @@ function environmentSection(env: HandoffEnvironment): string[] {
     lines.push("", c.todo, "");
   }
   return lines;
+}
+
+/** The object IDs `c` puts into Allowed users (kinds/). */
+function allowedOf(c: HandoffCaller): string[] {
+  return kindInfo(c.credential).allowedUsers(c, c.servicePrincipalObjectId);
 }
 
 /** A flow's section: which flow, the exact Allowed users value, and the command that checks it. */

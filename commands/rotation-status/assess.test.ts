@@ -44,8 +44,9 @@ describe("classifying a caller", () => {
     expect(at(NEXT + DAY_MS).status).toBe("ok");
     const late = at(NEXT + DAY_MS + 1);
     expect(late.status).toBe("overdue");
+    // A day begun counts as a whole day (docs/commands.md#rotation-status): 1 day and 1 ms is the second day.
     expect(late.problems).toEqual([
-      "rotation overdue by 1 day(s) (was due 2026-12-03T00:00:00Z): the scheduled `pulumi up` has stopped or is failing",
+      "rotation overdue by 2 day(s) (was due 2026-12-03T00:00:00Z): the scheduled `pulumi up` has stopped or is failing",
     ]);
   });
 
@@ -55,7 +56,10 @@ describe("classifying a caller", () => {
     expect(expiring.problems).toHaveLength(2);
     const expired = at(EXPIRES);
     expect(expired.status).toBe("expired");
-    expect(expired.problems[0]).toBe("published secret expired 2027-03-03T00:00:00Z (1 hour(s) ago)");
+    expect(expired.problems[0]).toBe("published secret expired 2027-03-03T00:00:00Z (0 day(s) ago)");
+    expect(at(EXPIRES + 3_600_000).problems[0]).toBe(
+      "published secret expired 2027-03-03T00:00:00Z (1 day(s) ago)",
+    );
     const missing = classifyCaller({
       expiresAtMs: EXPIRES,
       nextRotationAtMs: NEXT,
@@ -144,7 +148,7 @@ describe("--live: Key Vault as the source of truth (reader injected, no network)
       publishedExpiresAt: "2027-03-03T00:00:00Z",
       expirySource: "key-vault",
       expiryDiffers: true,
-      daysUntilExpiry: 8,
+      daysUntilExpiry: 9,
     });
     expect(erp.notes[0]).toContain(
       "Key Vault says the secret expires 2026-12-01T00:00:00Z, the outputs say 2027-03-03T00:00:00Z",
@@ -255,10 +259,15 @@ function fakeKeyVault(routes: Record<string, { status: number; body: unknown }[]
 
 /** The reader's deps over the fake vault: real timers are never started (a budget of a day). */
 function deps(vault: { fetch: typeof globalThis.fetch }) {
+  let now = NOW;
   return {
     fetch: vault.fetch,
     timer: () => ({ signal: new AbortController().signal, cancel: () => undefined }),
-    now: () => NOW,
+    now: () => now,
+    sleep: async (ms: number) => {
+      now += ms;
+    },
+    random: () => 0.5,
     deadline: NOW + DAY_MS,
     env: {},
   };

@@ -132,9 +132,9 @@ export interface CallerReport {
   /** With `--live`: Key Vault's expiry differs from the outputs' (by a second or more, or is missing). */
   expiryDiffers?: boolean;
   nextRotationAt?: string;
-  /** Whole days until `expiresAt` (negative once expired); `null` when it never expires. */
+  /** Days until `expiresAt`, a day begun counting whole (negative once expired); `null` when it never expires. */
   daysUntilExpiry: number | null;
-  /** Whole days since `nextRotationAt` passed; 0 when it is still ahead. */
+  /** Days since `nextRotationAt` passed, a day begun counting whole; 0 when it is still ahead. */
   daysRotationLate: number;
   status: CallerStatus;
   atRisk: boolean;
@@ -286,8 +286,8 @@ function assessCaller(
     expiresAt: expiresAtMs === null ? null : isoTime(expiresAtMs),
     expirySource,
     nextRotationAt: c.nextRotationAt,
-    daysUntilExpiry: expiresAtMs === null ? null : Math.floor((expiresAtMs - options.nowMs) / DAY_MS),
-    daysRotationLate: Math.max(0, Math.floor((options.nowMs - nextMs) / DAY_MS)),
+    daysUntilExpiry: expiresAtMs === null ? null : daysBetween(options.nowMs, expiresAtMs),
+    daysRotationLate: Math.max(0, daysBetween(nextMs, options.nowMs)),
     status,
     atRisk: status !== "ok",
     problems,
@@ -342,11 +342,21 @@ function relative(wholeDays: number): string {
 }
 
 function daysUntil(iso: string, nowIso: string): number {
-  return Math.floor((Date.parse(iso) - Date.parse(nowIso)) / DAY_MS);
+  return daysBetween(Date.parse(nowIso), Date.parse(iso));
 }
 
+/**
+ * Whole days from `fromMs` to `toMs`, negative when `toMs` is earlier, counted the one way every day
+ * count of the report is (docs/commands.md#rotation-status): a day begun counts as a whole day, so
+ * 29 days and 1 hour ahead is 30, and 3 hours ago is -1. Hence a credential is at risk exactly when its
+ * count is at most --warn-days, and a rotation is overdue exactly when it is more than 1 day late.
+ */
+export function daysBetween(fromMs: number, toMs: number): number {
+  const d = (toMs - fromMs) / DAY_MS;
+  return d >= 0 ? Math.ceil(d) : -Math.ceil(-d);
+}
+
+/** A positive duration as a day count ({@link daysBetween}'s rule). */
 function days(ms: number): string {
-  const d = Math.floor(ms / DAY_MS);
-  if (d >= 1) return `${d} day(s)`;
-  return `${Math.max(1, Math.floor(ms / 3_600_000))} hour(s)`;
+  return `${daysBetween(0, ms)} day(s)`;
 }

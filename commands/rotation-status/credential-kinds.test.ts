@@ -17,9 +17,9 @@ describe("rotation-status: a stack with every kind of credential", () => {
     // Only the certificate is at risk, and it is called a certificate.
     expect(r.stdout).toContain("1 caller(s) AT RISK:");
     expect(r.stdout).toMatch(
-      /mixed\/billing: published certificate expires 2026-11-30T00:00:00Z, in 7 day\(s\)/,
+      /mixed\/billing: published certificate expires 2026-11-30T00:00:00Z, in 8 day\(s\)/,
     );
-    expect(r.stdout).toMatch(/rotation overdue by 2 day\(s\)/);
+    expect(r.stdout).toMatch(/rotation overdue by 3 day\(s\)/);
     expect(r.stderr).toContain("at risk: mixed/billing");
   });
 

@@ -11,6 +11,7 @@ import { isoTime } from "../../rotation";
 import { boundedHttpClient, routeAzureLogs, type ClientScope } from "../../lib/azure-http";
 import { FileReadError } from "../../lib/bounded-file";
 import type { HttpDeps } from "../../lib/http";
+import { withSdkRetries, type RetryDeps } from "../../lib/sdk-retry";
 import { authorityHostForVault } from "../../clouds";
 import { ambientCredential } from "../../lib/azure-credential";
 import type { LiveSecretReader } from "./assess";
@@ -22,15 +23,15 @@ export class LiveReadError extends Error {
   readonly kind = "usage";
 }
 
-/** What the reader needs: the command's HTTP deps and clock, and the end of its budget. */
-export interface LiveDeps extends HttpDeps {
-  now(): number;
+/**
+ * What the reader needs: the command's HTTP deps, clock, sleep and randomness (retries wait on it),
+ * the end of its budget, and where progress lines go.
+ */
+export interface LiveDeps extends HttpDeps, RetryDeps {
   /** The environment: where the ambient credential's endpoints and files are named. */
   env: Readonly<Record<string, string | undefined>>;
   /** Where the SDK's own log lines go (AZURE_LOG_LEVEL): the command's stderr. */
   log?: (line: string) => void;
-  /** When the budget ends (ms, on `now`'s clock). */
-  deadline: number;
 }
 
 /** A {@link LiveSecretReader} backed by Key Vault; one client per vault. `credential` defaults to the ambient one. */
@@ -50,9 +51,10 @@ export function keyVaultReader(deps: LiveDeps, credential?: TokenCredential): Li
         if (err instanceof FileReadError) throw new LiveReadError(err.message);
         throw err;
       }
+      // The SDK's own retries are off: they would wait on the real clock, unseen (withSdkRetries waits).
       const client = new SecretClient(vaultUri, credential ?? ambient!.credential, {
         httpClient: boundedHttpClient(deps, vault),
-        retryOptions: { maxRetries: 1 },
+        retryOptions: { maxRetries: 0 },
       });
       entry = { client, scopes: [vault, ...(ambient ? [ambient.scope] : [])] };
       clients.set(vaultUri, entry);
@@ -63,32 +65,50 @@ export function keyVaultReader(deps: LiveDeps, credential?: TokenCredential): Li
       throw new LiveReadError(
         `reading ${secretName} in ${vaultUri}: the time budget (--max-wait-s) is spent`,
       );
-    const timer = deps.timer(left);
+    deps.progress?.(`key vault: reading the versions of ${secretName} in ${vaultUri}`);
     // The current version is the newest one; listing versions returns attributes without values.
     let current: SecretProperties | undefined;
+    let timedOut = false;
     try {
-      const listing = (async () => {
-        for await (const version of client.listPropertiesOfSecretVersions(secretName, {
-          abortSignal: timer.signal,
-        })) {
-          if (!current || (version.createdOn?.getTime() ?? 0) > (current.createdOn?.getTime() ?? 0))
-            current = version;
-        }
-      })();
-      await Promise.race([
-        listing,
-        new Promise<never>((_, reject) =>
-          timer.signal.addEventListener(
-            "abort",
-            () => reject(Object.assign(new Error("timeout"), { name: "TimeoutError" })),
-            { once: true },
-          ),
-        ),
-      ]);
+      // One attempt lists every page; a throttled or failing page starts the listing again.
+      await withSdkRetries(
+        "key vault",
+        new URL(vaultUri).origin,
+        async () => {
+          current = undefined;
+          const timer = deps.timer(Math.max(1, deps.deadline - deps.now()));
+          try {
+            const listing = (async () => {
+              for await (const version of client.listPropertiesOfSecretVersions(secretName, {
+                abortSignal: timer.signal,
+              })) {
+                if (!current || (version.createdOn?.getTime() ?? 0) > (current.createdOn?.getTime() ?? 0))
+                  current = version;
+              }
+            })();
+            await Promise.race([
+              listing,
+              new Promise<never>((_, reject) =>
+                timer.signal.addEventListener(
+                  "abort",
+                  () => {
+                    timedOut = true;
+                    reject(Object.assign(new Error("timeout"), { name: "TimeoutError" }));
+                  },
+                  { once: true },
+                ),
+              ),
+            ]);
+          } finally {
+            timer.cancel();
+          }
+        },
+        deps,
+      );
     } catch (err) {
       const violation = scopes.map((s) => s.violation ?? s.fileProblem).find(Boolean);
       if (violation) throw new LiveReadError(`reading ${secretName} in ${vaultUri}: ${violation.message}`);
-      if (timer.signal.aborted) {
+      if (timedOut) {
         throw new LiveReadError(
           `reading ${secretName} in ${vaultUri} timed out (--max-wait-s): check the network path to the vault and your Azure login`,
         );
@@ -96,8 +116,6 @@ export function keyVaultReader(deps: LiveDeps, credential?: TokenCredential): Li
       const status = (err as { statusCode?: number }).statusCode;
       if (status === 404) return undefined;
       throw new LiveReadError(explain(vaultUri, secretName, status, err));
-    } finally {
-      timer.cancel();
     }
     if (!current) return undefined;
     const found: SecretProperties = current;

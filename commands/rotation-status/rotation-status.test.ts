@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { fakePulumi, fixture, runCli } from "../../test/helpers/cli";
-import { fakeCredential, fakeVault } from "../../test/standin/key-vault";
+import { devVault, fakeCredential, fakeVault, reachVault } from "../../standin/key-vault";
 
 const DEV = fixture("outputs/dev.json"); // R=90: secrets expire 2027-03-03, next rotation 2026-12-03
 const PROD = fixture("outputs/prod.json"); // R=60: secrets expire 2027-02-08, next rotation 2026-12-10
@@ -14,7 +14,7 @@ describe("npm run rotation-status", () => {
     for (const caller of ["crm", "erp", "hr-sync"]) {
       expect(r.stdout).toMatch(
         new RegExp(
-          `^  ${caller} +OK +expires 2027-03-03T00:00:00Z \\(in 100 day\\(s\\)\\); next rotation 2026-12-03T00:00:00Z \\(in 10 day\\(s\\)\\)$`,
+          `^  ${caller} +OK +expires 2027-03-03T00:00:00Z \\(in 101 day\\(s\\)\\); next rotation 2026-12-03T00:00:00Z \\(in 11 day\\(s\\)\\)$`,
           "m",
         ),
       );
@@ -35,19 +35,19 @@ describe("npm run rotation-status", () => {
     expect(r.stderr).toBe("rotation-status: at risk: test/crm, test/erp\n");
     expect(r.stdout).toContain("2 caller(s) AT RISK:");
     expect(r.stdout).toContain(
-      "test/erp: published secret expires 2026-12-10T00:00:00Z, in 17 day(s) (within 30 days); " +
-        "rotation overdue by 94 day(s) (was due 2026-08-20T00:00:00Z): the scheduled `pulumi up` has stopped or is failing",
+      "test/erp: published secret expires 2026-12-10T00:00:00Z, in 18 day(s) (within 30 days); " +
+        "rotation overdue by 95 day(s) (was due 2026-08-20T00:00:00Z): the scheduled `pulumi up` has stopped or is failing",
     );
     expect(r.stdout).not.toMatch(/test\/hr-sync:|dev\/\w+:/);
   });
 
   it("flags a secret expiring within --warn-days, and not when the window is smaller", async () => {
-    const now = "2026-12-10T12:00:00Z"; // prod's secrets expire in 59 days; rotation due today (within grace)
+    const now = "2026-12-10T12:00:00Z"; // prod's secrets expire in 59.5 days; rotation due today (within grace)
     const wide = await runCli("rotation-status", ["--outputs", PROD, "--now", now, "--warn-days", "60"]);
     expect(wide.code).toBe(1);
     expect(wide.stderr).toBe("rotation-status: at risk: prod/billing, prod/erp\n");
     expect(wide.stdout).toContain(
-      "prod/erp: published secret expires 2027-02-08T00:00:00Z, in 59 day(s) (within 60 days)",
+      "prod/erp: published secret expires 2027-02-08T00:00:00Z, in 60 day(s) (within 60 days)",
     );
 
     const narrow = await runCli("rotation-status", ["--outputs", PROD, "--now", now]);
@@ -63,7 +63,7 @@ describe("npm run rotation-status", () => {
     expect(late.code).toBe(1);
     expect(late.stderr).toBe("rotation-status: at risk: dev/crm, dev/erp, dev/hr-sync\n");
     expect(late.stdout).toMatch(/^ {2}erp +OVERDUE /m);
-    expect(late.stdout).toContain("rotation overdue by 1 day(s) (was due 2026-12-03T00:00:00Z)");
+    expect(late.stdout).toContain("rotation overdue by 2 day(s) (was due 2026-12-03T00:00:00Z)");
   });
 
   it("reports an expired secret as expired", async () => {
@@ -83,9 +83,9 @@ describe("npm run rotation-status", () => {
     expect(
       report.callers.map((c: any) => [c.caller, c.status, c.daysUntilExpiry, c.daysRotationLate]),
     ).toEqual([
-      ["crm", "expiring", 17, 94],
-      ["erp", "expiring", 17, 94],
-      ["hr-sync", "ok", 100, 0],
+      ["crm", "expiring", 18, 95],
+      ["erp", "expiring", 18, 95],
+      ["hr-sync", "ok", 101, 0],
     ]);
     expect(report.callers[1]).toMatchObject({
       keyVaultSecretName: "erp-client-secret",
@@ -110,7 +110,14 @@ describe("npm run rotation-status", () => {
       "stack output --json --stack test",
     ]);
     expect(r.stdout.indexOf("\ndev:\n")).toBeLessThan(r.stdout.indexOf("\ntest:\n"));
-    expect(r.stderr).toBe("rotation-status: at risk: test/crm, test/erp\n");
+    expect(r.stderr).toBe(
+      [
+        "pulumi: asking for stack dev's outputs (pulumi stack output --json --stack dev)",
+        "pulumi: asking for stack test's outputs (pulumi stack output --json --stack test)",
+        "rotation-status: at risk: test/crm, test/erp",
+        "",
+      ].join("\n"),
+    );
   });
 
   it("exits 2 naming the option when --warn-days is not a whole number of days, 0 or more", async () => {
@@ -145,9 +152,26 @@ describe("npm run rotation-status", () => {
     expect(r.code).toBe(2);
     expect(r.stdout).toBe("");
     expect(r.stderr).toMatch(
-      /^rotation-status: cannot read secret [a-z-]+-client-secret in https:\/\/flow-dev-k3x9q2\.vault\.azure\.net\/: /,
+      /^rotation-status: cannot read secret [a-z-]+-client-secret in https:\/\/flow-dev-k3x9q2\.vault\.azure\.net\/: /m,
     );
     expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
+  it("--live tells each Key Vault read and each wait as it begins, retrying a throttled vault on the command's clock", async () => {
+    const vault = devVault();
+    vault.failNext(1, { status: 429, code: "Throttled" });
+    const r = await runCli("rotation-status", ["--outputs", DEV, "--live", "--now", "2026-11-22T09:30:00Z"], {
+      setup: (io) => reachVault(io, vault),
+    });
+    expect(r.code, r.stderr).toBe(0);
+    const origin = "https://flow-dev-k3x9q2.vault.azure.net";
+    expect(r.stderr.trimEnd().split("\n")).toEqual([
+      `key vault: reading the versions of crm-client-secret in ${origin}/`,
+      `key vault: 429 from ${origin}, retrying in 0.8 s (attempt 2, 120 s of budget left)`,
+      `key vault: reading the versions of erp-client-secret in ${origin}/`,
+      `key vault: reading the versions of hr-sync-client-secret in ${origin}/`,
+    ]);
+    expect(r.io.sleeps).toEqual([750]);
   });
 
   it("--live: a Key Vault that never answers ends at --max-wait-s, saying what timed out (exit 2)", async () => {
@@ -176,10 +200,42 @@ describe("npm run rotation-status", () => {
     expect(r.io.nowMs - Date.parse("2026-11-22T09:30:00Z")).toBeLessThanOrEqual(30_000);
   });
 
+  it.each([
+    // now, --warn-days, days until expiry, days late, status: dev's secrets expire 2027-03-03T00:00:00Z
+    // and its rotation was due 2026-12-03T00:00:00Z.
+    ["2026-12-02T00:00:00Z", 91, 91, 0, "expiring"], // 91 days exactly
+    ["2026-12-01T23:00:00Z", 91, 92, 0, "ok"], // 91 days and 1 hour: the 92nd day has begun
+    ["2026-12-02T01:00:00Z", 91, 91, 0, "expiring"], // 90 days and 23 hours
+    ["2026-12-03T12:00:00Z", 30, 90, 1, "ok"], // late by half a day: not more than a day
+    ["2026-12-04T01:00:00Z", 30, 89, 2, "overdue"], // late by a day and an hour
+    ["2027-03-03T06:00:00Z", 30, -1, 91, "expired"], // expired 6 hours ago
+  ] as const)(
+    "at %s (--warn-days %i): %i days to expiry, %i late, %s; the same count in the table, the summary and --json",
+    async (now, warn, days, late, status) => {
+      const args = ["--outputs", DEV, "--now", now, "--warn-days", String(warn)];
+      const text = await runCli("rotation-status", args);
+      const erp = JSON.parse((await runCli("rotation-status", [...args, "--json"])).stdout).callers.find(
+        (c: { caller: string }) => c.caller === "erp",
+      );
+      expect(erp).toMatchObject({ daysUntilExpiry: days, daysRotationLate: late, status });
+      const expiry = days >= 0 ? `in ${days} day(s)` : `${-days} day(s) ago`;
+      const line = text.stdout.split("\n").find((l) => l.startsWith("  erp "));
+      expect(line).toContain(`expires 2027-03-03T00:00:00Z (${expiry})`);
+      if (late > 0) expect(line).toContain(`(${late} day(s) late)`);
+      const summary = text.stdout.split("\n").find((l) => l.startsWith("  dev/erp: ")) ?? "";
+      if (status === "expiring") expect(summary).toContain(`, ${expiry} (within ${warn} days)`);
+      if (status === "expired") expect(summary).toContain(`expired 2027-03-03T00:00:00Z (${expiry})`);
+      if (status === "expired" || status === "overdue")
+        expect(summary).toContain(`overdue by ${late} day(s)`);
+      if (status === "ok") expect(summary).toBe("");
+    },
+  );
+
   it("uses the command's clock without --now", async () => {
     const r = await runCli("rotation-status", ["--outputs", DEV, "--json"], { now: "2026-12-01T06:00:00Z" });
     const report = JSON.parse(r.stdout);
     expect(report.now).toBe("2026-12-01T06:00:00Z");
-    expect(report.callers[0].daysUntilExpiry).toBe(91);
+    // 91 days and 18 hours: the 92nd day has begun.
+    expect(report.callers[0].daysUntilExpiry).toBe(92);
   });
 });

@@ -11,6 +11,7 @@ import type { Io } from "../../lib/io";
 import {
   addOutputsOptions,
   isoInstant,
+  ISO_INSTANT_HELP,
   maxWaitOption,
   wholeDays,
   type OutputsOptions,
@@ -30,10 +31,15 @@ interface Options extends OutputsOptions {
 
 const spec: CommandSpec<Options> = {
   name: "rotation-status",
+  examples: [
+    "rotation-status --stack dev --stack prod",
+    "rotation-status --outputs dev.json --warn-days 14 --now 2026-11-22T09:30:00Z",
+    "rotation-status --stack prod --live --json --quiet",
+  ],
   configure(program: Command) {
     program
       .description(
-        "Check each caller's published client secret or certificate: exit 1 naming every caller whose credential " +
+        "Check each caller's published client secret or certificate, naming every caller whose credential " +
           "expires within --warn-days days or whose rotation is overdue by more than a day.",
       )
       .option(
@@ -46,7 +52,7 @@ const spec: CommandSpec<Options> = {
         "--live",
         "read each secret's expiry from Key Vault (ambient Azure credential) and trust it over the outputs",
       )
-      .option("--now <iso>", "judge at this time instead of the clock (reproducible runs)", isoInstant);
+      .option("--now <iso>", `judge at this time instead of the clock: ${ISO_INSTANT_HELP}`, isoInstant);
     addOutputsOptions(program);
     maxWaitOption(program, 120);
   },
@@ -61,7 +67,7 @@ const spec: CommandSpec<Options> = {
       import("../../lib/stack-outputs"),
       import("./assess"),
     ]);
-    const environments = await loadOutputs(o.sources, io, deadline);
+    const environments = await loadOutputs(o.sources, io, deadline, ctx.progress);
     let readLive: LiveSecretReader | undefined;
     if (o.live) {
       // Loaded only when asked: the Azure SDK is not needed to judge the outputs.
@@ -71,9 +77,12 @@ const spec: CommandSpec<Options> = {
           fetch: io.fetch,
           timer: io.timer,
           now: io.now,
+          sleep: io.sleep,
+          random: io.random,
           env: io.env,
           deadline,
           log: (line) => ctx.note(line),
+          progress: (line) => ctx.progress(line),
         },
         io.azureCredential,
       );

@@ -17,9 +17,10 @@ import {
 import { send, type HttpDeps } from "../../lib/http";
 import { redact } from "../../lib/redact";
 import { DEFAULT_BACKOFF, parseRetryAfter, planRetry, type BackoffPolicy } from "../../lib/retry";
+import { retryLine, seconds } from "../../lib/progress";
 import { VERDICT_EXIT } from "../../lib/exit";
 import type { CheckResult, SmokeResult, Verdict } from "./report";
-import { secretsOf, type AcquireToken, type CallerCredential } from "./token";
+import { scopeOf, secretsOf, type AcquireToken, type CallerCredential } from "./token";
 
 /** Inputs of {@link runSmoke}. None of them is printed as is: no credential ever, the URL's `sig` never. */
 export interface SmokeOptions {
@@ -54,6 +55,13 @@ export interface SmokeOptions {
   backoff?: BackoffPolicy;
   /** When the run's budget started (ms, the deps' clock); default when runSmoke is called. */
   startedAtMs?: number;
+  /**
+   * How long a new client secret may take to work everywhere, in ms (default
+   * {@link SECRET_REPLICATION_WINDOW_MS}): an invalid secret (AADSTS7000215) is retried only within
+   * it, counted from the secret's creation when known (`credential.createdAtMs`), else from the first
+   * token request. The budget (`maxWaitMs`) still bounds it.
+   */
+  replicationWindowMs?: number;
 }
 
 /** What {@link runSmoke} uses from the outside world; tests replace it. */
@@ -62,10 +70,23 @@ export interface SmokeDeps extends HttpDeps {
   now: () => number;
   sleep: (ms: number) => Promise<void>;
   random: () => number;
+  /**
+   * Told of each check as it finishes, in its final form (redacted, with its hint); `ends` is the
+   * verdict when it ends the run. The command prints it at once.
+   */
+  onCheck?: (check: CheckResult, ends?: Verdict) => void;
+  /** Told of each wait before a retry, as a progress line (lib/progress.ts), e.g. `token: 429 from Entra, retrying in 7 s (...)`. */
+  progress?: (line: string) => void;
 }
 
 /** Default total budget: 300 s. */
 export const DEFAULT_MAX_WAIT_MS = 300_000;
+/**
+ * How long an invalid client secret (AADSTS7000215) is retried: a new secret can take about a minute
+ * to work everywhere in Entra ID; after that, the secret is wrong and waiting the whole budget helps
+ * nobody.
+ */
+export const SECRET_REPLICATION_WINDOW_MS = 60_000;
 /** Default timeout of one request: 30 s. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 /**
@@ -157,6 +178,12 @@ export function tokenClaims(token: string): TokenFacts | undefined {
   }
 }
 
+/** Entra's "invalid client secret", also the answer while a new secret is still replicating. */
+const INVALID_SECRET = "AADSTS7000215";
+
+/** Who answers a token request, in progress lines. */
+const TOKEN_SOURCE_NAMES = { authority: "Entra", platform: "the managed-identity endpoint" } as const;
+
 /** The trigger's own authorization error codes: an answer carrying one never passes. */
 const TRIGGER_AUTH_CODES = new Set(
   [
@@ -174,7 +201,7 @@ export async function runSmoke(options: SmokeOptions, d: SmokeDeps): Promise<Smo
   const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const backoff = options.backoff ?? DEFAULT_BACKOFF;
   const cloud = CLOUDS[options.cloud ?? "public"];
-  const scope = options.scope ?? cloud.scope;
+  const scope = options.scope ?? scopeOf(options.credential, cloud);
   const authorityHost = (options.authorityHost ?? cloud.authorityHost).replace(/\/+$/, "");
   const checks: CheckResult[] = [];
   const c = options.credential;
@@ -182,23 +209,31 @@ export async function runSmoke(options: SmokeOptions, d: SmokeDeps): Promise<Smo
   let runId: string | undefined;
   let urlNotes: string[] = [];
 
+  /** A check as reported: redacted, and a failure after a URL note carries it in its hint. */
+  const final = (check: CheckResult): CheckResult => {
+    // A failure after a URL note (a retired legacy host) repeats it where people look: the hint.
+    const hint =
+      !check.ok && urlNotes.length && check.name !== "url"
+        ? [check.hint, ...urlNotes].filter(Boolean).join("; ")
+        : check.hint;
+    const { hint: _hint, ...rest } = check;
+    return {
+      ...rest,
+      message: redact(check.message, secrets),
+      ...(hint ? { hint: redact(hint, secrets) } : {}),
+      ...(check.code ? { code: redact(check.code, secrets) } : {}),
+    };
+  };
+  /** Records a finished check and tells the command at once; `ends`: the verdict it ends the run with. */
+  const done = (check: CheckResult, ends?: Verdict) => {
+    checks.push(check);
+    d.onCheck?.(final(check), ends);
+  };
   const finish = (verdict: Verdict): SmokeResult => {
     const result: SmokeResult = {
       verdict,
       exitCode: VERDICT_EXIT[verdict],
-      checks: checks.map((check) => {
-        // A failure after a URL note (a retired legacy host) repeats it where people look: the hint.
-        const hint =
-          !check.ok && urlNotes.length && check.name !== "url"
-            ? [check.hint, ...urlNotes].filter(Boolean).join("; ")
-            : check.hint;
-        return {
-          ...check,
-          message: redact(check.message, secrets),
-          ...(hint ? { hint: redact(hint, secrets) } : {}),
-          ...(check.code ? { code: redact(check.code, secrets) } : {}),
-        };
-      }),
+      checks: checks.map(final),
       durationMs: d.now() - start,
     };
     if (runId !== undefined) result.runId = runId;
@@ -210,33 +245,44 @@ export async function runSmoke(options: SmokeOptions, d: SmokeDeps): Promise<Smo
 
   // 1. url: no network at all.
   const url = checkTriggerUrl(options.triggerUrl, options.cloud, options.trustedHosts);
-  checks.push({
-    name: "url",
-    ok: url.outcome === "pass",
-    ...(url.code ? { code: url.code } : {}),
-    message: url.message,
-    attempts: 0,
-    durationMs: 0,
-  });
+  urlNotes = url.outcome === "pass" ? (url.notes ?? []) : [];
+  done(
+    {
+      name: "url",
+      ok: url.outcome === "pass",
+      ...(url.code ? { code: url.code } : {}),
+      message: url.message,
+      attempts: 0,
+      durationMs: 0,
+    },
+    url.outcome === "pass" ? undefined : url.outcome,
+  );
   if (url.outcome !== "pass") return finish(url.outcome);
-  urlNotes = url.notes ?? [];
 
   const body = options.body ?? "{}";
   try {
     JSON.parse(body);
   } catch {
-    checks.push({
-      name: "arguments",
-      ok: false,
-      message: "--body must be JSON, e.g. '{}'",
-      attempts: 0,
-      durationMs: 0,
-    });
+    done(
+      { name: "arguments", ok: false, message: "--body must be JSON, e.g. '{}'", attempts: 0, durationMs: 0 },
+      "usage",
+    );
     return finish("usage");
   }
 
-  /** Repeats `attempt` while the table says "retry" and the budget allows. */
+  /** Until when (ms) an invalid secret is retried: set when the token check begins. */
+  let replicationEndsAt: number | undefined = undefined;
+  const replicationWindowMs = options.replicationWindowMs ?? SECRET_REPLICATION_WINDOW_MS;
+  const createdAtMs = c.kind === "secret" ? c.createdAtMs : undefined;
+
+  /**
+   * Repeats `attempt` while the table says "retry" and the budget allows, telling each wait as it
+   * begins (`step: <answer> from <from>, retrying in ...`). An invalid client secret is retried only
+   * while it may still be replicating.
+   */
   const untilFinal = async (
+    step: NetworkCheck,
+    from: string,
     attempt: () => Promise<Answer>,
     classify: (answer: Answer) => Classification,
   ): Promise<{ answer: Answer; classification: Classification; attempts: number; gaveUp?: string }> => {
@@ -244,21 +290,42 @@ export async function runSmoke(options: SmokeOptions, d: SmokeDeps): Promise<Smo
       const answer = await attempt();
       const classification = classify(answer);
       if (classification.outcome !== "retry") return { answer, classification, attempts: n };
+      const replicating = answer.code?.toUpperCase() === INVALID_SECRET;
+      const endsAt = replicating ? Math.min(deadline, replicationEndsAt ?? deadline) : deadline;
       const plan = planRetry({
         retry: n,
         retryAfterMs: parseRetryAfter(answer.retryAfter, d.now()),
-        remainingMs: deadline - d.now(),
+        remainingMs: endsAt - d.now(),
         random: d.random(),
         policy: backoff,
       });
+      const windowOver = replicating && endsAt < deadline && !plan.retry;
       if (!plan.retry) {
         return {
           answer,
           classification: { outcome: "fail", ...(classification.hint ? { hint: classification.hint } : {}) },
           attempts: n,
-          gaveUp: plan.reason,
+          gaveUp: windowOver
+            ? `an invalid secret is retried only while a new one may still be replicating, ${seconds(replicationWindowMs)} from ${createdAtMs !== undefined ? `its creation (${new Date(createdAtMs).toISOString()})` : "the first token request"}`
+            : plan.reason,
         };
       }
+      const said = [
+        answer.status ?? "no answer",
+        answer.code && answer.code !== String(answer.status) ? answer.code : undefined,
+      ]
+        .filter(Boolean)
+        .join(" ");
+      d.progress?.(
+        retryLine({
+          step,
+          what: `${said} from ${from}`,
+          delayMs: plan.delayMs,
+          attempt: n + 1,
+          leftMs: endsAt - d.now(),
+          ...(replicating && endsAt < deadline ? { of: "the replication window" } : {}),
+        }),
+      );
       await d.sleep(plan.delayMs);
     }
   };
@@ -310,6 +377,8 @@ export async function runSmoke(options: SmokeOptions, d: SmokeDeps): Promise<Smo
   // 2. anonymous-rejected: a POST without a token must be refused.
   const anonStart = d.now();
   const anon = await untilFinal(
+    "anonymous-rejected",
+    "the trigger",
     () => post(undefined),
     // A run ID means the trigger started a run for the anonymous caller, whatever status the flow's
     // own Response action chose (even 401/403). Insecure, and final: a retry would run it again.
@@ -319,26 +388,28 @@ export async function runSmoke(options: SmokeOptions, d: SmokeDeps): Promise<Smo
         : classifyAnswer("anonymous-rejected", a.status, a.code),
   );
   if (anon.classification.outcome === "usage") {
-    checks.push(describe("anonymous-rejected", anon, anonStart, () => "", false));
+    done(
+      describe("anonymous-rejected", anon, anonStart, () => "", false),
+      "usage",
+    );
     return finish("usage");
   }
   const anonOk = anon.classification.outcome === "pass";
-  checks.push(
-    describe(
-      "anonymous-rejected",
-      anon,
-      anonStart,
-      (a) => `refused without a token (${[a.status, a.code].filter(Boolean).join(" ")})`,
-      anonOk,
-    ),
+  const anonCheck = describe(
+    "anonymous-rejected",
+    anon,
+    anonStart,
+    (a) => `refused without a token (${[a.status, a.code].filter(Boolean).join(" ")})`,
+    anonOk,
   );
   if (anon.classification.outcome === "insecure") {
-    const last = checks[checks.length - 1];
     const ran = anon.answer.runId ? `, run ${anon.answer.runId}` : "";
-    last.message = `accepted without a token (${anon.answer.status}${ran}): the flow ran for an anonymous caller`;
+    anonCheck.message = `accepted without a token (${anon.answer.status}${ran}): the flow ran for an anonymous caller`;
     if (anon.answer.runId) runId = anon.answer.runId;
+    done(anonCheck, "insecure");
     return finish("insecure");
   }
+  done(anonCheck, anonOk ? undefined : "fail");
   if (!anonOk) return finish("fail");
 
   // 3. token: client credentials for audience + /.default.
@@ -346,7 +417,10 @@ export async function runSmoke(options: SmokeOptions, d: SmokeDeps): Promise<Smo
   // The computed endpoint, until MSAL says which one it used (from the tenant's OpenID metadata).
   let endpoint = tokenEndpoint(cloud, options.tenantId, authorityHost);
   let token: string | undefined;
+  replicationEndsAt = (createdAtMs ?? tokenStart) + replicationWindowMs;
   const tokenOutcome = await untilFinal(
+    "token",
+    TOKEN_SOURCE_NAMES[c.kind === "managedIdentity" ? "platform" : "authority"],
     async () => {
       const answer = await d.acquireToken({
         tenantId: options.tenantId,
@@ -369,30 +443,32 @@ export async function runSmoke(options: SmokeOptions, d: SmokeDeps): Promise<Smo
     (a) => (token !== undefined ? { outcome: "pass" } : classifyAnswer("token", a.status, a.code)),
   );
   const tokenOk = token !== undefined;
-  checks.push(
-    describe(
-      "token",
-      tokenOutcome,
-      tokenStart,
-      () => {
-        const claims = token === undefined ? undefined : tokenClaims(token);
-        const facts = claims
-          ? ` (aud ${String(claims.aud)}, tid ${String(claims.tid)}, oid ${String(claims.oid)}, idtyp ${String(claims.idtyp ?? "-")})`
-          : "";
-        return `token for ${scope} from ${endpoint}${facts}`;
-      },
-      tokenOk,
-    ),
+  const tokenCheck = describe(
+    "token",
+    tokenOutcome,
+    tokenStart,
+    () => {
+      const claims = token === undefined ? undefined : tokenClaims(token);
+      const facts = claims
+        ? ` (aud ${String(claims.aud)}, tid ${String(claims.tid)}, oid ${String(claims.oid)}, idtyp ${String(claims.idtyp ?? "-")})`
+        : "";
+      return `token for ${scope} from ${endpoint}${facts}`;
+    },
+    tokenOk,
   );
   if (!tokenOk) {
-    const last = checks[checks.length - 1];
-    last.message = `${endpoint}: ${last.message}`;
-    return finish(tokenOutcome.classification.outcome === "usage" ? "usage" : "fail");
+    tokenCheck.message = `${endpoint}: ${tokenCheck.message}`;
+    const verdict = tokenOutcome.classification.outcome === "usage" ? "usage" : "fail";
+    done(tokenCheck, verdict);
+    return finish(verdict);
   }
+  done(tokenCheck);
 
   // 4. invoke: POST with the bearer token must be accepted.
   const invokeStart = d.now();
   const invoke = await untilFinal(
+    "invoke",
+    "the trigger",
     () => post(token),
     (a) => {
       const ranTheFlow = a.runId !== undefined;
@@ -420,10 +496,13 @@ export async function runSmoke(options: SmokeOptions, d: SmokeDeps): Promise<Smo
   const invokeOk = invoke.classification.outcome === "pass";
   if (invoke.answer.runId) runId = invoke.answer.runId;
   if (invoke.classification.outcome === "usage") {
-    checks.push(describe("invoke", invoke, invokeStart, () => "", false));
+    done(
+      describe("invoke", invoke, invokeStart, () => "", false),
+      "usage",
+    );
     return finish("usage");
   }
-  checks.push(
+  done(
     describe(
       "invoke",
       invoke,
@@ -431,6 +510,7 @@ export async function runSmoke(options: SmokeOptions, d: SmokeDeps): Promise<Smo
       (a) => `accepted with the token (${a.status})${a.runId ? `, run ${a.runId}` : ""}`,
       invokeOk,
     ),
+    invokeOk ? "pass" : "fail",
   );
   return finish(invokeOk ? "pass" : "fail");
 }

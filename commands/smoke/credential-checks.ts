@@ -86,3 +86,40 @@ export function federatedTokenProblem(token: string, where: string): string | un
   }
   return undefined;
 }
+
+/**
+ * Why `token` (as read from an access token file, trimmed) cannot be a person's delegated token for
+ * the trigger, or undefined when it can: not empty, a JWT, not expired at `nowMs` (its `exp`), for
+ * `audience` (its `aud`, trailing slash included) and delegated (it carries `scp`; an app-only token
+ * has `roles` or nothing). The token itself is never repeated.
+ * @param where where it came from, e.g. `the access token file token.txt (--access-token-file)`.
+ */
+export function accessTokenProblem(
+  token: string,
+  where: string,
+  nowMs: number,
+  audience: string,
+  scope: string,
+): string | undefined {
+  if (token.length === 0)
+    return `${where} is empty: save the access token the person obtained for ${scope} there`;
+  if (federatedTokenProblem(token, where)) {
+    return `${where} does not hold a JWT (three base64url parts separated by dots, the first two JSON): it is not an access token`;
+  }
+  const claims = JSON.parse(Buffer.from(token.split(".")[1], "base64url").toString("utf8")) as Record<
+    string,
+    unknown
+  >;
+  if (typeof claims.exp !== "number" || claims.exp * 1000 <= nowMs) {
+    const when =
+      typeof claims.exp === "number" ? ` (it expired at ${new Date(claims.exp * 1000).toISOString()})` : "";
+    return `${where} holds an expired token${when}: get a new one for ${scope} and save it again`;
+  }
+  if ([claims.aud].flat().every((a) => a !== audience)) {
+    return `${where} holds a token for ${String(claims.aud)}, not for the trigger's audience ${audience}: ask for the scope ${scope} exactly (double slash included)`;
+  }
+  if (typeof claims.scp !== "string") {
+    return `${where} holds an app-only token (no scp claim): a user caller's token is a person's, asked for ${scope}`;
+  }
+  return undefined;
+}

@@ -9,9 +9,9 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
 import { smoke } from "./smoke";
 import { FakeIo } from "../../test/helpers/fake-io";
-import { fakeCredential, fakeVault } from "../../test/standin/key-vault";
-import { callerCertificate, scenarioArgs } from "../../test/standin/scenario";
-import { createStandin, type Standin } from "../../test/standin/standin";
+import { fakeCredential, fakeVault } from "../../standin/key-vault";
+import { callerCertificate, scenarioArgs } from "../../standin/scenario";
+import { createStandin, type Standin } from "../../standin/standin";
 
 const BASE = "https://127.0.0.1:8443";
 let standin: Standin;

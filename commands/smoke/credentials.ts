@@ -5,14 +5,14 @@
  * entry per credential kind.
  */
 import path from "node:path";
-import type { CloudName } from "../../clouds";
+import { CLOUDS, type CloudName } from "../../clouds";
 import { GUID_PATTERN } from "../../fields/patterns";
 import { KIND_NAMES, type CredentialKind } from "../../kinds/names";
 import { FileReadError, readBoundedText } from "../../lib/bounded-file";
 import type { Io } from "../../lib/io";
 import { UsageError, type Context } from "../../lib/runner";
-import { certificateProblem, federatedTokenProblem } from "./credential-checks";
-import { parseKeyVaultSecretUri, readKeyVaultSecret } from "./key-vault";
+import { accessTokenProblem, certificateProblem, federatedTokenProblem } from "./credential-checks";
+import { parseKeyVaultSecretUri, readKeyVaultSecret, type ReadSecret } from "./key-vault";
 import type { CallerCredential } from "./token";
 
 /** The environment variable holding a client secret. */
@@ -25,6 +25,7 @@ export interface CredentialOptions {
   keyVaultSecretUri?: string;
   certificateFile?: string;
   federatedTokenFile?: string;
+  accessTokenFile?: string;
 }
 
 /** Who the caller is, from the options or the stack outputs. */
@@ -48,7 +49,7 @@ interface ReadContext {
 interface CredentialSource {
   /** For `--help`: where it comes from. */
   help: string;
-  /** The options that only this kind takes, by their commander name, with their flag. */
+  /** The options this kind takes its credential from, by their commander name, with their flag. */
   options?: Partial<Record<keyof CredentialOptions, string>>;
   /** `--client-id` may be left out (a system-assigned managed identity). */
   clientIdOptional?: boolean;
@@ -60,10 +61,13 @@ interface CredentialSource {
 export const CREDENTIAL_SOURCES: Record<CredentialKind, CredentialSource> = {
   secret: {
     help: `a client secret from env ${SECRET_ENV} or Key Vault`,
+    options: { keyVaultSecretUri: "--key-vault-secret-uri" },
     async read(o, who, r) {
       const env = r.ctx.io.env[SECRET_ENV];
       const vaultUri = o.keyVaultSecretUri ?? (env ? undefined : who.vaultUri);
-      const secret = vaultUri !== undefined ? await fromVault(vaultUri, "--key-vault-secret-uri", r) : env;
+      const read =
+        vaultUri !== undefined ? await fromVault(vaultUri, "--key-vault-secret-uri", r) : undefined;
+      const secret = read ? read.value : env;
       if (!secret) {
         throw new UsageError(
           `no client secret: set ${SECRET_ENV}, or pass --key-vault-secret-uri URI or --stack NAME --caller NAME (never the secret itself)`,
@@ -73,12 +77,18 @@ export const CREDENTIAL_SOURCES: Record<CredentialKind, CredentialSource> = {
       r.ctx.secret(secret);
       const problem = secretProblem(secret, vaultUri !== undefined ? "the Key Vault secret" : SECRET_ENV);
       if (problem) throw new UsageError(problem, "secret");
-      return { kind: "secret", secret };
+      // Key Vault says when this version was published: an invalid secret older than the replication
+      // window is not retried (commands/smoke/checks.ts).
+      return {
+        kind: "secret",
+        secret,
+        ...(read?.createdAtMs !== undefined ? { createdAtMs: read.createdAtMs } : {}),
+      };
     },
   },
   certificate: {
     help: `a certificate (PEM) from --certificate-file, env ${CERTIFICATE_ENV} or Key Vault`,
-    options: { certificateFile: "--certificate-file" },
+    options: { certificateFile: "--certificate-file", keyVaultSecretUri: "--key-vault-secret-uri" },
     async read(o, who, r) {
       const { io } = r.ctx;
       let pem: string | undefined;
@@ -88,11 +98,11 @@ export const CREDENTIAL_SOURCES: Record<CredentialKind, CredentialSource> = {
         pem = await readText(path.resolve(io.cwd, o.certificateFile), where, io, r.deadline);
       } else if (o.keyVaultSecretUri !== undefined) {
         where = "the Key Vault secret (--key-vault-secret-uri)";
-        pem = await fromVault(o.keyVaultSecretUri, "--key-vault-secret-uri", r);
+        pem = (await fromVault(o.keyVaultSecretUri, "--key-vault-secret-uri", r)).value;
       } else if (io.env[CERTIFICATE_ENV]) pem = io.env[CERTIFICATE_ENV];
       else if (who.vaultUri !== undefined) {
         where = "the caller's Key Vault secret (keyVaultSecretUri)";
-        pem = await fromVault(who.vaultUri, "the caller's keyVaultSecretUri", r);
+        pem = (await fromVault(who.vaultUri, "the caller's keyVaultSecretUri", r)).value;
       }
       if (!pem) {
         throw new UsageError(
@@ -139,23 +149,54 @@ export const CREDENTIAL_SOURCES: Record<CredentialKind, CredentialSource> = {
       ...(who.clientId ? { clientId: who.clientId } : {}),
     }),
   },
+  // A file the person saved their token in, else the device-code flow.
+  user: {
+    help: "a signed-in person's token: by the device-code flow (code and URL on stderr), or from --access-token-file",
+    options: { accessTokenFile: "--access-token-file" },
+    async read(o, who, r) {
+      const { io } = r.ctx;
+      if (o.accessTokenFile === undefined) {
+        return {
+          kind: "user",
+          deviceCode: {
+            deadline: r.deadline,
+            now: io.now,
+            sleep: io.sleep,
+            note: (line) => r.ctx.note(line),
+          },
+        };
+      }
+      const what = `the access token file ${o.accessTokenFile} (--access-token-file)`;
+      const token = (await readText(path.resolve(io.cwd, o.accessTokenFile), what, io, r.deadline)).trim();
+      r.ctx.secret(token);
+      const cloud = CLOUDS[who.cloud];
+      const problem = accessTokenProblem(token, what, io.now(), cloud.audience, cloud.delegatedScope);
+      if (problem) throw new UsageError(problem, "secret");
+      return { kind: "user", token };
+    },
+  },
 };
 
-/** A secret value read from Key Vault with the ambient Azure credential, within the budget. */
-async function fromVault(uri: string, option: string, { ctx, deadline }: ReadContext): Promise<string> {
+/** A secret read from Key Vault with the ambient Azure credential, within the budget. */
+async function fromVault(uri: string, option: string, { ctx, deadline }: ReadContext): Promise<ReadSecret> {
   const { io } = ctx;
   const ref = parseKeyVaultSecretUri(uri, option);
   if ("error" in ref) throw new UsageError(ref.error, "secret");
-  const value = await readKeyVaultSecret(ref, {
+  ctx.progress(`key vault: reading ${ref.name} from ${ref.vaultUrl}`);
+  const read = await readKeyVaultSecret(ref, {
     fetch: io.fetch,
     timer: io.timer,
     env: io.env,
     log: (line) => ctx.note(line),
-    timeoutMs: Math.max(1000, deadline - io.now()),
+    now: io.now,
+    sleep: io.sleep,
+    random: io.random,
+    deadline,
+    progress: (line) => ctx.progress(line),
     ...(io.azureCredential ? { credential: io.azureCredential } : {}),
   });
-  ctx.secret(value);
-  return value;
+  ctx.secret(read.value);
+  return read;
 }
 
 /** Largest certificate or token file read: a PEM chain or an OIDC token is a few KiB. */
@@ -192,4 +233,29 @@ export function secretProblem(secret: string, where: string): string | undefined
   if (secret.length > 1024)
     return `${where} is longer than 1024 characters: it is not an Entra client secret`;
   return undefined;
+}
+
+/**
+ * The options given that the credential kind `kind` does not take (each would be ignored), and two
+ * sources given for one certificate: each a problem naming the options.
+ */
+export function sourceOptionProblems(o: CredentialOptions, kind: CredentialKind): string[] {
+  const problems: string[] = [];
+  const flags = new Map<keyof CredentialOptions, { flag: string; kinds: CredentialKind[] }>();
+  for (const [k, source] of Object.entries(CREDENTIAL_SOURCES) as [CredentialKind, CredentialSource][]) {
+    for (const [key, flag] of Object.entries(source.options ?? {}) as [keyof CredentialOptions, string][]) {
+      const entry = flags.get(key) ?? { flag, kinds: [] };
+      entry.kinds.push(k);
+      flags.set(key, entry);
+    }
+  }
+  for (const [key, { flag, kinds }] of flags) {
+    if (o[key] !== undefined && !kinds.includes(kind))
+      problems.push(`${flag} goes with --credential ${kinds.join(" or ")}`);
+  }
+  if (kind === "certificate" && o.certificateFile !== undefined && o.keyVaultSecretUri !== undefined)
+    problems.push(
+      "--certificate-file and --key-vault-secret-uri are both where the certificate comes from: give one",
+    );
+  return problems;
 }

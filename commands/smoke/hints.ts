@@ -103,6 +103,10 @@ const HINT = {
     "the managed-identity endpoint refused: the identity is not assigned to this Azure resource, or the client ID is wrong (--client-id, or the stack's clientId, is the user-assigned identity's client ID, not its principal ID; without it the system-assigned identity is asked for)",
   identityUnreachable:
     "no managed-identity endpoint answers here: run on the Azure resource the identity is assigned to (App Service, Functions, Container Apps, a VM, AKS, Azure Arc); elsewhere use another --credential",
+  noPublicClientFlows:
+    "the app does not allow public client flows, which the device-code flow needs: a spa caller never does (a browser app signs in with PKCE); sign in with the app and pass its token with --access-token-file, or test a publicClient caller",
+  deviceCodeWait:
+    "the device-code sign-in did not finish: open the URL above, enter the code and sign in as one of the caller's users before the code or --max-wait-s runs out",
   offOrigin:
     "a token or secret goes only to the origin it was issued for: check --trigger-url and --authority-host, and whether a proxy rewrites answers",
 } as const;
@@ -171,6 +175,11 @@ export const ANSWER_RULES: readonly AnswerRule[] = [
   { check: "token", code: "AADSTS700213", outcome: "fail", hint: HINT.federatedMismatch },
   { check: "token", code: "AADSTS700024", outcome: "fail", hint: HINT.assertionExpired },
   { check: "token", code: "AADSTS1002012", outcome: "fail", hint: HINT.invalidScope },
+  // The device-code flow of a user caller (learn.microsoft.com/entra/identity-platform/v2-oauth2-device-code).
+  { check: "token", code: "AADSTS7000218", outcome: "fail", hint: HINT.noPublicClientFlows },
+  { check: "token", code: "authorization_declined", outcome: "fail", hint: HINT.deviceCodeWait },
+  { check: "token", code: "expired_token", outcome: "fail", hint: HINT.deviceCodeWait },
+  { check: "token", code: "DeviceCodeNotApproved", outcome: "fail", hint: HINT.deviceCodeWait },
   // A managed identity's endpoint (Learn: how-to-use-vm-token, Error handling): 404 and 410 while IMDS
   // updates are retried (429 and 5xx below, with every check); any other error answer is final, and so
   // is no answer at all (no identity endpoint on this machine): nothing to wait for.

@@ -10,6 +10,7 @@ import { authorityHostForVault, VAULT_DNS_SUFFIX } from "../../clouds";
 import type { ClientScope } from "../../lib/azure-http";
 import { ambientCredential, type AmbientDeps } from "../../lib/azure-credential";
 import { FileReadError } from "../../lib/bounded-file";
+import { withSdkRetries, type RetryDeps } from "../../lib/sdk-retry";
 
 /** A Key Vault secret URI, taken apart. */
 export interface KeyVaultSecretRef {
@@ -81,15 +82,24 @@ export class SecretSourceError extends Error {
   readonly subject = "secret";
 }
 
+/** A secret read from Key Vault: its value, and when that version was created (ms since the epoch), if said. */
+export interface ReadSecret {
+  value: string;
+  createdAtMs?: number;
+}
+
 /**
  * Reads a secret value with `DefaultAzureCredential` (environment, workload or managed identity,
- * Azure CLI login...), giving up after `timeoutMs`. The identity needs "Key Vault Secrets User" on the
- * secret. Requests go only to the vault's origin (a redirect or link elsewhere stops the read, exit 2).
+ * Azure CLI login...) within the budget (`deadline`), retrying throttled, failing or unanswered
+ * attempts on the command's clock (lib/sdk-retry.ts). The identity needs "Key Vault Secrets User" on
+ * the secret. Requests go only to the vault's origin (a redirect or link elsewhere stops the read,
+ * exit 2). The version's `created` attribute comes back with the value (Key Vault REST, Get Secret:
+ * `attributes.created`, which the SDK gives as `properties.createdOn`).
  */
 export async function readKeyVaultSecret(
   ref: KeyVaultSecretRef,
-  deps: AmbientDeps & { timeoutMs: number; credential?: TokenCredential },
-): Promise<string> {
+  deps: AmbientDeps & RetryDeps & { credential?: TokenCredential },
+): Promise<ReadSecret> {
   const [{ SecretClient }, { boundedHttpClient, routeAzureLogs }] = await Promise.all([
     import("@azure/keyvault-secrets"),
     import("../../lib/azure-http"),
@@ -105,34 +115,51 @@ export async function readKeyVaultSecret(
     throw err;
   }
   const vault: ClientScope = { origins: [ref.vaultUrl], what: "Key Vault" };
+  // The SDK's own retries are off: they would wait on the real clock, unseen (withSdkRetries waits).
   const client = new SecretClient(ref.vaultUrl, deps.credential ?? ambient!.credential, {
     httpClient: boundedHttpClient(deps, vault),
-    retryOptions: { maxRetries: 1 },
+    retryOptions: { maxRetries: 0 },
   });
-  const timer = deps.timer(deps.timeoutMs);
-  let value: string | undefined;
+  const budgetMs = () => Math.max(1000, deps.deadline - deps.now());
+  const budgetS = Math.round(budgetMs() / 1000);
+  let timedOut = false;
+  let secret: Awaited<ReturnType<typeof client.getSecret>>;
   try {
-    const secret = await Promise.race([
-      client.getSecret(ref.name, {
-        ...(ref.version ? { version: ref.version } : {}),
-        abortSignal: timer.signal,
-      }),
-      new Promise<never>((_, reject) =>
-        timer.signal.addEventListener(
-          "abort",
-          () => reject(Object.assign(new Error("timeout"), { name: "TimeoutError" })),
-          { once: true },
-        ),
-      ),
-    ]);
-    value = secret.value;
+    secret = await withSdkRetries(
+      "key vault",
+      ref.vaultUrl,
+      async () => {
+        const timer = deps.timer(budgetMs());
+        try {
+          return await Promise.race([
+            client.getSecret(ref.name, {
+              ...(ref.version ? { version: ref.version } : {}),
+              abortSignal: timer.signal,
+            }),
+            new Promise<never>((_, reject) =>
+              timer.signal.addEventListener(
+                "abort",
+                () => {
+                  timedOut = true;
+                  reject(Object.assign(new Error("timeout"), { name: "TimeoutError" }));
+                },
+                { once: true },
+              ),
+            ),
+          ]);
+        } finally {
+          timer.cancel();
+        }
+      },
+      deps,
+    );
   } catch (err) {
     const violation = vault.violation ?? ambient?.scope.violation ?? ambient?.scope.fileProblem;
     if (violation) throw new SecretSourceError(violation.message);
     const e = err as { statusCode?: number; code?: string; name?: string };
-    if (timer.signal.aborted || e.name === "TimeoutError") {
+    if (timedOut || e.name === "TimeoutError") {
       throw new SecretSourceError(
-        `reading secret ${ref.name} from ${ref.vaultUrl} timed out after ${Math.round(deps.timeoutMs / 1000)} s (--max-wait-s): check the network path to the vault and your Azure login`,
+        `reading secret ${ref.name} from ${ref.vaultUrl} timed out after ${budgetS} s (--max-wait-s): check the network path to the vault and your Azure login`,
       );
     }
     const status = e.statusCode ? ` (${e.statusCode}${e.code ? ` ${e.code}` : ""})` : "";
@@ -145,9 +172,11 @@ export async function readKeyVaultSecret(
             ? "no such secret (or version) in that vault"
             : "check the URI, the network path to the vault and your Azure login";
     throw new SecretSourceError(`cannot read secret ${ref.name} from ${ref.vaultUrl}${status}: ${what}`);
-  } finally {
-    timer.cancel();
   }
-  if (!value) throw new SecretSourceError(`secret ${ref.name} in ${ref.vaultUrl} is empty`);
-  return value;
+  if (!secret.value) throw new SecretSourceError(`secret ${ref.name} in ${ref.vaultUrl} is empty`);
+  const created = secret.properties.createdOn?.getTime();
+  return {
+    value: secret.value,
+    ...(created !== undefined && !Number.isNaN(created) ? { createdAtMs: created } : {}),
+  };
 }

@@ -9,8 +9,8 @@
 import { afterAll, beforeAll, expect, test, vi } from "vitest";
 import { smoke } from "./smoke";
 import { FakeIo } from "../../test/helpers/fake-io";
-import { managedIdentityScenario } from "../../test/standin/scenario";
-import { createStandin, MANAGED_IDENTITY_HEADER, type Standin } from "../../test/standin/standin";
+import { managedIdentityScenario } from "../../standin/scenario";
+import { createStandin, MANAGED_IDENTITY_HEADER, type Standin } from "../../standin/standin";
 
 let standin: Standin;
 

@@ -78,23 +78,32 @@ export function messageWithHint(check: CheckResult): string {
   return check.hint ? `${check.message.replace(/(?<!\.)\.$/, "")}. Hint: ${check.hint}` : check.message;
 }
 
-/** The readable report: one line per check (with its hint on the next line), then the verdict. */
-export function formatText(result: SmokeResult): string {
-  const lines: string[] = [];
-  for (const check of result.checks) {
-    const tag = check.ok
-      ? "PASS"
-      : result.verdict === "interrupted"
-        ? "STOPPED"
-        : result.verdict === "insecure"
-          ? "INSECURE"
-          : result.verdict === "usage"
-            ? "USAGE"
-            : "FAIL";
-    // Messages carry what servers said: each stays on its line, escaped (printable.ts).
-    lines.push(`${tag.padEnd(8)} ${check.name}: ${printable(check.message)}`);
-    if (check.hint) lines.push(`${" ".repeat(9)}hint: ${printable(check.hint)}`);
-  }
+/**
+ * One check's lines of the readable report: its result (tagged after `verdict` when it failed), and
+ * its hint on the next line. The command prints them as the check finishes.
+ */
+export function formatCheck(check: CheckResult, verdict: Verdict): string {
+  const tag = check.ok
+    ? "PASS"
+    : verdict === "interrupted"
+      ? "STOPPED"
+      : verdict === "insecure"
+        ? "INSECURE"
+        : verdict === "usage"
+          ? "USAGE"
+          : "FAIL";
+  // Messages carry what servers said: each stays on its line, escaped (printable.ts).
+  const lines = [`${tag.padEnd(8)} ${check.name}: ${printable(check.message)}`];
+  if (check.hint) lines.push(`${" ".repeat(9)}hint: ${printable(check.hint)}`);
+  return `${lines.join("\n")}\n`;
+}
+
+/**
+ * The readable report: one line per check (with its hint on the next line), then the verdict; the
+ * first `printed` checks are left out (printed already, as they finished).
+ */
+export function formatText(result: SmokeResult, printed = 0): string {
+  const lines: string[] = result.checks.slice(printed).map((c) => formatCheck(c, result.verdict).trimEnd());
   const run = result.runId ? `, run ${result.runId}` : "";
   lines.push(
     `verdict: ${result.verdict} (exit ${result.exitCode})${printable(run)}, ${result.durationMs} ms`,

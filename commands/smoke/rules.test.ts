@@ -4,7 +4,7 @@
  */
 import { describe, expect, test } from "vitest";
 import { CLOUD_NAMES, CLOUDS } from "../../clouds";
-import { audienceOfScope } from "../../test/standin/standin";
+import { audienceOfScope } from "../../standin/standin";
 import { checkTriggerUrl } from "./checks";
 import { toJsonReport } from "./report";
 import { ANSWER_RULES, classifyAnswer, hintFor } from "./hints";

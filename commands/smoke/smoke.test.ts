@@ -1,6 +1,6 @@
 /**
  * `flow-trigger-auth smoke`, run in-process against the stand-in for Entra ID and Power Automate
- * (test/standin) with a fake clock: every retry, back-off and budget is checked on that clock, never
+ * (standin/) with a fake clock: every retry, back-off and budget is checked on that clock, never
  * on the wall clock. The real @azure/identity (MSAL) gets its tokens through the command's fetch.
  */
 import { randomUUID } from "node:crypto";
@@ -15,9 +15,9 @@ import {
   scenarioArgs,
   type Scenario,
   type ScenarioOptions,
-} from "../../test/standin/scenario";
-import { createStandin, type Standin } from "../../test/standin/standin";
-import { fakeCredential, fakeVault } from "../../test/standin/key-vault";
+} from "../../standin/scenario";
+import { createStandin, type Standin } from "../../standin/standin";
+import { fakeCredential, fakeVault } from "../../standin/key-vault";
 
 const BASE = "https://127.0.0.1:8443";
 let standin: Standin;

@@ -17,6 +17,7 @@ import { interruptExitCode, VERDICT_EXIT } from "../../lib/exit";
 import { tlsVerificationProblem } from "../../lib/http";
 import type { Io } from "../../lib/io";
 import {
+  helpHint,
   parser,
   runCommand,
   UsageError,
@@ -26,9 +27,15 @@ import {
 } from "../../lib/runner";
 import { CALLER_NAME_PATTERN, STACK_NAME_PATTERN } from "../../naming";
 import { checkTriggerUrl, runSmoke } from "./checks";
-import { CREDENTIAL_SOURCES, type CredentialOptions, type Identity } from "./credentials";
+import {
+  CREDENTIAL_SOURCES,
+  sourceOptionProblems,
+  type CredentialOptions,
+  type Identity,
+} from "./credentials";
 import { parseKeyVaultSecretUri } from "./key-vault";
 import {
+  formatCheck,
   formatText,
   toJsonReport,
   type CheckResult,
@@ -78,15 +85,19 @@ const hostName = parser(
 
 const spec: CommandSpec<Options> = {
   name: "smoke",
+  examples: [
+    'smoke --stack dev --caller erp --trigger-url "$TRIGGER_URL"',
+    'smoke --trigger-url "$TRIGGER_URL" --tenant-id "$TENANT_ID" --client-id "$CLIENT_ID" --key-vault-secret-uri https://flow-dev-x7k2pq.vault.azure.net/secrets/erp-client-secret',
+    'smoke --outputs dev.json --caller erp --trigger-url "$TRIGGER_URL" --json --quiet',
+  ],
   configure(program: Command) {
     program
       .description(
         [
           "Check that an HTTP-triggered Power Automate flow refuses anonymous calls and accepts the caller's Entra token.",
+          "",
           "The credential, never from an argument (--credential):",
-          ...CREDENTIAL_KINDS.map((k) => `  ${k}: ${CREDENTIAL_SOURCES[k].help}`),
-          `Exit codes: ${VERDICT_EXIT.pass} pass, ${VERDICT_EXIT.fail} fail, ${VERDICT_EXIT.usage} usage or config error, ` +
-            `${VERDICT_EXIT.insecure} insecure trigger, ${VERDICT_EXIT.error} internal error.`,
+          ...CREDENTIAL_KINDS.map((k) => `- ${k}: ${CREDENTIAL_SOURCES[k].help}`),
         ].join("\n"),
       )
       .option("--trigger-url <url>", "the trigger's HTTP URL, copied from the flow (https, without sig)")
@@ -124,6 +135,10 @@ const spec: CommandSpec<Options> = {
         "file holding the platform's OIDC token (--credential federated; default AZURE_FEDERATED_TOKEN_FILE)",
       )
       .option(
+        "--access-token-file <path>",
+        "file holding a signed-in person's access token (--credential user; default: the device-code flow)",
+      )
+      .option(
         "--stack <name>",
         "take tenant, client ID, cloud and credential source from `pulumi stack output --json --stack NAME`",
       )
@@ -158,7 +173,7 @@ const spec: CommandSpec<Options> = {
       );
   },
   run,
-  failure(kind, message, ctx, subject) {
+  failure(kind, message, ctx, subject, hint) {
     if (kind === "internal") return report(ctx, "error", [failedCheck("internal", message)]);
     if (kind === "interrupted") {
       const outcome = report(ctx, "interrupted", [failedCheck("interrupted", message)]);
@@ -172,7 +187,8 @@ const spec: CommandSpec<Options> = {
     }
     const name: ReportCheckName =
       subject === "secret" || subject === "outputs" || subject === "url" ? subject : "arguments";
-    return usage(message, ctx, name);
+    // The runner decides the hint of what it caught ("" for none).
+    return usage(message, ctx, name, [], hint ?? "");
   },
 };
 
@@ -194,21 +210,27 @@ function report(ctx: Context, verdict: Verdict, checks: CheckResult[]): Outcome 
   });
 }
 
+/**
+ * A usage verdict: `message` as the check `name`; only a problem with the options (`arguments`)
+ * points at the help (one hint: `hint`, else the runner's).
+ */
 function usage(
   message: string,
   ctx: Context,
   name: ReportCheckName = "arguments",
   before: CheckResult[] = [],
+  hint: string | undefined = name === "arguments" ? helpHint("smoke") : undefined,
 ): Outcome {
   const outcome = report(ctx, "usage", [...before, failedCheck(name, message)]);
-  return { ...outcome, text: `${outcome.text}run with --help for the options\n`, textTo: "stderr" };
+  return { ...outcome, text: `${outcome.text}${hint ? `${hint}\n` : ""}`, textTo: "stderr" };
 }
 
-function outcomeOf(result: SmokeResult): Outcome {
+/** The outcome of a run whose first `printed` checks were printed as they finished. */
+function outcomeOf(result: SmokeResult, printed = 0): Outcome {
   return {
     exitCode: result.exitCode,
     json: toJsonReport(result),
-    text: formatText(result),
+    text: formatText(result, printed),
     textTo: result.verdict === "usage" ? "stderr" : "stdout",
   };
 }
@@ -226,7 +248,7 @@ async function run(o: Options, ctx: Context): Promise<Outcome> {
   if (problems.length) return usage(problems.join("; "), ctx);
   // Every run sends a secret or a token (Key Vault, Entra, the trigger): never without TLS checks.
   const tls = tlsVerificationProblem(io.env);
-  if (tls) return usage(tls, ctx);
+  if (tls) return usage(tls, ctx, "arguments", [], "");
 
   // Identity: options, else stack outputs.
   let identity: Identity;
@@ -242,6 +264,7 @@ async function run(o: Options, ctx: Context): Promise<Outcome> {
       ],
       io,
       deadline,
+      ctx.progress,
     );
     const caller = callerNamed(loaded.outputs, o.caller as string);
     if (!caller) {
@@ -264,10 +287,15 @@ async function run(o: Options, ctx: Context): Promise<Outcome> {
     };
   }
 
+  const sourceProblems = sourceOptionProblems(o, identity.kind);
+  if (sourceProblems.length) return usage(sourceProblems.join("; "), ctx);
+
   const url = checkTriggerUrl(o.triggerUrl as string, identity.cloud, o.trustHost);
   if (url.outcome === "usage") return usage(url.message, ctx, "url");
 
   const credential = await CREDENTIAL_SOURCES[identity.kind].read(o, identity, { ctx, deadline });
+  // Each check is printed as it finishes, each wait as it begins.
+  let printed = 0;
   const result = await runSmoke(
     {
       triggerUrl: o.triggerUrl as string,
@@ -288,6 +316,11 @@ async function run(o: Options, ctx: Context): Promise<Outcome> {
       now: io.now,
       sleep: io.sleep,
       random: io.random,
+      onCheck: (check, ends) => {
+        printed++;
+        ctx.report(formatCheck(check, ends ?? "pass"));
+      },
+      progress: (line) => ctx.progress(line),
       acquireToken: identityTokenSource({
         fetch: io.fetch,
         timer: io.timer,
@@ -296,7 +329,7 @@ async function run(o: Options, ctx: Context): Promise<Outcome> {
       }),
     },
   );
-  return outcomeOf(result);
+  return outcomeOf(result, printed);
 }
 
 /** Every problem with the options that needs no I/O, each naming its option. */
@@ -329,16 +362,9 @@ function optionProblems(o: Options): string[] {
     const parsed = parseKeyVaultSecretUri(o.keyVaultSecretUri);
     if ("error" in parsed) problems.push(parsed.error);
   }
-  // An option of one kind's source given with another --credential.
-  for (const kind of CREDENTIAL_KINDS) {
-    for (const [key, flag] of Object.entries(CREDENTIAL_SOURCES[kind].options ?? {})) {
-      if (
-        o[key as keyof CredentialOptions] !== undefined &&
-        o.credential !== undefined &&
-        o.credential !== kind
-      )
-        problems.push(`${flag} goes with --credential ${kind}`);
-    }
-  }
+  // A credential source of another kind (it would be ignored), or two sources for one credential; with
+  // --stack and no --credential, the stack's kind decides, once the outputs are read.
+  const kind = o.credential ?? (fromStack ? undefined : DEFAULT_KIND);
+  if (kind !== undefined) problems.push(...sourceOptionProblems(o, kind));
   return problems;
 }

@@ -5,18 +5,28 @@
  * carries a secret or a raw SDK error (those can hold request details).
  */
 import type { TokenCredential } from "@azure/identity";
+import type { Cloud } from "../../clouds";
 import type { HttpDeps } from "../../lib/http";
 import type { CredentialKind } from "../../kinds/names";
+import type { DeviceCodeWait } from "./device-code";
 
 /** How the caller proves who it is, by credential kind (`--credential`). */
 export type CallerCredential =
-  | { kind: "secret"; secret: string }
+  | {
+      kind: "secret";
+      secret: string;
+      /** When it was created, when known (Key Vault's `created` of the version read), ms since the epoch. */
+      createdAtMs?: number;
+    }
   /** The certificate and its private key, PEM. */
   | { kind: "certificate"; pem: string }
   /** Reads the platform's OIDC token (e.g. from AZURE_FEDERATED_TOKEN_FILE) each time it is needed. */
   | { kind: "federated"; assertion: () => Promise<string> }
   /** The Azure resource's managed identity; user-assigned when `clientId` is given. */
-  | { kind: "managedIdentity"; clientId?: string };
+  | { kind: "managedIdentity"; clientId?: string }
+  /** A signed-in person's delegated token: one they obtained, or one the device-code flow gets. */
+  | { kind: "user"; token: string }
+  | { kind: "user"; deviceCode: DeviceCodeWait };
 
 /** What a token request needs. */
 export interface TokenRequest {
@@ -81,11 +91,15 @@ interface TokenSource<C extends CallerCredential> {
   from: "authority" | "platform";
   /** The secret values it holds: never printed. */
   secrets(c: C): string[];
+  /** The scope its token is asked for on `cloud`; default the app-only `.default` scope. */
+  scope?(cloud: Cloud): string;
+  /** Gets its token without @azure/identity (a kind whose token needs a person), through `deps`. */
+  acquire?(c: C, request: TokenRequest, deps: TokenDeps): Promise<TokenAnswer>;
   /**
-   * Its @azure/identity credential. `local` wraps what reads something on this machine (a token file),
+   * Its @azure/identity credential (unless it has {@link acquire}). `local` wraps what reads something on this machine (a token file),
    * so that its failure is reported as the credential's own, not as Entra's answer.
    */
-  credential(
+  credential?(
     sdk: typeof import("@azure/identity"),
     c: C,
     request: TokenRequest,
@@ -120,7 +134,21 @@ const TOKEN_SOURCES: { [K in CredentialKind]: TokenSource<Extract<CallerCredenti
     credential: (sdk, c, _r, options) =>
       new sdk.ManagedIdentityCredential({ ...(c.clientId ? { clientId: c.clientId } : {}), ...options }),
   },
+  user: {
+    from: "authority",
+    secrets: (c) => ("token" in c ? [c.token] : []),
+    scope: (cloud) => cloud.delegatedScope,
+    acquire: async (c, request, deps) =>
+      "token" in c
+        ? { ok: true, token: c.token }
+        : (await import("./device-code")).deviceCodeToken(request, c.deviceCode, deps),
+  },
 };
+
+/** The scope `c`'s token is asked for on `cloud`: its kind's (a delegated scope), else the app-only one. */
+export function scopeOf(c: CallerCredential, cloud: Cloud): string {
+  return sourceOf(c).scope?.(cloud) ?? cloud.scope;
+}
 
 /** The token source of `c`'s kind. */
 function sourceOf(c: CallerCredential): TokenSource<CallerCredential> {
@@ -198,6 +226,8 @@ export function managedIdentityErrorText(body: string | undefined): string {
  */
 export function identityTokenSource(deps: TokenDeps): AcquireToken {
   return async (request) => {
+    const own = sourceOf(request.credential).acquire;
+    if (own) return own(request.credential, request, deps);
     const [identity, http] = await Promise.all([import("@azure/identity"), import("../../lib/azure-http")]);
     http.routeAzureLogs(deps.log);
     const observed: {
@@ -270,7 +300,7 @@ export function identityTokenSource(deps: TokenDeps): AcquireToken {
       httpClient: managed ? managedIdentityHttpClient : attemptClient,
       additionalPolicies: [{ policy: observer, position: "perRetry" as const }],
     };
-    const credential = source.credential(identity, c, request, options, local);
+    const credential = source.credential!(identity, c, request, options, local);
     const abort = new AbortController();
     const timer = deps.timer(request.timeoutMs);
     timer.signal.addEventListener("abort", () => abort.abort(), { once: true });

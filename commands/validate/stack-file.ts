@@ -1,11 +1,14 @@
 /**
  * Reading a stack's settings file (`Pulumi.<stack>.yaml`) the way the Pulumi CLI hands config to the
  * program: one string per full key, JSON for lists and objects. Secure values stay opaque: they are
- * replaced by a placeholder and any problem found under them is reported as "not checked offline".
+ * replaced by a placeholder, listed as not checked offline, and any problem found under them is set
+ * apart. Whatever is wrong inside the file (its encoding, its YAML, its keys) is a problem of the file,
+ * with its place; only a file that cannot be read at all is an error of the command.
  */
 import path from "node:path";
-import { parse } from "yaml";
+import { parseDocument } from "yaml";
 import { ConfigError, type ConfigProblem, NAMESPACE, parseStackConfig, type StackConfig } from "../../config";
+import { isVaulted } from "../../kinds/registry";
 import { FileReadError, readBoundedText } from "../../lib/bounded-file";
 import { flowFacts } from "../../outputs";
 
@@ -18,17 +21,28 @@ export const MAX_STACK_FILE_BYTES = 4 * 1024 * 1024;
  */
 export const SECURE_PLACEHOLDER = "https://secure-value.invalid/";
 
-/** A settings file that cannot be read or is not Pulumi stack settings (usage error: exit 2). */
+/** A settings file that cannot be read at all: missing, not a regular file, too large (usage error: exit 2). */
 export class StackFileError extends Error {
   override readonly name = "StackFileError";
   /** The runner reports it as a usage error. */
   readonly kind = "usage";
 }
 
+/** A problem of the file itself (its encoding, its YAML, its shape), with its place when known. */
+export interface FileProblem extends ConfigProblem {
+  /** Line and column of a YAML error, from 1. */
+  line?: number;
+  column?: number;
+  /** The lines around it, with a caret under the column (the `yaml` package's code frame). */
+  excerpt?: string;
+}
+
 /** The raw config map, and the key paths whose values are secure (encrypted) in the file. */
 export interface StackFileConfig {
   raw: Record<string, string>;
   securePaths: string[];
+  /** What is wrong with the file itself: then `raw` is empty and nothing else is checked. */
+  fileProblems?: FileProblem[];
 }
 
 const isSecure = (v: unknown): boolean =>
@@ -48,14 +62,25 @@ function replaceSecure(value: unknown, at: string, securePaths: string[]): unkno
   return value;
 }
 
+/** A file whose content is wrong as a whole: its problem, at the top of the file. */
+const fileProblem = (message: string): StackFileConfig => ({
+  raw: {},
+  securePaths: [],
+  fileProblems: [{ path: "(file)", message }],
+});
+
 /** Converts the parsed YAML document of `Pulumi.<stack>.yaml` into the program's config input. */
-export function stackFileToConfig(doc: unknown, file: string): StackFileConfig {
+export function stackFileToConfig(doc: unknown): StackFileConfig {
   if (doc === null || doc === undefined) return { raw: {}, securePaths: [] };
   if (typeof doc !== "object" || Array.isArray(doc))
-    throw new StackFileError(`${file} is not Pulumi stack settings`);
+    return fileProblem("is not Pulumi stack settings: a map with a `config` key is expected");
   const config = (doc as Record<string, unknown>).config ?? {};
   if (typeof config !== "object" || config === null || Array.isArray(config)) {
-    throw new StackFileError(`${file}: "config" must be a map of keys to values`);
+    return {
+      raw: {},
+      securePaths: [],
+      fileProblems: [{ path: "config", message: "must be a map of keys to values" }],
+    };
   }
   const raw: Record<string, string> = {};
   const securePaths: string[] = [];
@@ -87,22 +112,39 @@ export async function readStackFile(dir: string, stack: string): Promise<StackFi
         `--stack ${stack}: ${file} not found; create it with \`pulumi stack init ${short}\` and \`pulumi config set ...\``,
       );
     }
-    throw new StackFileError(err.reason === "not-text" ? `${err.message}: save it as UTF-8` : err.message);
+    if (err.reason === "not-text") return { file, ...fileProblem(`${err.message}: save it as UTF-8`) };
+    throw new StackFileError(err.message);
   }
-  let doc: unknown;
-  try {
-    doc = parse(text);
-  } catch (err) {
-    throw new StackFileError(`${file} is not valid YAML: ${(err as Error).message.split("\n")[0]}`);
-  }
-  return { file, ...stackFileToConfig(doc, file) };
+  const doc = parseDocument(text);
+  if (doc.errors.length) return { file, raw: {}, securePaths: [], fileProblems: doc.errors.map(yamlProblem) };
+  return { file, ...stackFileToConfig(doc.toJS()) };
+}
+
+/**
+ * A YAML error with its place: the `yaml` package's message is `<what> at line L, column C:` followed
+ * by a code frame of the lines around it, a caret under the column.
+ */
+function yamlProblem(err: {
+  message: string;
+  linePos?: [{ line: number; col: number }, ...unknown[]];
+}): FileProblem {
+  const [head, ...frame] = err.message.split("\n");
+  const what = head.replace(/ at line \d+, column \d+:?$/, "");
+  const at = err.linePos?.[0];
+  const excerpt = frame.join("\n").replace(/^\n+|\n+$/g, "");
+  return {
+    path: at ? `line ${at.line}, column ${at.col}` : "(file)",
+    message: `YAML: ${what}`,
+    ...(at ? { line: at.line, column: at.col } : {}),
+    ...(excerpt ? { excerpt } : {}),
+  };
 }
 
 /** Result of validating a stack file: the config, or the problems (secure-value ones set apart). */
 export interface Validation {
   config?: StackConfig;
-  problems: ConfigProblem[];
-  /** Problems found under secure values: cannot be judged offline. */
+  problems: FileProblem[];
+  /** Problems found under secure values: they are about the placeholder, and cannot be judged offline. */
   unchecked: ConfigProblem[];
 }
 
@@ -111,6 +153,7 @@ const under = (p: string, secure: string) =>
 
 /** Validates with the program's own schema; problems under secure values are set apart. */
 export function validateStackConfig(input: StackFileConfig, stack: string): Validation {
+  if (input.fileProblems?.length) return { problems: input.fileProblems, unchecked: [] };
   const short = stack.split("/").pop() ?? stack;
   try {
     return { config: parseStackConfig(input.raw, short), problems: [], unchecked: [] };
@@ -119,6 +162,24 @@ export function validateStackConfig(input: StackFileConfig, stack: string): Vali
     const unchecked = err.problems.filter((p) => input.securePaths.some((s) => under(p.path, s)));
     return { problems: err.problems.filter((p) => !unchecked.includes(p)), unchecked };
   }
+}
+
+/**
+ * Callers whose credential is kept in Key Vault with nobody granted to read it: no `secretReaders` on
+ * the caller nor the stack's `keyVault.secretReaders`. Valid, but the calling system could not fetch
+ * its secret or certificate, unless it has a role on the vault from outside the stack.
+ */
+export function readerWarnings(config: StackConfig): string[] {
+  if (config.keyVault.secretReaders.length > 0) return [];
+  return config.callers.flatMap((c, i) =>
+    isVaulted(c.credential) && "secretReaders" in c && c.secretReaders.length === 0
+      ? [
+          `${NAMESPACE}:callers[${i}] (${c.name}): no secretReaders, neither on the caller nor in ${NAMESPACE}:keyVault.secretReaders: ` +
+            `nobody is granted Key Vault Secrets User on its ${c.credential === "certificate" ? "certificate" : "client secret"}, so the calling system could not read it ` +
+            "(unless it has a role on the vault from outside this stack)",
+        ]
+      : [],
+  );
 }
 
 /** A flow the stack would output, as `validate` shows it. */

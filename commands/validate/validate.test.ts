@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -28,6 +28,41 @@ describe("npm run validate", () => {
     expect(r.stdout).toContain("properties.value = [secret]");
   });
 
+  it("the shipped dev stack is valid as it is, and each value left to fill in is named by its key", async () => {
+    const r = await runCli("validate", ["--stack", "dev"]);
+    expect(r.code).toBe(0);
+    const named = [...r.stderr.matchAll(/^warning: (\S+) is a placeholder \(/gm)].map((m) => m[1]);
+    expect(named).toEqual([
+      "azure-native:subscriptionId",
+      "flow-trigger-auth:callers[0].secretReaders[0].objectId",
+      "flow-trigger-auth:callers[1].secretReaders[0].objectId",
+      "flow-trigger-auth:flows[0].triggerUrl",
+      "flow-trigger-auth:flows[0].flowId",
+      "flow-trigger-auth:flows[0].dataverseUrl",
+    ]);
+    // Each is marked in the file, with what it is.
+    const text = await readFile(join(ROOT, "Pulumi.dev.yaml"), "utf8");
+    const lines = text.split("\n");
+    const marked = lines.flatMap((line, i) =>
+      /^\s*# FILL IN: /.test(line)
+        ? [
+            lines
+              .slice(i + 1)
+              .find((l) => !/^\s*#/.test(l))!
+              .trim(),
+          ]
+        : [],
+    );
+    expect(marked.map((l) => l.replace(/^- /, "").split(":")[0])).toEqual([
+      "azure-native",
+      "objectId",
+      "objectId",
+      "triggerUrl",
+      "flowId",
+      "dataverseUrl",
+    ]);
+  });
+
   it("warns that owners need Application.ReadWrite.All and Directory.Read.All, which OwnedBy does not give", async () => {
     const dir = await stackDir({
       "Pulumi.own.yaml": [
@@ -53,8 +88,9 @@ describe("npm run validate", () => {
     expect(plan.valid).toBe(true);
     const names = plan.resources.map((x: { type: string; name: string }) => `${x.type} ${x.name}`);
     expect(names).toContain("azure-native:keyvault:Secret erp-secret-kv");
-    // 16 resources and the StackReference that reads the stack's own outputs.
-    expect(plan.resources).toHaveLength(17);
+    // 18 resources (each caller's secret with one reader) and the StackReference that reads the
+    // stack's own outputs.
+    expect(plan.resources).toHaveLength(19);
   });
 
   it("names every bad key and exits 1, declaring nothing", async () => {
@@ -102,7 +138,8 @@ describe("npm run validate", () => {
       ].join("\n"),
     });
     const r = await runCli("validate", ["--stack", "shared", "--dir", dir, "--json"]);
-    expect(r.stderr).toBe("");
+    // Its one warning: nobody in the stack is granted to read erp's secret.
+    expect(r.stderr).toMatch(/^warning: flow-trigger-auth:callers\[0\] \(erp\): no secretReaders[^\n]*\n$/);
     expect(r.code).toBe(0);
     const plan = JSON.parse(r.stdout);
     const types = plan.resources.map((x: { type: string }) => x.type);
@@ -176,13 +213,13 @@ describe("npm run validate", () => {
     expect(r.code).toBe(0);
   });
 
-  it("refuses a stack file that is not UTF-8 (a Latin-1 location) instead of planning a mangled value", async () => {
+  it("refuses a stack file that is not UTF-8 (a Latin-1 location) instead of planning a mangled value (exit 1, a problem of the file)", async () => {
     const dir = await mkdtemp(join(tmpdir(), "validate-"));
     const yaml =
       "config:\n  azure-native:location: westeurope\n  azure-native:subscriptionId: 0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d\n  flow-trigger-auth:callers:\n    - name: erp\n      description: Gro\xdfhandel\n";
     await writeFile(join(dir, "Pulumi.latin1.yaml"), Buffer.from(yaml, "latin1"));
     const r = await runCli("validate", ["--stack", "latin1", "--dir", dir]);
-    expect(r.code).toBe(2);
+    expect(r.code).toBe(1);
     expect(r.stderr).toContain("Pulumi.latin1.yaml is not UTF-8 text: save it as UTF-8");
     expect(r.stdout).toBe("");
   });
@@ -199,6 +236,20 @@ describe("npm run validate", () => {
     expect(r.stderr).toContain(
       'flow-trigger-auth:callers[0].federatedCredentials[0].subject: "system:serviceaccount:erp:sync\\u200b" contains U+200B',
     );
+  });
+
+  it("refuses a user caller's consent: false and its http redirect URI by key path (exit 1), as pulumi up does", async () => {
+    const dir = await stackDir({
+      "Pulumi.user.yaml":
+        "config:\n  flow-trigger-auth:callers:\n    - name: portal\n      credential: user\n      platform: spa\n" +
+        "      redirectUris:\n        - http://portal.contoso.com/\n      consent: false\n",
+    });
+    const r = await runCli("validate", ["--stack", "user", "--dir", dir]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      'flow-trigger-auth:callers[0].redirectUris[0]: "http://portal.contoso.com/" uses http: Entra takes http only for localhost',
+    );
+    expect(r.stderr).toContain("flow-trigger-auth:callers[0].consent: must be true for credential: user");
   });
 
   it("exits 2 when the stack file is missing or --stack is not given", async () => {
@@ -260,6 +311,33 @@ describe("npm run validate", () => {
     expect(json.resources).toEqual(without.resources);
   });
 
+  it("with flows, still tells the whole truth: flows, secure values not checked and warnings, in text and --json", async () => {
+    const file = [
+      ...FLOW_STACK,
+      "  flow-trigger-auth:alerts:",
+      "    webhookUrl:",
+      "      secure: v1:c2VjcmV0",
+    ];
+    const dir = await stackDir({ "Pulumi.flows.yaml": file.join("\n") });
+    const r = await runCli("validate", ["--stack", "flows", "--dir", dir]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(
+      /\n {2}hr-import {7}environment \(none in the trigger URL\) {2}callers crm\nNot checked offline \(secure values, encrypted in the file\):\n {2}flow-trigger-auth:alerts\.webhookUrl\n$/,
+    );
+    const json = JSON.parse((await runCli("validate", ["--stack", "flows", "--dir", dir, "--json"])).stdout);
+    expect(json.flows.map((f: { name: string }) => f.name)).toEqual(["invoice-intake", "hr-import"]);
+    expect(json.unchecked).toEqual([
+      { path: "flow-trigger-auth:alerts.webhookUrl", message: "secure values, encrypted in the file" },
+    ]);
+    // Neither caller has a reader: both are named; the legacy trigger URL is warned about too (twice).
+    expect(json.warnings).toEqual([
+      expect.stringMatching(/^flow-trigger-auth:callers\[0\] \(erp\): no secretReaders/),
+      expect.stringMatching(/^flow-trigger-auth:callers\[1\] \(crm\): no secretReaders/),
+      expect.stringMatching(/^flows hr-import: a \*\.logic\.azure\.com trigger URL/),
+      expect.stringMatching(/^flows hr-import: the trigger URL's host names no environment/),
+    ]);
+  });
+
   it("refuses bad flows by key path (exit 1), as pulumi up does", async () => {
     const bad = FLOW_STACK.join("\n")
       .replace("callers: [erp, crm]", "callers: [erp, billing]")
@@ -280,5 +358,176 @@ describe("npm run validate", () => {
       expect(r.stderr).toContain(line);
     expect(r.stderr).not.toContain("sig=abc");
     expect(r.stdout).not.toContain("+ ");
+  });
+});
+
+describe("validate tells the whole truth", () => {
+  const HEAD = [
+    "config:",
+    "  azure-native:location: westeurope",
+    "  azure-native:subscriptionId: 0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+  ];
+
+  it("a YAML error keeps its line, column and the lines around it, and exits 1 like any problem of the file", async () => {
+    const dir = await stackDir({
+      "Pulumi.yml.yaml": [
+        ...HEAD,
+        "  flow-trigger-auth:callers:",
+        "    - name: erp",
+        "     description: x",
+      ].join("\n"),
+    });
+    const text = await runCli("validate", ["--stack", "yml", "--dir", dir]);
+    expect(text.code).toBe(1);
+    expect(text.stderr).toContain(
+      [
+        "  line 6, column 1: YAML: Sequence item without - indicator",
+        "          - name: erp",
+        "           description: x",
+        "      ^",
+      ].join("\n"),
+    );
+    const json = await runCli("validate", ["--stack", "yml", "--dir", dir, "--json"]);
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout).problems).toEqual([
+      {
+        path: "line 6, column 1",
+        message: "YAML: Sequence item without - indicator",
+        line: 6,
+        column: 1,
+        excerpt: "    - name: erp\n     description: x\n^",
+      },
+    ]);
+    // A schema problem is the same code.
+    const schema = await stackDir({
+      "Pulumi.s.yaml": [...HEAD, "  flow-trigger-auth:cloud: mars"].join("\n"),
+    });
+    expect((await runCli("validate", ["--stack", "s", "--dir", schema])).code).toBe(1);
+  });
+
+  it("a missing field says it is missing, and what it must be", async () => {
+    const dir = await stackDir({
+      "Pulumi.miss.yaml": [
+        ...HEAD,
+        "  flow-trigger-auth:callers:",
+        "    - name: erp",
+        "      secretReaders:",
+        "        - objectId: 11111111-1111-4111-8111-111111111111",
+        "    - description: no name",
+        "  flow-trigger-auth:smokeTest:",
+        "    caller: erp",
+      ].join("\n"),
+    });
+    const r = await runCli("validate", ["--stack", "miss", "--dir", dir]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      "flow-trigger-auth:callers[0].secretReaders[0].type: is missing; it must be one of User, Group, ServicePrincipal",
+    );
+    expect(r.stderr).toContain("flow-trigger-auth:callers[1].name: is missing; it must be lowercase letters");
+    expect(r.stderr).toContain(
+      "flow-trigger-auth:smokeTest.triggerUrl: is missing; it must be the flow's HTTPS trigger URL",
+    );
+    expect(r.stderr).not.toContain("undefined");
+  });
+
+  it("lists encrypted (secure) values as not checked offline, in text and in --json, also when the file is valid", async () => {
+    const dir = await stackDir({
+      "Pulumi.sec.yaml": [
+        ...HEAD,
+        "  flow-trigger-auth:callers:",
+        "    - name: erp",
+        "      secretReaders: [{ objectId: 11111111-1111-4111-8111-111111111111, type: Group }]",
+        "  flow-trigger-auth:alerts:",
+        "    webhookUrl:",
+        "      secure: v1:c2VjcmV0LWNpcGhlcnRleHQ=",
+      ].join("\n"),
+    });
+    const text = await runCli("validate", ["--stack", "sec", "--dir", dir]);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(
+      /\nNot checked offline \(secure values, encrypted in the file\):\n {2}flow-trigger-auth:alerts\.webhookUrl\n$/,
+    );
+    const json = await runCli("validate", ["--stack", "sec", "--dir", dir, "--json"]);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      valid: true,
+      unchecked: [
+        { path: "flow-trigger-auth:alerts.webhookUrl", message: "secure values, encrypted in the file" },
+      ],
+      warnings: [],
+    });
+    expect(json.stdout + json.stderr).not.toContain("c2VjcmV0LWNpcGhlcnRleHQ=");
+  });
+
+  it("--json keeps numbers and booleans typed", async () => {
+    const r = await runCli("validate", ["--stack", "dev", "--json", "--now", "2026-11-22T09:30:00Z"]);
+    const plan = JSON.parse(r.stdout);
+    const find = (name: string) => plan.resources.find((x: { name: string }) => x.name === name);
+    expect(find("vault-suffix").inputs).toMatchObject({ length: 6, lower: true, special: false });
+    expect(find("vault").inputs).toMatchObject({ "properties.enablePurgeProtection": true });
+    expect(find("erp-secret-kv").inputs["properties.attributes.expires"]).toBe(1804032000);
+    // Text stays text: azuread's rotateWhenChanged is a map of strings.
+    expect(find("erp-secret-a").inputs["rotateWhenChanged.period"]).toBe("230");
+  });
+
+  it("warns when a secret or certificate caller has no secretReaders anywhere: nobody could read its credential", async () => {
+    const callers = [
+      "  flow-trigger-auth:callers:",
+      "    - name: erp",
+      "    - name: billing",
+      "      credential: certificate",
+      "    - name: crm",
+      "      secretReaders: [{ objectId: 11111111-1111-4111-8111-111111111111, type: User }]",
+      "    - name: deploy-bot",
+      "      credential: federated",
+      "      federatedCredentials: [{ github: { repository: contoso/erp-sync, environment: prod } }]",
+    ];
+    const dir = await stackDir({
+      "Pulumi.none.yaml": [...HEAD, ...callers].join("\n"),
+      "Pulumi.stack.yaml": [
+        ...HEAD,
+        ...callers,
+        "  flow-trigger-auth:keyVault:",
+        "    secretReaders: [{ objectId: 22222222-2222-4222-8222-222222222222, type: Group }]",
+      ].join("\n"),
+    });
+    const none = await runCli("validate", ["--stack", "none", "--dir", dir, "--json"]);
+    expect(none.code).toBe(0);
+    const warnings: string[] = JSON.parse(none.stdout).warnings;
+    expect(warnings.filter((w) => w.includes("no secretReaders"))).toEqual([
+      expect.stringMatching(
+        /^flow-trigger-auth:callers\[0\] \(erp\): no secretReaders, .* on its client secret, so the calling system could not read it/,
+      ),
+      expect.stringMatching(
+        /^flow-trigger-auth:callers\[1\] \(billing\): no secretReaders, .* on its certificate/,
+      ),
+    ]);
+    expect(none.stderr).toContain("warning: flow-trigger-auth:callers[0] (erp): no secretReaders");
+    // Readers at the stack level read every secret.
+    const stack = await runCli("validate", ["--stack", "stack", "--dir", dir, "--json"]);
+    expect(JSON.parse(stack.stdout).warnings.filter((w: string) => w.includes("secretReaders"))).toEqual([]);
+  });
+
+  it.each([
+    ["a time without a zone", "2026-11-22T09:30:00"],
+    ["a bare date", "2026-11-22"],
+  ])("--now with %s is refused, as the help says (exit 2)", async (_, now) => {
+    for (const [command, args] of [
+      ["validate", ["--stack", "dev"]],
+      ["rotation-status", ["--outputs", join(ROOT, "test/fixtures/outputs/dev.json")]],
+    ] as const) {
+      const r = await runCli(command, [...args, "--now", now]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toBe(
+        `${command}: --now: must be an ISO 8601 time with Z or an offset, on a day that exists, e.g. 2026-11-22T09:30:00Z\n`,
+      );
+      const help = await runCli(command, ["--help"]);
+      expect(help.stdout.replace(/\s+/g, " ")).toContain(
+        "--now <iso> " +
+          (command === "validate"
+            ? "evaluate the rotation schedule at this time instead of now"
+            : "judge at this time instead of the clock") +
+          ": an ISO 8601 time with Z or an offset",
+      );
+    }
   });
 });

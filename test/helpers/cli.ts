@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { main } from "../../cli/main";
-import { reachVault, type FakeVault } from "../standin/key-vault";
+import { reachVault, type FakeVault } from "../../standin/key-vault";
 import { FakeIo } from "./fake-io";
 
 /** The repository root. */

@@ -11,7 +11,11 @@
  *   replacement on its own;
  * - Entra refuses what Graph refuses: a certificate credential ending after its certificate or
  *   already ended, a federated credential with a name Entra does not take, a second one with the same
- *   issuer and subject, more than 20 per app;
+ *   issuer and subject, more than 20 per app; an app's redirect URI Entra does not take (on create and
+ *   on update, {@link redirectUriRefusal});
+ * - an app registration is never replaced by what the stack sets: redirect URIs, platforms, public
+ *   client flows and permissions update in place (terraform-provider-azuread
+ *   internal/services/applications/application_resource.go: only `template_id` is ForceNew);
  * - Key Vault secrets live in the cloud apart from Pulumi's state (`vaultSecrets`): each run is the
  *   pipeline's `pulumi up --refresh`, so a secret deleted, edited or restored by hand is written
  *   again as the program declares it; rolling the Pulumi state back (`checkpoint`, `rollBack`) leaves
@@ -109,7 +113,49 @@ const REPLACED_ON: Record<string, "any" | string[]> = {
   [T.appCert]: "any",
   [T.fic]: ["applicationId", "displayName"],
   [T.identity]: ["resourceGroupName", "resourceName", "location"],
+  [T.app]: ["templateId"],
 };
+
+/**
+ * Why Entra (Graph `PATCH /applications`) or the azuread provider's validation before it refuses an
+ * app's redirect URIs, or undefined. Learn "Redirect URI (reply URL) restrictions and limitations":
+ * https only, but for `http://localhost`; at most 256 characters each and 256 per app (work and school
+ * accounts); no wildcard for these apps. terraform-provider-azuread internal/helpers/tf/validation/uri.go
+ * IsRedirectUriFunc: a host always; SPA (and web) URIs only http, https, ms-appx-web, brk-multihub, and
+ * with a path (at least `/`); public client URIs of any scheme. RFC 6749 section 3.1.2: no fragment.
+ */
+export function redirectUriRefusal(inputs: Record<string, any>): string | undefined {
+  const spa: string[] = inputs.singlePageApplication?.redirectUris ?? [];
+  const pub: string[] = inputs.publicClient?.redirectUris ?? [];
+  const web: string[] = inputs.web?.redirectUris ?? [];
+  if (spa.length + pub.length + web.length > 256) return "Request_BadRequest: more than 256 redirect URIs";
+  const bad = (uri: string, platform: "spa" | "publicClient" | "web"): string | undefined => {
+    const m = /^([a-z][a-z0-9+.-]*):\/\/([^/?#]+)(.*)$/i.exec(uri);
+    if (!m) return "URI has no host";
+    const scheme = m[1].toLowerCase();
+    const host = m[2].replace(/:\d+$/, "").toLowerCase();
+    if (uri.length > 256) return "URI must be 256 characters or less";
+    if (uri.includes("*")) return "wildcard redirect URIs are not supported";
+    if (uri.includes("#")) return "a redirect URI must not contain a fragment";
+    if (scheme === "http" && host !== "localhost") return "http is allowed only for localhost";
+    if (platform !== "publicClient") {
+      if (!["http", "https", "ms-appx-web", "brk-multihub"].includes(scheme)) return "unexpected URI scheme";
+      if (!m[3].startsWith("/")) return "URI must have a trailing slash when there is no path segment";
+    }
+    return undefined;
+  };
+  for (const [platform, uris] of [
+    ["spa", spa],
+    ["publicClient", pub],
+    ["web", web],
+  ] as const) {
+    for (const uri of uris) {
+      const why = bad(uri, platform);
+      if (why) return `Request_BadRequest: ${platform} redirect URI ${JSON.stringify(uri)}: ${why}`;
+    }
+  }
+  return undefined;
+}
 
 /** An existing service principal of the tenant, as `getServicePrincipal` answers for it. */
 export interface FakePrincipal {
@@ -381,7 +427,7 @@ export class FakeAzure implements FakeCloud {
     let answer: Kept;
     if (before && !this.replaces(type, before, inputs, trigger)) {
       const changed = JSON.stringify(before.inputs) !== JSON.stringify(inputs);
-      if (changed && type === T.role) this.refuse(type, key, inputs);
+      if (changed && (type === T.role || type === T.app)) this.refuse(type, key, inputs);
       if (changed) this.changes.updated.push(key);
       answer = {
         inputs,
@@ -469,6 +515,13 @@ export class FakeAzure implements FakeCloud {
           `Status=400 Code="UnmatchedPrincipalType" Message="The PrincipalId '${inputs.principalId}' has type '${real}' , which is different from specified PrincipalType '${given}'."`,
         );
       }
+    }
+    if (type === T.app) {
+      const problem = redirectUriRefusal(inputs);
+      if (problem)
+        throw new Error(
+          `Updating application ${inputs.displayName}: unexpected status 400 with error: ${problem}`,
+        );
     }
     if (type === T.appCert) {
       const cert = [...this.kept.values()].find((k) => k.state.certPem === inputs.value);

@@ -47,12 +47,27 @@ export class FakeIo implements Io {
     this.cwd = cwd ?? mkdtempSync(join(tmpdir(), "fta-cwd-"));
   }
 
+  /** Every write to either stream, in the order it happened. */
+  readonly writes: { to: "stdout" | "stderr"; text: string }[] = [];
+
   stdout = (text: string) => {
     this.out += text;
+    this.writes.push({ to: "stdout", text });
   };
   stderr = (text: string) => {
     this.err += text;
+    this.writes.push({ to: "stderr", text });
   };
+
+  /** Both streams' lines in the order they were written, each prefixed `out: ` or `err: `. */
+  get lines(): string[] {
+    return this.writes.flatMap((w) =>
+      w.text
+        .replace(/\n$/, "")
+        .split("\n")
+        .map((line) => `${w.to === "stdout" ? "out" : "err"}: ${line}`),
+    );
+  }
   now = () => this.nowMs;
   random = () => 0.5;
 

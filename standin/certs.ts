@@ -1,6 +1,7 @@
 /**
- * A throw-away certificate authority and a server certificate for 127.0.0.1, generated at test time,
- * so the stand-in speaks real HTTPS and child processes trust it only through NODE_EXTRA_CA_CERTS.
+ * A throw-away certificate authority and a server certificate for 127.0.0.1, generated when needed (by
+ * the tests, by the demo), so the stand-in speaks real HTTPS and child processes trust it only through
+ * NODE_EXTRA_CA_CERTS.
  */
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -15,13 +16,14 @@ export interface TestCertificates {
   serverCert: string;
   /** The server's private key (PEM). */
   serverKey: string;
-  /** A temporary file holding {@link caCert}: the value for `NODE_EXTRA_CA_CERTS`. */
+  /** A file holding {@link caCert}: the value for `NODE_EXTRA_CA_CERTS`. */
   caFile: string;
 }
 
 let cached: Promise<TestCertificates> | undefined;
 
-async function generate(): Promise<TestCertificates> {
+/** Generates a CA valid for a day and a server certificate it signed; the CA's PEM is written to `dir`/ca.pem. */
+export async function generateCertificates(dir: string): Promise<TestCertificates> {
   const notBeforeDate = new Date(Date.now() - 60_000);
   const notAfterDate = new Date(Date.now() + 24 * 3600_000);
   const ca = await selfsigned.generate([{ name: "commonName", value: "flow-trigger-auth test CA" }], {
@@ -51,7 +53,6 @@ async function generate(): Promise<TestCertificates> {
       },
     ],
   });
-  const dir = mkdtempSync(join(tmpdir(), "flow-standin-"));
   const caFile = join(dir, "ca.pem");
   writeFileSync(caFile, ca.cert);
   return { caCert: ca.cert, serverCert: server.cert, serverKey: server.private, caFile };
@@ -59,6 +60,6 @@ async function generate(): Promise<TestCertificates> {
 
 /** The certificates of this process (generated once, then reused by every stand-in). */
 export function testCertificates(): Promise<TestCertificates> {
-  cached ??= generate();
+  cached ??= generateCertificates(mkdtempSync(join(tmpdir(), "flow-standin-")));
   return cached;
 }

@@ -14,6 +14,16 @@
  * (an unknown tenant gets 400 AADSTS90002 here, which MSAL reports as `endpoints_resolution_error`),
  * then `POST <token_endpoint>?client-request-id=...` with client_id, client_secret, scope and
  * grant_type=client_credentials. It does not fetch the JWKS (served anyway at `discovery/v2.0/keys`).
+ *
+ * The device-code flow (learn.microsoft.com/entra/identity-platform/v2-oauth2-device-code):
+ * `POST /<tenant>/oauth2/v2.0/devicecode` (client_id, scope) answers a device and a user code; polls of
+ * the token endpoint with grant_type `urn:ietf:params:oauth:grant-type:device_code` answer
+ * `authorization_pending` until a test approves the code for a person ({@link Standin.approveDeviceCode},
+ * or a script of {@link Standin.scriptDeviceCodes}), then a delegated v1 token: `oid` the person's,
+ * `scp` the scope's permission, `aud` the scope cut at its last slash. An app without public client
+ * flows gets AADSTS7000218 (Entra wants a client secret or assertion from a confidential client; "Allow
+ * public client flows" enables device code, IWA and ROPC: AzureAD/microsoft-authentication-library-for-dotnet
+ * #1407, Azure-Samples/active-directory-dotnetcore-devicecodeflow-v2 #9).
  */
 import { createHash, randomUUID, X509Certificate } from "node:crypto";
 import { createServer, type Server } from "node:https";
@@ -30,7 +40,7 @@ import {
   type CryptoKey,
   type JWK,
 } from "jose";
-import { testCertificates } from "./certs";
+import { testCertificates, type TestCertificates } from "./certs";
 
 /** An app registration (with its enterprise app) in a stand-in tenant. */
 export interface StandinApp {
@@ -51,6 +61,18 @@ export interface StandinApp {
   notReplicatedForRequests?: number;
   /** Answer AADSTS7000215 ("invalid client secret") to this many token requests first (new secret). */
   secretNotReplicatedForRequests?: number;
+  /** "Allow public client flows" (`isFallbackPublicClient`): the device-code flow is refused without it. */
+  publicClientFlows?: boolean;
+}
+
+/**
+ * How the stand-in answers the polls of a device code a test does not approve by hand: `pending`
+ * polls of `authorization_pending` (after `slowDown` of them answering `slow_down`), then the end.
+ */
+export interface DeviceCodeScript {
+  pending?: number;
+  slowDown?: number;
+  then: { approve: string } | "decline" | "expire" | "never";
 }
 
 /** A managed identity the stand-in's managed-identity endpoint hands tokens out for. */
@@ -147,6 +169,14 @@ export type InjectedFailure =
     }
   | {
       /**
+       * Held: `arrived` is called when the request comes in, and the normal answer waits until
+       * `release` settles (a test looks at a running process while it waits on the stand-in).
+       */
+      hold: { arrived(): void; release: Promise<void> };
+      only?: "anonymous" | "authenticated";
+    }
+  | {
+      /**
        * A server that misbehaves: `endless-body` answers 200 and then streams forever; `redirect`
        * answers 302 to another host; `not-json` answers 200 with an HTML page; `hostile-text` answers
        * 400 with terminal escapes (OSC 52 clipboard write, screen clear, C1 CSI), bidirectional
@@ -189,6 +219,12 @@ export interface Standin {
   federatedToken(subject: string, audience?: string): Promise<string>;
   /** Registers a managed identity for the managed-identity endpoint ({@link managedIdentityEndpoint}). */
   addManagedIdentity(identity: StandinManagedIdentity): void;
+  /** The person with object ID `oid` approves the device code `userCode`; false when no such code waits. */
+  approveDeviceCode(userCode: string, oid: string): boolean;
+  /** The next device codes of `tenantId` are answered as `script` says (in order, one script per code). */
+  scriptDeviceCodes(tenantId: string, ...scripts: DeviceCodeScript[]): void;
+  /** Sets the seconds between polls the device-code answers ask for (default 5, as Entra). */
+  setDeviceCodeInterval(seconds: number): void;
   /**
    * App Service's managed-identity endpoint on the stand-in: the value for IDENTITY_ENDPOINT (plain
    * HTTP, as on App Service); requests must carry `X-IDENTITY-HEADER: ` {@link MANAGED_IDENTITY_HEADER}.
@@ -315,6 +351,22 @@ export async function createStandin(
   const injected = new Map<string, InjectedFailure[]>();
   const calls: StandinCall[] = [];
   const managedIdentities: StandinManagedIdentity[] = [];
+  /** Device codes by device code: who asked, for what, and how it stands. */
+  const deviceCodes = new Map<
+    string,
+    {
+      tenantId: string;
+      clientId: string;
+      scope: string;
+      userCode: string;
+      polls: number;
+      script?: DeviceCodeScript;
+      approvedBy?: string;
+      declined?: boolean;
+    }
+  >();
+  const deviceCodeScripts = new Map<string, DeviceCodeScript[]>();
+  let deviceCodeIntervalS = 5;
   const federatedIssuer = `${baseUrl}/federated-issuer`;
   const federatedKeys = await generateKeyPair("RS256");
 
@@ -330,6 +382,11 @@ export async function createStandin(
     );
     if (index < 0) return undefined;
     const [failure] = queue.splice(index, 1);
+    if ("hold" in failure) {
+      failure.hold.arrived();
+      await failure.hold.release;
+      return undefined;
+    }
     if ("network" in failure) {
       if (failure.network === "drop") throw new DropConnection();
       const hung = hang(request.signal);
@@ -448,6 +505,9 @@ export async function createStandin(
     }
     const injectedAnswer = await takeInjected("token", tenantId, request);
     if (injectedAnswer) return injectedAnswer;
+    if (form.get("grant_type") === "urn:ietf:params:oauth:grant-type:device_code") {
+      return deviceCodePoll(tenantId, clientId, form.get("device_code") ?? "", call);
+    }
     if (form.get("grant_type") !== "client_credentials") {
       return aadstsError(
         400,
@@ -510,6 +570,171 @@ export async function createStandin(
       ext_expires_in: 3599,
       access_token: accessToken,
     });
+  }
+
+  /** `POST /<tenant>/oauth2/v2.0/devicecode`: a device code and a user code for `client_id` and `scope`. */
+  function deviceCodeStart(tenantId: string, form: URLSearchParams, call: StandinCall): Response {
+    const clientId = form.get("client_id") ?? "";
+    const scope = form.get("scope") ?? "";
+    call.clientId = clientId;
+    call.scope = scope;
+    const tenant = tenants.get(tenantId);
+    if (!tenant) {
+      return aadstsError(400, "invalid_tenant", 90002, `Tenant '${tenantId}' not found.`);
+    }
+    if (!tenant.apps.some((a) => a.clientId === clientId)) {
+      return aadstsError(
+        400,
+        "unauthorized_client",
+        700016,
+        `Application with identifier '${clientId}' was not found in the directory '${tenantId}'.`,
+      );
+    }
+    const deviceCode = randomUUID() + randomUUID();
+    const userCode = Array.from(
+      { length: 9 },
+      () => "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"[Math.floor(Math.random() * 32)],
+    ).join("");
+    const script = deviceCodeScripts.get(tenantId)?.shift();
+    deviceCodes.set(deviceCode, { tenantId, clientId, scope, userCode, polls: 0, script });
+    return json(200, {
+      user_code: userCode,
+      device_code: deviceCode,
+      verification_uri: "https://microsoft.com/devicelogin",
+      expires_in: 900,
+      interval: deviceCodeIntervalS,
+      message: `To sign in, use a web browser to open the page https://microsoft.com/devicelogin and enter the code ${userCode} to authenticate.`,
+    });
+  }
+
+  /** One poll of the token endpoint for a device code (Learn v2-oauth2-device-code, "Expected errors"). */
+  async function deviceCodePoll(
+    tenantId: string,
+    clientId: string,
+    deviceCode: string,
+    call: StandinCall,
+  ): Promise<Response> {
+    const code = deviceCodes.get(deviceCode);
+    if (!code || code.tenantId !== tenantId || code.clientId !== clientId) {
+      return aadstsError(
+        400,
+        "invalid_grant",
+        70000,
+        "The provided value for the input parameter 'device_code' is not valid.",
+      );
+    }
+    call.scope = code.scope;
+    code.polls += 1;
+    const script = code.script;
+    if (script && !code.approvedBy && !code.declined) {
+      const waited = (script.slowDown ?? 0) + (script.pending ?? 0);
+      if (code.polls <= (script.slowDown ?? 0)) {
+        return aadstsError(
+          400,
+          "slow_down",
+          70016,
+          "OAuth 2.0 device flow error. Polling too fast: slow down.",
+        );
+      }
+      if (code.polls > waited) {
+        if (script.then === "decline") code.declined = true;
+        else if (script.then === "expire") {
+          deviceCodes.delete(deviceCode);
+          return aadstsError(
+            400,
+            "expired_token",
+            70020,
+            "The provided value for the input parameter 'device_code' is expired.",
+          );
+        } else if (script.then !== "never") code.approvedBy = script.then.approve;
+      }
+    }
+    if (code.declined) {
+      deviceCodes.delete(deviceCode);
+      return aadstsError(
+        400,
+        "authorization_declined",
+        70000,
+        "The end user denied the authorization request.",
+      );
+    }
+    if (!code.approvedBy) {
+      return aadstsError(
+        400,
+        "authorization_pending",
+        70016,
+        "OAuth 2.0 device flow error. Authorization is pending. Continue polling.",
+      );
+    }
+    const app = tenants.get(tenantId)!.apps.find((a) => a.clientId === clientId)!;
+    if (!app.publicClientFlows) {
+      return aadstsError(
+        401,
+        "invalid_client",
+        7000218,
+        "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+      );
+    }
+    deviceCodes.delete(deviceCode);
+    const audience = audienceOfScope(code.scope);
+    const permission = code.scope.slice(code.scope.lastIndexOf("/") + 1);
+    if (
+      !KNOWN_RESOURCES.includes(audience.replace(/\/$/, "")) ||
+      tenants.get(tenantId)!.flowServicePrincipal === false
+    ) {
+      return aadstsError(
+        400,
+        "invalid_resource",
+        500011,
+        `The resource principal named ${audience} was not found in the tenant named ${tenantId}.`,
+      );
+    }
+    if (permission !== "User" && permission !== ".default") {
+      return aadstsError(
+        400,
+        "invalid_scope",
+        65005,
+        `The application asked for scope '${permission}' that doesn't exist on the resource.`,
+      );
+    }
+    return json(200, {
+      token_type: "Bearer",
+      scope: code.scope,
+      expires_in: 3599,
+      ext_expires_in: 3599,
+      access_token: await delegatedTokenFor(tenantId, clientId, code.approvedBy, audience),
+    });
+  }
+
+  /** A delegated v1 access token for the person `oid`, as Entra issues it to a public client. */
+  function delegatedTokenFor(
+    tenantId: string,
+    clientId: string,
+    oid: string,
+    audience: string,
+  ): Promise<string> {
+    const issuer = `https://sts.windows.net/${tenantId}/`;
+    return new SignJWT({
+      acr: "1",
+      amr: ["pwd"],
+      appid: clientId,
+      appidacr: "0",
+      idtyp: "user",
+      oid,
+      scp: "User",
+      sub: oid,
+      tid: tenantId,
+      upn: "person@contoso.example",
+      uti: randomUUID().replace(/-/g, "").slice(0, 22),
+      ver: "1.0",
+    })
+      .setProtectedHeader({ alg: "RS256", typ: "JWT", kid, x5t: kid })
+      .setIssuer(issuer)
+      .setAudience(audience)
+      .setIssuedAt()
+      .setNotBefore("0s")
+      .setExpirationTime("1h")
+      .sign(privateKey as CryptoKey);
   }
 
   /** An app-only v1 access token, as Entra issues it for a v1 resource. */
@@ -786,6 +1011,12 @@ export async function createStandin(
     ) {
       call.kind = "token";
       answer = await token(m[1], new URLSearchParams(body), request, call);
+    } else if (
+      (m = url.pathname.match(/^\/([^/]+)\/oauth2\/v2\.0\/devicecode$/)) &&
+      request.method === "POST"
+    ) {
+      call.kind = "token";
+      answer = deviceCodeStart(m[1], new URLSearchParams(body), call);
     } else if (url.pathname === "/msi/token" && request.method === "GET") {
       call.kind = "token";
       answer = await managedIdentity(url, request);
@@ -849,6 +1080,18 @@ export async function createStandin(
       for (let i = 0; i < count; i++) queue.push(failure);
       injected.set(key, queue);
     },
+    approveDeviceCode(userCode: string, oid: string) {
+      const waiting = [...deviceCodes.values()].find((c) => c.userCode === userCode);
+      if (!waiting) return false;
+      waiting.approvedBy = oid;
+      return true;
+    },
+    scriptDeviceCodes(tenantId: string, ...scripts: DeviceCodeScript[]) {
+      deviceCodeScripts.set(tenantId, [...(deviceCodeScripts.get(tenantId) ?? []), ...scripts]);
+    },
+    setDeviceCodeInterval(seconds: number) {
+      deviceCodeIntervalS = seconds;
+    },
     callsFor(scope: { tenantId?: string; flowId?: string }) {
       return calls.filter(
         (c) =>
@@ -879,11 +1122,14 @@ export async function createStandin(
 
 /**
  * Starts a stand-in serving HTTPS on an ephemeral port of 127.0.0.1 (for tests that run the tool as a
- * process), and its managed-identity endpoints over plain HTTP on another port, as the platforms serve
- * them (App Service's IDENTITY_ENDPOINT, IMDS).
+ * process, and the demo), and its managed-identity endpoints over plain HTTP on another port, as the
+ * platforms serve them (App Service's IDENTITY_ENDPOINT, IMDS). Its certificate is signed by
+ * `certificates` (default: the process's own throw-away CA, in a temporary folder).
  */
-export async function startStandin(): Promise<ServedStandin> {
-  const certs = await testCertificates();
+export async function startStandin(
+  options: { certificates?: TestCertificates } = {},
+): Promise<ServedStandin> {
+  const certs = options.certificates ?? (await testCertificates());
   // Set once the stand-in exists (it needs the port, the server needs the handler).
   const handler: { handle?: (request: Request) => Promise<Response> } = {};
   const open = new Set<ServerResponse>();

@@ -1,6 +1,6 @@
 /**
  * Runs a stand-in by hand, for trying the smoke CLI without a tenant:
- *   node_modules/.bin/ts-node --transpile-only test/standin/serve.ts
+ *   node_modules/.bin/ts-node --transpile-only standin/serve.ts
  * prints the environment and the command line to use, then serves until Ctrl-C.
  */
 import { startStandin } from "./standin";
