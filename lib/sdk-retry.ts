@@ -5,6 +5,7 @@
  * told as a progress line (lib/progress.ts) before it begins.
  */
 import { parseRetryAfter, planRetry } from "./retry";
+import type { Timer } from "./http";
 import { retryLine } from "./progress";
 
 /** What the retries need: the command's clock, sleep and randomness, the end of its budget, and where progress goes. */
@@ -85,5 +86,35 @@ export async function withSdkRetries<T>(
       );
       await deps.sleep(plan.delayMs);
     }
+  }
+}
+
+/**
+ * `work` given a signal that aborts after `ms` on the command's timer; when it does, the result is a
+ * `TimeoutError` (an SDK call may not notice the signal at once) and `onTimeout` is told first.
+ */
+export async function withinTimer<T>(
+  timer: (ms: number) => Timer,
+  ms: number,
+  work: (signal: AbortSignal) => Promise<T>,
+  onTimeout: () => void,
+): Promise<T> {
+  const t = timer(ms);
+  try {
+    return await Promise.race([
+      work(t.signal),
+      new Promise<never>((_, reject) =>
+        t.signal.addEventListener(
+          "abort",
+          () => {
+            onTimeout();
+            reject(Object.assign(new Error("timeout"), { name: "TimeoutError" }));
+          },
+          { once: true },
+        ),
+      ),
+    ]);
+  } finally {
+    t.cancel();
   }
 }

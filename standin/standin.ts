@@ -39,6 +39,7 @@ import {
   SignJWT,
   type CryptoKey,
   type JWK,
+  type JWTPayload,
 } from "jose";
 import { testCertificates, type TestCertificates } from "./certs";
 
@@ -706,6 +707,18 @@ export async function createStandin(
     });
   }
 
+  /** A v1 access token of `claims`, signed with the tenant's key, issued by its v1 issuer for an hour. */
+  function signV1(tenantId: string, audience: string, claims: JWTPayload): Promise<string> {
+    return new SignJWT(claims)
+      .setProtectedHeader({ alg: "RS256", typ: "JWT", kid, x5t: kid })
+      .setIssuer(`https://sts.windows.net/${tenantId}/`)
+      .setAudience(audience)
+      .setIssuedAt()
+      .setNotBefore("0s")
+      .setExpirationTime("1h")
+      .sign(privateKey as CryptoKey);
+  }
+
   /** A delegated v1 access token for the person `oid`, as Entra issues it to a public client. */
   function delegatedTokenFor(
     tenantId: string,
@@ -713,8 +726,7 @@ export async function createStandin(
     oid: string,
     audience: string,
   ): Promise<string> {
-    const issuer = `https://sts.windows.net/${tenantId}/`;
-    return new SignJWT({
+    return signV1(tenantId, audience, {
       acr: "1",
       amr: ["pwd"],
       appid: clientId,
@@ -727,14 +739,7 @@ export async function createStandin(
       upn: "person@contoso.example",
       uti: randomUUID().replace(/-/g, "").slice(0, 22),
       ver: "1.0",
-    })
-      .setProtectedHeader({ alg: "RS256", typ: "JWT", kid, x5t: kid })
-      .setIssuer(issuer)
-      .setAudience(audience)
-      .setIssuedAt()
-      .setNotBefore("0s")
-      .setExpirationTime("1h")
-      .sign(privateKey as CryptoKey);
+    });
   }
 
   /** An app-only v1 access token, as Entra issues it for a v1 resource. */
@@ -745,7 +750,7 @@ export async function createStandin(
     audience: string,
   ): Promise<string> {
     const issuer = `https://sts.windows.net/${tenantId}/`;
-    return new SignJWT({
+    return signV1(tenantId, audience, {
       aio: "stand-in",
       appid: clientId,
       appidacr: "1",
@@ -757,14 +762,7 @@ export async function createStandin(
       tid: tenantId,
       uti: randomUUID().replace(/-/g, "").slice(0, 22),
       ver: "1.0",
-    })
-      .setProtectedHeader({ alg: "RS256", typ: "JWT", kid, x5t: kid })
-      .setIssuer(issuer)
-      .setAudience(audience)
-      .setIssuedAt()
-      .setNotBefore("0s")
-      .setExpirationTime("1h")
-      .sign(privateKey as CryptoKey);
+    });
   }
 
   /**

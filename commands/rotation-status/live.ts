@@ -11,7 +11,7 @@ import { isoTime } from "../../rotation";
 import { boundedHttpClient, routeAzureLogs, type ClientScope } from "../../lib/azure-http";
 import { FileReadError } from "../../lib/bounded-file";
 import type { HttpDeps } from "../../lib/http";
-import { withSdkRetries, type RetryDeps } from "../../lib/sdk-retry";
+import { withinTimer, withSdkRetries, type RetryDeps } from "../../lib/sdk-retry";
 import { authorityHostForVault } from "../../clouds";
 import { ambientCredential } from "../../lib/azure-credential";
 import type { LiveSecretReader } from "./assess";
@@ -76,32 +76,19 @@ export function keyVaultReader(deps: LiveDeps, credential?: TokenCredential): Li
         new URL(vaultUri).origin,
         async () => {
           current = undefined;
-          const timer = deps.timer(Math.max(1, deps.deadline - deps.now()));
-          try {
-            const listing = (async () => {
+          await withinTimer(
+            deps.timer,
+            Math.max(1, deps.deadline - deps.now()),
+            async (abortSignal) => {
               for await (const version of client.listPropertiesOfSecretVersions(secretName, {
-                abortSignal: timer.signal,
+                abortSignal,
               })) {
                 if (!current || (version.createdOn?.getTime() ?? 0) > (current.createdOn?.getTime() ?? 0))
                   current = version;
               }
-            })();
-            await Promise.race([
-              listing,
-              new Promise<never>((_, reject) =>
-                timer.signal.addEventListener(
-                  "abort",
-                  () => {
-                    timedOut = true;
-                    reject(Object.assign(new Error("timeout"), { name: "TimeoutError" }));
-                  },
-                  { once: true },
-                ),
-              ),
-            ]);
-          } finally {
-            timer.cancel();
-          }
+            },
+            () => (timedOut = true),
+          );
         },
         deps,
       );

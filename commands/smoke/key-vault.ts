@@ -10,7 +10,7 @@ import { authorityHostForVault, VAULT_DNS_SUFFIX } from "../../clouds";
 import type { ClientScope } from "../../lib/azure-http";
 import { ambientCredential, type AmbientDeps } from "../../lib/azure-credential";
 import { FileReadError } from "../../lib/bounded-file";
-import { withSdkRetries, type RetryDeps } from "../../lib/sdk-retry";
+import { withinTimer, withSdkRetries, type RetryDeps } from "../../lib/sdk-retry";
 
 /** A Key Vault secret URI, taken apart. */
 export interface KeyVaultSecretRef {
@@ -128,29 +128,14 @@ export async function readKeyVaultSecret(
     secret = await withSdkRetries(
       "key vault",
       ref.vaultUrl,
-      async () => {
-        const timer = deps.timer(budgetMs());
-        try {
-          return await Promise.race([
-            client.getSecret(ref.name, {
-              ...(ref.version ? { version: ref.version } : {}),
-              abortSignal: timer.signal,
-            }),
-            new Promise<never>((_, reject) =>
-              timer.signal.addEventListener(
-                "abort",
-                () => {
-                  timedOut = true;
-                  reject(Object.assign(new Error("timeout"), { name: "TimeoutError" }));
-                },
-                { once: true },
-              ),
-            ),
-          ]);
-        } finally {
-          timer.cancel();
-        }
-      },
+      () =>
+        withinTimer(
+          deps.timer,
+          budgetMs(),
+          (abortSignal) =>
+            client.getSecret(ref.name, { ...(ref.version ? { version: ref.version } : {}), abortSignal }),
+          () => (timedOut = true),
+        ),
       deps,
     );
   } catch (err) {
