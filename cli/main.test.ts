@@ -210,48 +210,33 @@ describe("conflicting options are refused, naming both", () => {
       "--client-id",
       "2f0b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
     ];
-    const cert = await runCli("smoke", [
-      "--trigger-url",
-      "https://127.0.0.1:9/x",
-      ...ids,
-      "--certificate-file",
-      "c.pem",
-      "--json",
-    ]);
-    expect(cert.code).toBe(2);
-    expect(JSON.parse(cert.stdout).checks[0].message).toContain(
-      "--certificate-file goes with --credential certificate",
-    );
-    const vault = await runCli("smoke", [
-      "--trigger-url",
-      "https://127.0.0.1:9/x",
-      ...ids,
-      "--credential",
-      "federated",
-      "--key-vault-secret-uri",
-      "https://kv.vault.azure.net/secrets/erp-client-secret",
-      "--json",
-    ]);
-    expect(vault.code).toBe(2);
-    expect(JSON.parse(vault.stdout).checks[0].message).toContain(
-      "--key-vault-secret-uri goes with --credential secret or certificate",
-    );
-    const two = await runCli("smoke", [
-      "--trigger-url",
-      "https://127.0.0.1:9/x",
-      ...ids,
-      "--credential",
-      "certificate",
-      "--certificate-file",
-      "c.pem",
-      "--key-vault-secret-uri",
-      "https://kv.vault.azure.net/secrets/erp-client-certificate",
-      "--json",
-    ]);
-    expect(two.code).toBe(2);
-    expect(JSON.parse(two.stdout).checks[0].message).toContain(
-      "--certificate-file and --key-vault-secret-uri are both where the certificate comes from: give one",
-    );
+    for (const [args, message] of [
+      [["--certificate-file", "c.pem"], "--certificate-file goes with --credential certificate"],
+      [
+        [
+          "--credential",
+          "federated",
+          "--key-vault-secret-uri",
+          "https://kv.vault.azure.net/secrets/erp-client-secret",
+        ],
+        "--key-vault-secret-uri goes with --credential secret or certificate",
+      ],
+      [
+        [
+          "--credential",
+          "certificate",
+          "--certificate-file",
+          "c.pem",
+          "--key-vault-secret-uri",
+          "https://kv.vault.azure.net/secrets/erp-client-certificate",
+        ],
+        "--certificate-file and --key-vault-secret-uri are both where the certificate comes from: give one",
+      ],
+    ] as const) {
+      const r = await runCli("smoke", ["--trigger-url", "https://127.0.0.1:9/x", ...ids, ...args, "--json"]);
+      expect(r.code).toBe(2);
+      expect(JSON.parse(r.stdout).checks[0].message).toContain(message);
+    }
   });
 
   it("audit reads one stack at a time: --stack with --outputs is refused", async () => {

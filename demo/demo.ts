@@ -18,11 +18,12 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { readStackFile, validateStackConfig } from "../commands/validate/stack-file";
+import { projectRoot } from "../commands/validate/validate";
 import { processIo, type Io } from "../lib/io";
 import { generateCertificates } from "../standin/certs";
 import { createDataverseStandin, flowDefinition } from "../standin/dataverse";
@@ -80,13 +81,6 @@ function cleanup(): Promise<void> {
     if (started.folder && !keep) rmSync(started.folder, { recursive: true, force: true });
   })();
   return cleanedUp;
-}
-
-/** The project root: the nearest folder above this file holding Pulumi.yaml (demo/ or dist/ below it). */
-function projectRoot(): string {
-  let dir = __dirname;
-  while (!existsSync(path.join(dir, "Pulumi.yaml")) && path.dirname(dir) !== dir) dir = path.dirname(dir);
-  return dir;
 }
 
 interface ToolRun {

@@ -9,6 +9,7 @@ import { send, type HttpDeps, type Sent } from "../../lib/http";
 import { OffOriginError } from "../../lib/same-origin";
 import { DEFAULT_BACKOFF, parseRetryAfter, planRetry } from "../../lib/retry";
 import { retryLine } from "../../lib/progress";
+import { withinTimer } from "../../lib/sdk-retry";
 
 /** What the audit's calls need from the command's `io`, and the end of the budget. */
 export interface CallDeps extends HttpDeps {
@@ -96,30 +97,21 @@ export async function tokenWithin(
   scope: string,
   deps: CallDeps,
 ): Promise<TokenResult> {
-  const timer = deps.timer(Math.max(deps.deadline - deps.now(), MIN_REQUEST_MS));
+  let timedOut = false;
   try {
-    const token = await Promise.race([
-      credential.getToken(scope, { abortSignal: timer.signal }),
-      new Promise<never>((_, reject) =>
-        timer.signal.addEventListener(
-          "abort",
-          () =>
-            reject(
-              Object.assign(new Error("no token within the time budget (--max-wait-s)"), {
-                name: "TimeoutError",
-              }),
-            ),
-          { once: true },
-        ),
-      ),
-    ]);
+    const token = await withinTimer(
+      deps.timer,
+      Math.max(deps.deadline - deps.now(), MIN_REQUEST_MS),
+      (abortSignal) => credential.getToken(scope, { abortSignal }),
+      () => (timedOut = true),
+    );
     if (!token?.token) return { ok: false, unavailable: false, message: `no token for ${scope}` };
     return { ok: true, token: token.token };
   } catch (err) {
+    if (timedOut)
+      return { ok: false, unavailable: false, message: "no token within the time budget (--max-wait-s)" };
     const e = err as { name?: string; message?: string };
     const unavailable = e.name === "CredentialUnavailableError" || e.name === "AggregateAuthenticationError";
     return { ok: false, unavailable, message: firstLine(e.message ?? String(err)) };
-  } finally {
-    timer.cancel();
   }
 }

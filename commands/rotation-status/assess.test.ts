@@ -292,6 +292,20 @@ const version = (id: string, created: string, attributes: Record<string, unknown
   tags: { slot: "b" },
 });
 
+/** erp-client-secret's versions, answered in pages as Key Vault pages them: each page but the last links to the next. */
+const erpVersions = (...pages: ReturnType<typeof version>[][]) => ({
+  "/secrets/erp-client-secret/versions": pages.map((value, page) => ({
+    status: 200,
+    body: {
+      value,
+      nextLink:
+        page < pages.length - 1
+          ? `${VAULT}secrets/erp-client-secret/versions?api-version=7.6&page=${page + 1}`
+          : null,
+    },
+  })),
+});
+
 /** A credential that hands out a fixed token and records the scopes asked for. */
 function fakeCredential(fail?: Error): TokenCredential & { scopes: string[] } {
   const scopes: string[] = [];
@@ -309,27 +323,15 @@ describe("--live reads Key Vault through @azure/keyvault-secrets (in-process HTT
   const ref = { vaultUri: VAULT, secretName: "erp-client-secret" };
 
   it("takes the newest version across pages as the current one, reading attributes only, never the value", async () => {
-    const vault = fakeKeyVault({
-      "/secrets/erp-client-secret/versions": [
-        {
-          status: 200,
-          body: {
-            value: [
-              version("0aa", "2026-07-20T00:00:00Z", { exp: secs("2026-12-03T00:00:00Z") }),
-              version("2cc", "2026-10-18T00:00:00Z", { exp: secs("2027-03-03T00:00:00Z") }),
-            ],
-            nextLink: `${VAULT}secrets/erp-client-secret/versions?api-version=7.6&page=1`,
-          },
-        },
-        {
-          status: 200,
-          body: {
-            value: [version("1bb", "2026-09-03T00:00:00Z", { exp: secs("2027-01-17T00:00:00Z") })],
-            nextLink: null,
-          },
-        },
-      ],
-    });
+    const vault = fakeKeyVault(
+      erpVersions(
+        [
+          version("0aa", "2026-07-20T00:00:00Z", { exp: secs("2026-12-03T00:00:00Z") }),
+          version("2cc", "2026-10-18T00:00:00Z", { exp: secs("2027-03-03T00:00:00Z") }),
+        ],
+        [version("1bb", "2026-09-03T00:00:00Z", { exp: secs("2027-01-17T00:00:00Z") })],
+      ),
+    );
     const credential = fakeCredential();
     const read = keyVaultReader(deps(vault), credential);
     expect(await read(ref)).toEqual({ expiresAt: "2027-03-03T00:00:00Z", enabled: true, version: "2cc" });
@@ -340,19 +342,12 @@ describe("--live reads Key Vault through @azure/keyvault-secrets (in-process HTT
   });
 
   it("reports a disabled current version and one without an expiry as Key Vault has them", async () => {
-    const vault = fakeKeyVault({
-      "/secrets/erp-client-secret/versions": [
-        {
-          status: 200,
-          body: {
-            value: [
-              version("0aa", "2026-07-20T00:00:00Z", { exp: secs("2026-12-03T00:00:00Z") }),
-              version("3dd", "2026-11-01T00:00:00Z", { enabled: false }),
-            ],
-          },
-        },
-      ],
-    });
+    const vault = fakeKeyVault(
+      erpVersions([
+        version("0aa", "2026-07-20T00:00:00Z", { exp: secs("2026-12-03T00:00:00Z") }),
+        version("3dd", "2026-11-01T00:00:00Z", { enabled: false }),
+      ]),
+    );
     const read = keyVaultReader(deps(vault), fakeCredential());
     expect(await read(ref)).toEqual({ expiresAt: undefined, enabled: false, version: "3dd" });
   });
@@ -405,14 +400,9 @@ describe("--live reads Key Vault through @azure/keyvault-secrets (in-process HTT
 
   it("asks a sovereign-cloud vault's own audience for the token", async () => {
     const gov = "https://flow-gov-zz99yy.vault.usgovcloudapi.net/";
-    const vault = fakeKeyVault({
-      "/secrets/erp-client-secret/versions": [
-        {
-          status: 200,
-          body: { value: [version("0aa", "2026-07-20T00:00:00Z", { exp: secs("2027-03-03T00:00:00Z") })] },
-        },
-      ],
-    });
+    const vault = fakeKeyVault(
+      erpVersions([version("0aa", "2026-07-20T00:00:00Z", { exp: secs("2027-03-03T00:00:00Z") })]),
+    );
     const credential = fakeCredential();
     const read = keyVaultReader(deps(vault), credential);
     expect((await read({ vaultUri: gov, secretName: "erp-client-secret" }))?.expiresAt).toBe(

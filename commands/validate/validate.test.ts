@@ -10,6 +10,19 @@ async function stackDir(files: Record<string, string>): Promise<string> {
   return dir;
 }
 
+/** A folder holding Pulumi.<stack>.yaml with `text` alone, and `validate --stack <stack>` run on it with more options. */
+async function stackFile(stack: string, text: string) {
+  const dir = await stackDir({ [`Pulumi.${stack}.yaml`]: text });
+  return (...args: string[]) => runCli("validate", ["--stack", stack, "--dir", dir, ...args]);
+}
+
+/** validate refused the file (exit 1): its error output names each of `problems`, and no resource is planned. */
+function expectRefused(r: { code: number | null; stdout: string; stderr: string }, problems: string[]): void {
+  expect(r.code).toBe(1);
+  for (const problem of problems) expect(r.stderr).toContain(problem);
+  expect(r.stdout).not.toContain("+ ");
+}
+
 describe("npm run validate", () => {
   it("accepts the repository's dev stack and prints the planned resources, offline", async () => {
     const r = await runCli("validate", ["--stack", "dev", "--now", "2026-11-22T06:00:00Z"]);
@@ -64,8 +77,9 @@ describe("npm run validate", () => {
   });
 
   it("warns that owners need Application.ReadWrite.All and Directory.Read.All, which OwnedBy does not give", async () => {
-    const dir = await stackDir({
-      "Pulumi.own.yaml": [
+    const validate = await stackFile(
+      "own",
+      [
         "config:",
         "  azure-native:location: westeurope",
         "  azure-native:subscriptionId: 0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
@@ -73,8 +87,8 @@ describe("npm run validate", () => {
         "    - name: erp",
         "      owners: [aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee]",
       ].join("\n"),
-    });
-    const r = await runCli("validate", ["--stack", "own", "--dir", dir]);
+    );
+    const r = await validate();
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(
       /warning: owners is set: adding owners needs Microsoft Graph Application\.ReadWrite\.All and Directory\.Read\.All .*Application\.ReadWrite\.OwnedBy cannot add another owner/,
@@ -94,8 +108,9 @@ describe("npm run validate", () => {
   });
 
   it("names every bad key and exits 1, declaring nothing", async () => {
-    const dir = await stackDir({
-      "Pulumi.bad.yaml": [
+    const validate = await stackFile(
+      "bad",
+      [
         "config:",
         "  flow-trigger-auth:callers:",
         "    - name: ERP Connector!",
@@ -106,27 +121,24 @@ describe("npm run validate", () => {
         "  flow-trigger-auth:cloud: mars",
         "  flow-trigger-auth:colud: public",
       ].join("\n"),
-    });
-    const r = await runCli("validate", ["--stack", "bad", "--dir", dir]);
-    expect(r.code).toBe(1);
-    for (const key of [
+    );
+    const r = await validate();
+    expectRefused(r, [
       "flow-trigger-auth:callers[0].name",
       "flow-trigger-auth:callers[1].owners[0]",
       "flow-trigger-auth:rotation.rotationDays",
       "flow-trigger-auth:cloud",
       "flow-trigger-auth:colud: unknown key",
       "azure-native:location",
-    ]) {
-      expect(r.stderr).toContain(key);
-    }
-    expect(r.stdout).not.toContain("+ ");
+    ]);
   });
 
   it("plans a stack that uses an existing vault, creating no vault", async () => {
     const vaultId =
       "/subscriptions/0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d/resourceGroups/rg-shared/providers/Microsoft.KeyVault/vaults/kv-shared-01";
-    const dir = await stackDir({
-      "Pulumi.shared.yaml": [
+    const validate = await stackFile(
+      "shared",
+      [
         "config:",
         "  azure-native:subscriptionId: 0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
         "  flow-trigger-auth:callers:",
@@ -136,8 +148,8 @@ describe("npm run validate", () => {
         "  flow-trigger-auth:alerts:",
         "    emails: [ops@contoso.com]",
       ].join("\n"),
-    });
-    const r = await runCli("validate", ["--stack", "shared", "--dir", dir, "--json"]);
+    );
+    const r = await validate("--json");
     // Its one warning: nobody in the stack is granted to read erp's secret.
     expect(r.stderr).toMatch(/^warning: flow-trigger-auth:callers\[0\] \(erp\): no secretReaders[^\n]*\n$/);
     expect(r.code).toBe(0);
@@ -150,8 +162,9 @@ describe("npm run validate", () => {
   });
 
   it("treats secure values as opaque and never prints them", async () => {
-    const dir = await stackDir({
-      "Pulumi.sec.yaml": [
+    const validate = await stackFile(
+      "sec",
+      [
         "config:",
         "  azure-native:location: westeurope",
         "  azure-native:subscriptionId: 0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
@@ -161,16 +174,17 @@ describe("npm run validate", () => {
         "    webhookUrl:",
         "      secure: v1:c2VjcmV0LWNpcGhlcnRleHQ=",
       ].join("\n"),
-    });
-    const r = await runCli("validate", ["--stack", "sec", "--dir", dir]);
+    );
+    const r = await validate();
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("alerts-to-webhook");
     expect(r.stdout + r.stderr).not.toContain("c2VjcmV0LWNpcGhlcnRleHQ=");
   });
 
   it("plans the expiry alerts in the stack's resource group, on the vault, in its region", async () => {
-    const dir = await stackDir({
-      "Pulumi.prod.yaml": [
+    const validate = await stackFile(
+      "prod",
+      [
         "config:",
         "  azure-native:location: northeurope",
         "  azure-native:subscriptionId: 0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
@@ -179,8 +193,8 @@ describe("npm run validate", () => {
         "  flow-trigger-auth:alerts:",
         "    emails: [platform-team@contoso.com]",
       ].join("\n"),
-    });
-    const r = await runCli("validate", ["--stack", "prod", "--dir", dir, "--json"]);
+    );
+    const r = await validate("--json");
     expect(r.code).toBe(0);
     const plan = JSON.parse(r.stdout);
     const find = (type: string) => plan.resources.find((x: { type: string }) => x.type === type);
@@ -205,11 +219,11 @@ describe("npm run validate", () => {
   });
 
   it("accepts keys without the project namespace, as Pulumi does", async () => {
-    const dir = await stackDir({
-      "Pulumi.short.yaml":
-        "config:\n  azure-native:location: westeurope\n  azure-native:subscriptionId: 0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d\n  callers:\n    - name: erp\n",
-    });
-    const r = await runCli("validate", ["--stack", "short", "--dir", dir]);
+    const validate = await stackFile(
+      "short",
+      "config:\n  azure-native:location: westeurope\n  azure-native:subscriptionId: 0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d\n  callers:\n    - name: erp\n",
+    );
+    const r = await validate();
     expect(r.code).toBe(0);
   });
 
@@ -225,31 +239,29 @@ describe("npm run validate", () => {
   });
 
   it("refuses a federated subject ending in a zero-width space (it could never match), naming the key (exit 1)", async () => {
-    const dir = await stackDir({
-      "Pulumi.zw.yaml":
-        "config:\n  azure-native:location: westeurope\n  flow-trigger-auth:callers:\n    - name: erp\n" +
+    const validate = await stackFile(
+      "zw",
+      "config:\n  azure-native:location: westeurope\n  flow-trigger-auth:callers:\n    - name: erp\n" +
         "      credential: federated\n      federatedCredentials:\n        - issuer: https://issuer.example\n" +
         '          subject: "system:serviceaccount:erp:sync\u200b"\n',
-    });
-    const r = await runCli("validate", ["--stack", "zw", "--dir", dir]);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toContain(
-      'flow-trigger-auth:callers[0].federatedCredentials[0].subject: "system:serviceaccount:erp:sync\\u200b" contains U+200B',
     );
+    const r = await validate();
+    expectRefused(r, [
+      'flow-trigger-auth:callers[0].federatedCredentials[0].subject: "system:serviceaccount:erp:sync\\u200b" contains U+200B',
+    ]);
   });
 
   it("refuses a user caller's consent: false and its http redirect URI by key path (exit 1), as pulumi up does", async () => {
-    const dir = await stackDir({
-      "Pulumi.user.yaml":
-        "config:\n  flow-trigger-auth:callers:\n    - name: portal\n      credential: user\n      platform: spa\n" +
+    const validate = await stackFile(
+      "user",
+      "config:\n  flow-trigger-auth:callers:\n    - name: portal\n      credential: user\n      platform: spa\n" +
         "      redirectUris:\n        - http://portal.contoso.com/\n      consent: false\n",
-    });
-    const r = await runCli("validate", ["--stack", "user", "--dir", dir]);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toContain(
-      'flow-trigger-auth:callers[0].redirectUris[0]: "http://portal.contoso.com/" uses http: Entra takes http only for localhost',
     );
-    expect(r.stderr).toContain("flow-trigger-auth:callers[0].consent: must be true for credential: user");
+    const r = await validate();
+    expectRefused(r, [
+      'flow-trigger-auth:callers[0].redirectUris[0]: "http://portal.contoso.com/" uses http: Entra takes http only for localhost',
+      "flow-trigger-auth:callers[0].consent: must be true for credential: user",
+    ]);
   });
 
   it("exits 2 when the stack file is missing or --stack is not given", async () => {
@@ -282,8 +294,8 @@ describe("npm run validate", () => {
   ];
 
   it("prints the flows it would output with the plan: name, environment, callers", async () => {
-    const dir = await stackDir({ "Pulumi.flows.yaml": FLOW_STACK.join("\n") });
-    const r = await runCli("validate", ["--stack", "flows", "--dir", dir]);
+    const validate = await stackFile("flows", FLOW_STACK.join("\n"));
+    const r = await validate();
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(
       [
@@ -294,7 +306,7 @@ describe("npm run validate", () => {
     );
     // The legacy URL is worth a warning, and a flow adds no resource.
     expect(r.stderr).toContain("warning: flows hr-import: the trigger URL's host names no environment");
-    const json = JSON.parse((await runCli("validate", ["--stack", "flows", "--dir", dir, "--json"])).stdout);
+    const json = JSON.parse((await validate("--json")).stdout);
     expect(json.flows).toEqual([
       {
         name: "invoice-intake",
@@ -303,10 +315,8 @@ describe("npm run validate", () => {
       },
       { name: "hr-import", callers: ["crm"] },
     ]);
-    const bare = await stackDir({ "Pulumi.flows.yaml": FLOW_STACK.slice(0, 6).join("\n") });
-    const without = JSON.parse(
-      (await runCli("validate", ["--stack", "flows", "--dir", bare, "--json"])).stdout,
-    );
+    const bare = await stackFile("flows", FLOW_STACK.slice(0, 6).join("\n"));
+    const without = JSON.parse((await bare("--json")).stdout);
     expect(without.flows).toEqual([]);
     expect(json.resources).toEqual(without.resources);
   });
@@ -318,13 +328,13 @@ describe("npm run validate", () => {
       "    webhookUrl:",
       "      secure: v1:c2VjcmV0",
     ];
-    const dir = await stackDir({ "Pulumi.flows.yaml": file.join("\n") });
-    const r = await runCli("validate", ["--stack", "flows", "--dir", dir]);
+    const validate = await stackFile("flows", file.join("\n"));
+    const r = await validate();
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(
       /\n {2}hr-import {7}environment \(none in the trigger URL\) {2}callers crm\nNot checked offline \(secure values, encrypted in the file\):\n {2}flow-trigger-auth:alerts\.webhookUrl\n$/,
     );
-    const json = JSON.parse((await runCli("validate", ["--stack", "flows", "--dir", dir, "--json"])).stdout);
+    const json = JSON.parse((await validate("--json")).stdout);
     expect(json.flows.map((f: { name: string }) => f.name)).toEqual(["invoice-intake", "hr-import"]);
     expect(json.unchecked).toEqual([
       { path: "flow-trigger-auth:alerts.webhookUrl", message: "secure values, encrypted in the file" },
@@ -345,19 +355,16 @@ describe("npm run validate", () => {
       .replace("api-version=1", "api-version=1&sig=abc")
       .replace("flowId: e8f7a6b5-c4d3-4e2f-9a1b-2c3d4e5f6a7b", "flowId: hr-import")
       .replace("https://contoso-hr.crm4.dynamics.com", "https://contoso-hr.crm4.dynamics.com.example.net");
-    const dir = await stackDir({ "Pulumi.badflows.yaml": bad });
-    const r = await runCli("validate", ["--stack", "badflows", "--dir", dir]);
-    expect(r.code).toBe(1);
-    for (const line of [
+    const validate = await stackFile("badflows", bad);
+    const r = await validate();
+    expectRefused(r, [
       'flow-trigger-auth:flows[0].callers[1]: "billing" must name one of the callers: erp, crm',
       'flow-trigger-auth:flows[1].name: "invoice-intake" is already used by flows[0]; flow names must be unique',
       'flow-trigger-auth:flows[0].triggerUrl: carries a "sig" parameter',
       'flow-trigger-auth:flows[1].flowId: "hr-import" must be the flow\'s ID, a GUID',
       'flow-trigger-auth:flows[1].dataverseUrl: "https://contoso-hr.crm4.dynamics.com.example.net" must be the URL of the environment\'s Dataverse organisation in cloud public',
-    ])
-      expect(r.stderr).toContain(line);
+    ]);
     expect(r.stderr).not.toContain("sig=abc");
-    expect(r.stdout).not.toContain("+ ");
   });
 });
 
@@ -369,15 +376,11 @@ describe("validate tells the whole truth", () => {
   ];
 
   it("a YAML error keeps its line, column and the lines around it, and exits 1 like any problem of the file", async () => {
-    const dir = await stackDir({
-      "Pulumi.yml.yaml": [
-        ...HEAD,
-        "  flow-trigger-auth:callers:",
-        "    - name: erp",
-        "     description: x",
-      ].join("\n"),
-    });
-    const text = await runCli("validate", ["--stack", "yml", "--dir", dir]);
+    const validate = await stackFile(
+      "yml",
+      [...HEAD, "  flow-trigger-auth:callers:", "    - name: erp", "     description: x"].join("\n"),
+    );
+    const text = await validate();
     expect(text.code).toBe(1);
     expect(text.stderr).toContain(
       [
@@ -387,7 +390,7 @@ describe("validate tells the whole truth", () => {
         "      ^",
       ].join("\n"),
     );
-    const json = await runCli("validate", ["--stack", "yml", "--dir", dir, "--json"]);
+    const json = await validate("--json");
     expect(json.code).toBe(1);
     expect(JSON.parse(json.stdout).problems).toEqual([
       {
@@ -399,15 +402,14 @@ describe("validate tells the whole truth", () => {
       },
     ]);
     // A schema problem is the same code.
-    const schema = await stackDir({
-      "Pulumi.s.yaml": [...HEAD, "  flow-trigger-auth:cloud: mars"].join("\n"),
-    });
-    expect((await runCli("validate", ["--stack", "s", "--dir", schema])).code).toBe(1);
+    const schema = await stackFile("s", [...HEAD, "  flow-trigger-auth:cloud: mars"].join("\n"));
+    expect((await schema()).code).toBe(1);
   });
 
   it("a missing field says it is missing, and what it must be", async () => {
-    const dir = await stackDir({
-      "Pulumi.miss.yaml": [
+    const validate = await stackFile(
+      "miss",
+      [
         ...HEAD,
         "  flow-trigger-auth:callers:",
         "    - name: erp",
@@ -417,22 +419,20 @@ describe("validate tells the whole truth", () => {
         "  flow-trigger-auth:smokeTest:",
         "    caller: erp",
       ].join("\n"),
-    });
-    const r = await runCli("validate", ["--stack", "miss", "--dir", dir]);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toContain(
+    );
+    const r = await validate();
+    expectRefused(r, [
       "flow-trigger-auth:callers[0].secretReaders[0].type: is missing; it must be one of User, Group, ServicePrincipal",
-    );
-    expect(r.stderr).toContain("flow-trigger-auth:callers[1].name: is missing; it must be lowercase letters");
-    expect(r.stderr).toContain(
+      "flow-trigger-auth:callers[1].name: is missing; it must be lowercase letters",
       "flow-trigger-auth:smokeTest.triggerUrl: is missing; it must be the flow's HTTPS trigger URL",
-    );
+    ]);
     expect(r.stderr).not.toContain("undefined");
   });
 
   it("lists encrypted (secure) values as not checked offline, in text and in --json, also when the file is valid", async () => {
-    const dir = await stackDir({
-      "Pulumi.sec.yaml": [
+    const validate = await stackFile(
+      "sec",
+      [
         ...HEAD,
         "  flow-trigger-auth:callers:",
         "    - name: erp",
@@ -441,13 +441,13 @@ describe("validate tells the whole truth", () => {
         "    webhookUrl:",
         "      secure: v1:c2VjcmV0LWNpcGhlcnRleHQ=",
       ].join("\n"),
-    });
-    const text = await runCli("validate", ["--stack", "sec", "--dir", dir]);
+    );
+    const text = await validate();
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(
       /\nNot checked offline \(secure values, encrypted in the file\):\n {2}flow-trigger-auth:alerts\.webhookUrl\n$/,
     );
-    const json = await runCli("validate", ["--stack", "sec", "--dir", dir, "--json"]);
+    const json = await validate("--json");
     expect(JSON.parse(json.stdout)).toMatchObject({
       valid: true,
       unchecked: [

@@ -190,9 +190,10 @@ const UNCHECKED = "secure values, encrypted in the file";
 
 /**
  * The project root, where `Pulumi.<stack>.yaml` files live: the nearest folder above this file holding
- * Pulumi.yaml (this file is commands/validate/ in the sources, dist/ when built).
+ * Pulumi.yaml (this file is commands/validate/ in the sources, under dist/ when built; the demo's
+ * bundle, dist/demo.js, resolves it from dist/ too).
  */
-function projectRoot(): string {
+export function projectRoot(): string {
   let dir = __dirname;
   while (!existsSync(path.join(dir, "Pulumi.yaml")) && path.dirname(dir) !== dir) dir = path.dirname(dir);
   return dir;
