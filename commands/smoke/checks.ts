@@ -6,15 +6,9 @@
  */
 import { CLOUDS, tokenEndpoint, type CloudName } from "../../clouds";
 import { checkTriggerUrl as checkUrl } from "../../trigger-url";
-import {
-  ANONYMOUS_ACCEPTED_HINT,
-  classifyAnswer,
-  flowAnsweredHint,
-  FLOW_RUN_FAILED_HINT,
-  type Classification,
-  type NetworkCheck,
-} from "./hints";
-import { send, type HttpDeps } from "../../lib/http";
+import { classifyAnswer, type Classification, type NetworkCheck } from "./hints";
+import type { HttpDeps } from "../../lib/http";
+import { classifyAnonymous, classifyInvoke, postToTrigger, type Answer } from "./trigger";
 import { redact } from "../../lib/redact";
 import { DEFAULT_BACKOFF, parseRetryAfter, planRetry, type BackoffPolicy } from "../../lib/retry";
 import { retryLine, seconds } from "../../lib/progress";
@@ -132,32 +126,6 @@ export function checkTriggerUrl(raw: string, cloud?: CloudName, trustedHosts: st
   return { outcome: "pass", message, ...(notes.length ? { notes } : {}) };
 }
 
-/** One answer of a server, reduced to what the checks need. */
-interface Answer {
-  status?: number;
-  code?: string;
-  message: string;
-  retryAfter?: string;
-  runId?: string;
-}
-
-/** Reads `{"error":{"code","message"}}` (the trigger's error shape), tolerating anything else. */
-function describeBody(text: string): { code?: string; message?: string } {
-  try {
-    const json = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } };
-    const code = typeof json.error?.code === "string" ? json.error.code : undefined;
-    const message = typeof json.error?.message === "string" ? json.error.message : undefined;
-    return { ...(code ? { code } : {}), ...(message ? { message } : {}) };
-  } catch {
-    return {};
-  }
-}
-
-function short(text: string, max = 300): string {
-  const oneLine = text.replace(/\s+/g, " ").trim();
-  return oneLine.length > max ? `${oneLine.slice(0, max - 3)}...` : oneLine;
-}
-
 /** The claims a flow maker compares with the trigger's settings; `undefined` if the token does not decode. */
 export interface TokenFacts {
   aud?: unknown;
@@ -183,16 +151,6 @@ const INVALID_SECRET = "AADSTS7000215";
 
 /** Who answers a token request, in progress lines. */
 const TOKEN_SOURCE_NAMES = { authority: "Entra", platform: "the managed-identity endpoint" } as const;
-
-/** The trigger's own authorization error codes: an answer carrying one never passes. */
-const TRIGGER_AUTH_CODES = new Set(
-  [
-    "MisMatchingOAuthClaims",
-    "DirectApiAuthorizationRequired",
-    "OAuthAccessPolicyNotFound",
-    "InvalidAuthenticationToken",
-  ].map((c) => c.toLowerCase()),
-);
 
 /** Runs the smoke test. Never throws for what a server answers; the result says what happened. */
 export async function runSmoke(options: SmokeOptions, d: SmokeDeps): Promise<SmokeResult> {
@@ -330,28 +288,6 @@ export async function runSmoke(options: SmokeOptions, d: SmokeDeps): Promise<Smo
     }
   };
 
-  const post = async (token: string | undefined): Promise<Answer> => {
-    const headers: Record<string, string> = { "content-type": "application/json" };
-    if (token !== undefined) headers.authorization = `Bearer ${token}`;
-    const sent = await send(d, options.triggerUrl, { method: "POST", headers, body }, timeoutMs());
-    if (!sent.ok) return { code: sent.code, message: short(sent.message) };
-    const described = describeBody(sent.text);
-    const answer: Answer = {
-      status: sent.status,
-      message: described.message
-        ? short(described.message)
-        : sent.truncated
-          ? `HTTP ${sent.status} with a body larger than 64 KiB (not read further)`
-          : short(sent.text) || `HTTP ${sent.status}`,
-    };
-    if (described.code) answer.code = described.code;
-    const retryAfter = sent.headers.get("retry-after");
-    if (retryAfter !== null) answer.retryAfter = retryAfter;
-    const run = sent.headers.get("x-ms-workflow-run-id");
-    if (run !== null) answer.runId = run;
-    return answer;
-  };
-
   const describe = (
     check: NetworkCheck,
     outcome: { answer: Answer; classification: Classification; attempts: number; gaveUp?: string },
@@ -379,13 +315,8 @@ export async function runSmoke(options: SmokeOptions, d: SmokeDeps): Promise<Smo
   const anon = await untilFinal(
     "anonymous-rejected",
     "the trigger",
-    () => post(undefined),
-    // A run ID means the trigger started a run for the anonymous caller, whatever status the flow's
-    // own Response action chose (even 401/403). Insecure, and final: a retry would run it again.
-    (a) =>
-      a.runId !== undefined
-        ? { outcome: "insecure", hint: ANONYMOUS_ACCEPTED_HINT }
-        : classifyAnswer("anonymous-rejected", a.status, a.code),
+    () => postToTrigger(d, options.triggerUrl, body, undefined, timeoutMs()),
+    classifyAnonymous,
   );
   if (anon.classification.outcome === "usage") {
     done(
@@ -469,29 +400,8 @@ export async function runSmoke(options: SmokeOptions, d: SmokeDeps): Promise<Smo
   const invoke = await untilFinal(
     "invoke",
     "the trigger",
-    () => post(token),
-    (a) => {
-      const ranTheFlow = a.runId !== undefined;
-      // The trigger refused the caller: never a pass, whatever --expect-status says.
-      if (a.code !== undefined && TRIGGER_AUTH_CODES.has(a.code.toLowerCase()))
-        return classifyAnswer("invoke", a.status, a.code);
-      if (options.expectStatus !== undefined && a.status === options.expectStatus) {
-        const is2xx = a.status >= 200 && a.status < 300;
-        if (is2xx || ranTheFlow) return { outcome: "pass" };
-      }
-      // A non-2xx with a run ID: the flow ran and its Response action answered it. Final: a retry
-      // would run the flow again.
-      if (a.status !== undefined && (a.status < 200 || a.status > 299) && ranTheFlow) {
-        return { outcome: "fail", hint: a.status >= 500 ? FLOW_RUN_FAILED_HINT : flowAnsweredHint(a.status) };
-      }
-      if (options.expectStatus === undefined) return classifyAnswer("invoke", a.status, a.code);
-      const classified = classifyAnswer("invoke", a.status, a.code);
-      if (classified.outcome !== "pass") return classified;
-      return {
-        outcome: "fail",
-        hint: `the flow answered ${a.status}, not ${options.expectStatus} (--expect-status)`,
-      };
-    },
+    () => postToTrigger(d, options.triggerUrl, body, token, timeoutMs()),
+    (a) => classifyInvoke(a, options.expectStatus),
   );
   const invokeOk = invoke.classification.outcome === "pass";
   if (invoke.answer.runId) runId = invoke.answer.runId;

@@ -10,6 +10,7 @@ import { authorityHostForVault, VAULT_DNS_SUFFIX } from "../../clouds";
 import type { ClientScope } from "../../lib/azure-http";
 import { ambientCredential, type AmbientDeps } from "../../lib/azure-credential";
 import { FileReadError } from "../../lib/bounded-file";
+import { UsageError } from "../../lib/runner";
 import { withinTimer, withSdkRetries, type RetryDeps } from "../../lib/sdk-retry";
 
 /** A Key Vault secret URI, taken apart. */
@@ -74,14 +75,6 @@ function isLoopbackOrIp(host: string): boolean {
   );
 }
 
-/** Reading a secret from Key Vault failed; the message says what to do and holds no secret. */
-export class SecretSourceError extends Error {
-  override readonly name = "SecretSourceError";
-  /** The runner reports it as a usage error, about the credential. */
-  readonly kind = "usage";
-  readonly subject = "secret";
-}
-
 /** A secret read from Key Vault: its value, and when that version was created (ms since the epoch), if said. */
 export interface ReadSecret {
   value: string;
@@ -94,7 +87,8 @@ export interface ReadSecret {
  * attempts on the command's clock (lib/sdk-retry.ts). The identity needs "Key Vault Secrets User" on
  * the secret. Requests go only to the vault's origin (a redirect or link elsewhere stops the read,
  * exit 2). The version's `created` attribute comes back with the value (Key Vault REST, Get Secret:
- * `attributes.created`, which the SDK gives as `properties.createdOn`).
+ * `attributes.created`, which the SDK gives as `properties.createdOn`). A failed read throws a
+ * {@link UsageError} about the `secret` check, saying what to do and holding no secret.
  */
 export async function readKeyVaultSecret(
   ref: KeyVaultSecretRef,
@@ -111,7 +105,7 @@ export async function readKeyVaultSecret(
       ? undefined
       : await ambientCredential(deps, authorityHostForVault(ref.vaultUrl));
   } catch (err) {
-    if (err instanceof FileReadError) throw new SecretSourceError(err.message);
+    if (err instanceof FileReadError) throw new UsageError(err.message, "secret");
     throw err;
   }
   const vault: ClientScope = { origins: [ref.vaultUrl], what: "Key Vault" };
@@ -140,11 +134,12 @@ export async function readKeyVaultSecret(
     );
   } catch (err) {
     const violation = vault.violation ?? ambient?.scope.violation ?? ambient?.scope.fileProblem;
-    if (violation) throw new SecretSourceError(violation.message);
+    if (violation) throw new UsageError(violation.message, "secret");
     const e = err as { statusCode?: number; code?: string; name?: string };
     if (timedOut || e.name === "TimeoutError") {
-      throw new SecretSourceError(
+      throw new UsageError(
         `reading secret ${ref.name} from ${ref.vaultUrl} timed out after ${budgetS} s (--max-wait-s): check the network path to the vault and your Azure login`,
+        "secret",
       );
     }
     const status = e.statusCode ? ` (${e.statusCode}${e.code ? ` ${e.code}` : ""})` : "";
@@ -156,9 +151,9 @@ export async function readKeyVaultSecret(
           : e.statusCode === 404
             ? "no such secret (or version) in that vault"
             : "check the URI, the network path to the vault and your Azure login";
-    throw new SecretSourceError(`cannot read secret ${ref.name} from ${ref.vaultUrl}${status}: ${what}`);
+    throw new UsageError(`cannot read secret ${ref.name} from ${ref.vaultUrl}${status}: ${what}`, "secret");
   }
-  if (!secret.value) throw new SecretSourceError(`secret ${ref.name} in ${ref.vaultUrl} is empty`);
+  if (!secret.value) throw new UsageError(`secret ${ref.name} in ${ref.vaultUrl} is empty`, "secret");
   const created = secret.properties.createdOn?.getTime();
   return {
     value: secret.value,

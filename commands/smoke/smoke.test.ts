@@ -247,6 +247,16 @@ describe("transient failures are retried on the budget, on the command's own clo
     expect(r.report().durationMs).toBeLessThanOrEqual(60_000 + 1000);
   });
 
+  test("an authority that never answers ends the token check at --max-wait-s with a timeout", async () => {
+    const s = scenario({ mode: "users" });
+    standin.failNext({ tenantId: s.tenantId }, 1000, { network: "hang" });
+    const r = await run(args(s, "--json", "--max-wait-s", "60"), s);
+    expect(r.code).toBe(1);
+    expect(check(r.report(), "token")).toMatchObject({ ok: false, code: "TimeoutError" });
+    expect(check(r.report(), "token").message).toContain("no answer from the authority within");
+    expect(r.report().durationMs).toBeLessThanOrEqual(60_000 + 1000);
+  });
+
   test("a flow that ran and answered 500 (run ID present) is not run again, with a flow-failed hint", async () => {
     const s = scenario({
       mode: "users",

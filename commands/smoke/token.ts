@@ -7,6 +7,7 @@
 import type { TokenCredential } from "@azure/identity";
 import type { Cloud } from "../../clouds";
 import type { HttpDeps } from "../../lib/http";
+import { withinTimer } from "../../lib/sdk-retry";
 import type { CredentialKind } from "../../kinds/names";
 import type { DeviceCodeWait } from "./device-code";
 
@@ -301,9 +302,7 @@ export function identityTokenSource(deps: TokenDeps): AcquireToken {
       additionalPolicies: [{ policy: observer, position: "perRetry" as const }],
     };
     const credential = source.credential!(identity, c, request, options, local);
-    const abort = new AbortController();
-    const timer = deps.timer(request.timeoutMs);
-    timer.signal.addEventListener("abort", () => abort.abort(), { once: true });
+    let timedOut = false;
     // The token source named in the report: the endpoint that was asked (a managed identity's is the
     // platform's identity endpoint, never Entra's token URL, which it did not call).
     const endpoint = () =>
@@ -313,13 +312,16 @@ export function identityTokenSource(deps: TokenDeps): AcquireToken {
           ? { endpoint: observed.tokenEndpoint }
           : {};
     try {
-      const result = await Promise.race([
-        credential.getToken(request.scope, { abortSignal: abort.signal }),
-        new Promise<"timeout">((resolve) =>
-          timer.signal.addEventListener("abort", () => resolve("timeout"), { once: true }),
-        ),
-      ]);
-      if (result === "timeout") {
+      const result = await withinTimer(
+        deps.timer,
+        request.timeoutMs,
+        (abortSignal) => credential.getToken(request.scope, { abortSignal }),
+        () => (timedOut = true),
+      );
+      if (!result) return { ok: false, message: "the authority gave no token", ...endpoint() };
+      return { ok: true, token: result.token, ...endpoint() };
+    } catch (err) {
+      if (timedOut) {
         return {
           ok: false,
           code: "TimeoutError",
@@ -327,9 +329,6 @@ export function identityTokenSource(deps: TokenDeps): AcquireToken {
           ...endpoint(),
         };
       }
-      if (!result) return { ok: false, message: "the authority gave no token", ...endpoint() };
-      return { ok: true, token: result.token, ...endpoint() };
-    } catch (err) {
       if (scope.violation) {
         return { ok: false, code: "OffOrigin", message: scope.violation.message, ...endpoint() };
       }
@@ -364,8 +363,6 @@ export function identityTokenSource(deps: TokenDeps): AcquireToken {
       if (code !== undefined) answer.code = code;
       if (observed.retryAfter !== undefined) answer.retryAfter = observed.retryAfter;
       return answer;
-    } finally {
-      timer.cancel();
     }
   };
 }
