@@ -111,7 +111,7 @@ export function publishedOf<T>(
 }
 
 /** The way out of a conflict, as the error and docs/rotation.md give it. */
-export function resetAdvice(caller: string): string {
+function resetAdvice(caller: string): string {
   return (
     `set flow-trigger-auth:rotationReset to [{ caller: ${caller}, follow: keyVault | stack | fresh }] for one run ` +
     "(docs/rotation.md#when-the-records-disagree says which to choose; after a Pulumi state rolled back, keyVault " +
@@ -120,7 +120,7 @@ export function resetAdvice(caller: string): string {
 }
 
 /** Which slots this run declares anew and why, against what is deployed (the state it follows). */
-export function planMessage(secretName: string, what: string, p: RotationPlan, followed: Reconciled): string {
+function planMessage(secretName: string, what: string, p: RotationPlan, followed: Reconciled): string {
   const slot = (s: "a" | "b") => `slot ${s} (period ${p[s].period}, until ${isoTime(p[s].endMs)})`;
   if (p.fresh === "no-state") {
     return (
@@ -147,7 +147,7 @@ export function planMessage(secretName: string, what: string, p: RotationPlan, f
  * `nowMs`; logs which record it followed and which slots are replaced, and stops (before anything is
  * replaced) when the records disagree in a way only a reset can settle.
  */
-export function planFromVault(owner: pulumi.Resource, source: RotationSource): pulumi.Output<RotationPlan> {
+function planFromVault(owner: pulumi.Resource, source: RotationSource): pulumi.Output<RotationPlan> {
   const read = readRotationState(
     {
       resourceGroupName: source.vault.resourceGroupName,
@@ -194,7 +194,7 @@ export function planFromVault(owner: pulumi.Resource, source: RotationSource): p
 }
 
 /** What {@link publishToVault} writes. */
-export interface Publication {
+interface Publication {
   vault: VaultRef;
   secretName: string;
   clientId: pulumi.Input<string>;
@@ -210,7 +210,7 @@ export interface Publication {
 }
 
 /** The vault secret as published, and what callers and other resources need of it. */
-export interface Published {
+interface Published {
   secret: keyvault.Secret;
   /** Name of the vault secret, once it exists. */
   secretName: pulumi.Output<string>;
@@ -229,7 +229,7 @@ export interface Published {
  * rotation state in its tags, and a *Key Vault Secrets User* assignment `${name}-reader-<objectId>`
  * on it per reader; all children of `owner`.
  */
-export function publishToVault(owner: pulumi.Resource, name: string, args: Publication): Published {
+function publishToVault(owner: pulumi.Resource, name: string, args: Publication): Published {
   const { plan } = args;
   const secret = new keyvault.Secret(
     `${name}-kv`,

@@ -9,6 +9,7 @@ import { z } from "zod";
 import { CLOUDS, type CloudName } from "../clouds";
 import { isRecord, objectId, show } from "../fields/config";
 import { guid, text } from "../fields/outputs";
+import { CONTROL, INVISIBLE } from "../printable";
 import { callerKeys, callerOutputs, defineKind, owners } from "./kind";
 
 /** Where the app runs, which decides its Entra platform: `spa` (a browser app) or `publicClient` (desktop, mobile, agent). */
@@ -34,8 +35,7 @@ export const MAX_USERS = 100;
 export function redirectUriProblem(uri: string, platform: Platform | undefined): string | undefined {
   const shown = show(uri);
   if (uri.length > 256) return `${shown.slice(0, 60)}..." is longer than 256 characters, Entra's limit`;
-  // eslint-disable-next-line no-control-regex
-  if (/[\s\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]/.test(uri))
+  if (/\s/.test(uri) || INVISIBLE.test(uri) || CONTROL.test(uri))
     return `${shown} contains a space, a control or an invisible character: Entra compares redirect URIs exactly`;
   if (uri.includes("*"))
     return `${shown} has a wildcard: Entra does not take wildcard redirect URIs for this app; list each URI`;

@@ -14,13 +14,11 @@ import {
   requireKeyRotation,
   RotatingCertificate,
 } from "../components/rotating-certificate";
-import { parseStackConfig, type StackConfig } from "../config";
-import { isSecretAt, resolveDeep } from "../engine/mock-engine";
+import { type StackConfig } from "../config";
+import { isSecretAt } from "../engine/mock-engine";
 import { stackOutputsSchema } from "../outputs";
-import { defineStack } from "../program";
 import { DAY_MS, decodeState, isoTime, STATE_TAG } from "../rotation";
 import {
-  declarations,
   DEPLOYER_OBJECT_ID,
   FakeAzure,
   FLOW_SP_OBJECT_ID,
@@ -29,11 +27,18 @@ import {
   TENANT_ID,
   type FakeAzureOptions,
 } from "./helpers/fake-azure";
+import {
+  CREATED_IDENTITY_CALLER,
+  LOGIC_APP_CALLER,
+  LOGIC_APP_PRINCIPAL,
+  stackConfig,
+  up as upStack,
+  VAULT_NAMES,
+} from "./helpers/stack";
 
 const NOW = Date.parse("2026-11-22T09:30:00Z");
 const GH = "https://token.actions.githubusercontent.com";
 const READER = "11111111-2222-4333-8444-555555555555";
-const PRINCIPAL = "3f2a1b0c-9d8e-4f7a-8b6c-5d4e3f2a1b0c";
 const PRINCIPAL_CLIENT = "5b1e0a2c-1111-4222-8333-444455556666";
 const EXISTING_VAULT = `/subscriptions/${SUBSCRIPTION_ID}/resourceGroups/rg-shared/providers/Microsoft.KeyVault/vaults/kv-shared-01`;
 const COMPONENT = {
@@ -44,7 +49,7 @@ const COMPONENT = {
   vault: "flow-trigger-auth:keyvault:SecretVault",
 };
 const PRINCIPALS: FakeAzureOptions = {
-  principals: { [PRINCIPAL]: { clientId: PRINCIPAL_CLIENT, displayName: "logic-app-prod" } },
+  principals: { [LOGIC_APP_PRINCIPAL]: { clientId: PRINCIPAL_CLIENT, displayName: "logic-app-prod" } },
 };
 
 const CALLERS = {
@@ -66,37 +71,19 @@ const CALLERS = {
       },
     ],
   },
-  logicApp: { name: "logic-app", credential: "managedIdentity", managedIdentity: { principalId: PRINCIPAL } },
-  func: { name: "func", credential: "managedIdentity", managedIdentity: { create: true } },
+  logicApp: LOGIC_APP_CALLER,
+  func: CREATED_IDENTITY_CALLER,
 };
 
-function config(callers: unknown[], extra: Record<string, unknown> = {}, location = true): StackConfig {
-  const raw: Record<string, string> = { "flow-trigger-auth:callers": JSON.stringify(callers) };
-  if (location) raw["azure-native:location"] = "westeurope";
-  raw["azure-native:subscriptionId"] = SUBSCRIPTION_ID;
-  for (const [k, v] of Object.entries(extra))
-    raw[`flow-trigger-auth:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
-  return parseStackConfig(raw, "dev");
-}
-
-/** One `pulumi up` of `cfg` at `now` against `fake`, outputs resolved. */
-async function up(fake: FakeAzure, cfg: StackConfig, now = NOW) {
-  const run = await fake.run(() => defineStack(cfg, now, "dev"), "dev", now);
-  const resolved = run.failures.length ? undefined : ((await resolveDeep(run.result)) as any);
-  return { ...run, resolved, ...declarations(run.declared) };
-}
+const config = (callers: unknown[], extra: Record<string, unknown> = {}, location = true) =>
+  stackConfig(callers, extra, { location });
+const up = (fake: FakeAzure, cfg: StackConfig, now = NOW) => upStack(fake, cfg, now);
 const deploy = (cfg: StackConfig, options: FakeAzureOptions = PRINCIPALS) => up(new FakeAzure(options), cfg);
 const components = (d: { declared: { custom: boolean; type: string; name: string }[] }) =>
   d.declared
     .filter((x) => !x.custom)
     .map((x) => `${x.type} ${x.name}`)
     .sort();
-const VAULT = [
-  `${T.rg} vault-rg`,
-  `${T.random} vault-suffix`,
-  `${T.vault} vault`,
-  `${T.role} vault-deployer`,
-];
 const ficName = (subject: string, issuer = GH) => federatedCredentialName(issuer, subject);
 
 describe("what each credential kind declares", () => {
@@ -105,7 +92,7 @@ describe("what each credential kind declares", () => {
     expect(d.failures).toEqual([]);
     expect(d.customNames()).toEqual(
       [
-        ...VAULT,
+        ...VAULT_NAMES,
         `${T.app} sap`,
         `${T.sp} sap-sp`,
         `${T.grant} sap-consent`,
@@ -422,7 +409,7 @@ describe("a managed identity caller", () => {
       credential: "managedIdentity",
       displayName: "logic-app-prod",
       clientId: PRINCIPAL_CLIENT,
-      servicePrincipalObjectId: PRINCIPAL,
+      servicePrincipalObjectId: LOGIC_APP_PRINCIPAL,
     });
   });
 
@@ -436,7 +423,7 @@ describe("a managed identity caller", () => {
   it("existing but not a managed identity: a warning, and it is listed all the same", async () => {
     const d = await deploy(config([CALLERS.logicApp], {}, false), {
       principals: {
-        [PRINCIPAL]: { clientId: PRINCIPAL_CLIENT, displayName: "some-app", type: "Application" },
+        [LOGIC_APP_PRINCIPAL]: { clientId: PRINCIPAL_CLIENT, displayName: "some-app", type: "Application" },
       },
     });
     expect(d.failures).toEqual([]);
@@ -445,7 +432,7 @@ describe("a managed identity caller", () => {
         /callers\[0\]\.managedIdentity\.principalId: .* is a service principal of type Application/,
       ),
     ]);
-    expect(d.resolved.allowedUsers).toEqual([PRINCIPAL]);
+    expect(d.resolved.allowedUsers).toEqual([LOGIC_APP_PRINCIPAL]);
   });
 
   it("created: in the stack's resource group and region, named like the apps; its principal is the allowed user", async () => {
@@ -524,7 +511,7 @@ describe("stack outputs of every kind", () => {
       d.one(T.sp, "erp-sp").state.objectId,
       d.one(T.sp, "sap-sp").state.objectId,
       d.one(T.sp, "deploy-bot-sp").state.objectId,
-      PRINCIPAL,
+      LOGIC_APP_PRINCIPAL,
       d.one(T.identity, "func-identity").state.principalId,
     ]);
   });

@@ -4,31 +4,19 @@
  */
 import { describe, expect, it } from "vitest";
 import { federatedCredentialName } from "../components/flow-caller";
-import { parseStackConfig } from "../config";
 import { resolveDeep } from "../engine/mock-engine";
+import { parseStackConfig } from "../config";
 import { planStack } from "../engine/offline-engine";
+import {
+  CREATED_IDENTITY_CALLER,
+  EVERY_KIND_CALLERS,
+  LOGIC_APP_PRINCIPAL,
+  stackConfig,
+} from "./helpers/stack";
 
 const NOW = Date.parse("2026-11-22T09:30:00Z");
-const PRINCIPAL = "3f2a1b0c-9d8e-4f7a-8b6c-5d4e3f2a1b0c";
 
-const config = parseStackConfig(
-  {
-    "azure-native:location": "westeurope",
-    "azure-native:subscriptionId": "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
-    "flow-trigger-auth:callers": JSON.stringify([
-      { name: "erp" },
-      { name: "sap", credential: "certificate" },
-      {
-        name: "deploy-bot",
-        credential: "federated",
-        federatedCredentials: [{ github: { repository: "contoso/erp-sync", environment: "prod" } }],
-      },
-      { name: "logic-app", credential: "managedIdentity", managedIdentity: { principalId: PRINCIPAL } },
-      { name: "func", credential: "managedIdentity", managedIdentity: { create: true } },
-    ]),
-  },
-  "dev",
-);
+const config = stackConfig([...EVERY_KIND_CALLERS, CREATED_IDENTITY_CALLER]);
 
 describe("validate's offline plan", () => {
   it("plans every credential kind without a cloud, secrets shown as [secret]", async () => {
@@ -94,7 +82,7 @@ describe("validate's offline plan of a user caller", () => {
             credential: "user",
             platform: "spa",
             redirectUris: ["https://portal.contoso.com/"],
-            users: [PRINCIPAL],
+            users: [LOGIC_APP_PRINCIPAL],
           },
         ]),
       },
@@ -112,7 +100,7 @@ describe("validate's offline plan of a user caller", () => {
       "web.implicitGrant.accessTokenIssuanceEnabled": false,
     });
     expect(custom.find((r) => r.name === "portal")!.inputs).not.toHaveProperty("fallbackPublicClientEnabled");
-    expect(await resolveDeep(plan.outputs.allowedUsers)).toEqual([PRINCIPAL]);
+    expect(await resolveDeep(plan.outputs.allowedUsers)).toEqual([LOGIC_APP_PRINCIPAL]);
     expect(plan.warnings).toEqual([]);
   });
 });

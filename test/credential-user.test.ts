@@ -4,25 +4,21 @@
  * wiring); outputs and Allowed users holding the people, never the app.
  */
 import { describe, expect, it } from "vitest";
-import { parseStackConfig, type StackConfig } from "../config";
-import { resolveDeep } from "../engine/mock-engine";
+import { type StackConfig } from "../config";
 import { stackOutputsSchema } from "../outputs";
-import { defineStack } from "../program";
+import { FakeAzure, FLOW_SP_OBJECT_ID, FLOW_USER_SCOPE_ID, T, TENANT_ID } from "./helpers/fake-azure";
 import {
-  declarations,
-  FakeAzure,
-  FLOW_SP_OBJECT_ID,
-  FLOW_USER_SCOPE_ID,
-  SUBSCRIPTION_ID,
-  T,
-  TENANT_ID,
-} from "./helpers/fake-azure";
+  EVERY_KIND_CALLERS,
+  LOGIC_APP_PRINCIPAL,
+  stackConfig as config,
+  up as upStack,
+  VAULT_NAMES,
+} from "./helpers/stack";
 
 const NOW = Date.parse("2026-12-06T09:30:00Z");
 const FLOW_APP_ID = "7df0a125-d3be-4c96-aa54-591f83ff541c";
 const LISA = "6a5b4c3d-2e1f-4a0b-9c8d-7e6f5a4b3c2d";
 const OMAR = "1b2c3d4e-5f60-4718-8293-a4b5c6d7e8f9";
-const PRINCIPAL = "3f2a1b0c-9d8e-4f7a-8b6c-5d4e3f2a1b0c";
 const FLOW_URL =
   "https://0a1b2c3d4e5f60718293a4b5c6d7e8.f9.environment.api.powerplatform.com:443/powerautomate/automations/direct/workflows/0123456789abcdef0123456789abcdef/triggers/manual/paths/invoke?api-version=1";
 
@@ -40,39 +36,13 @@ const DESK = {
   redirectUris: ["http://localhost", "msal00000000-0000-0000-0000-000000000000://auth"],
   users: [LISA],
 };
-const OTHERS = [
-  { name: "erp" },
-  { name: "sap", credential: "certificate" },
-  {
-    name: "deploy-bot",
-    credential: "federated",
-    federatedCredentials: [{ github: { repository: "contoso/erp-sync", environment: "prod" } }],
-  },
-  { name: "logic-app", credential: "managedIdentity", managedIdentity: { principalId: PRINCIPAL } },
-];
-
-function config(callers: unknown[], extra: Record<string, unknown> = {}): StackConfig {
-  const raw: Record<string, string> = {
-    "flow-trigger-auth:callers": JSON.stringify(callers),
-    "azure-native:location": "westeurope",
-    "azure-native:subscriptionId": SUBSCRIPTION_ID,
-  };
-  for (const [k, v] of Object.entries(extra))
-    raw[`flow-trigger-auth:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
-  return parseStackConfig(raw, "dev");
-}
-
 function fake() {
   return new FakeAzure({
-    principals: { [PRINCIPAL]: { clientId: PRINCIPAL, displayName: "logic-app-prod" } },
+    principals: { [LOGIC_APP_PRINCIPAL]: { clientId: LOGIC_APP_PRINCIPAL, displayName: "logic-app-prod" } },
   });
 }
 
-async function up(azure: FakeAzure, cfg: StackConfig) {
-  const run = await azure.run(() => defineStack(cfg, NOW, "dev"), "dev", NOW);
-  const resolved = run.failures.length ? undefined : ((await resolveDeep(run.result)) as any);
-  return { ...run, resolved, ...declarations(run.declared) };
-}
+const up = (azure: FakeAzure, cfg: StackConfig) => upStack(azure, cfg, NOW);
 
 describe("a user caller", () => {
   it("spa: an app with SPA redirect URIs, no implicit grant, no public client flows; its enterprise app and admin consent; nothing else", async () => {
@@ -154,7 +124,7 @@ describe("a stack mixing all five kinds", () => {
     const azure = fake();
     const d = await up(
       azure,
-      config([...OTHERS, PORTAL], {
+      config([...EVERY_KIND_CALLERS, PORTAL], {
         flows: [
           {
             name: "invoice",
@@ -169,10 +139,7 @@ describe("a stack mixing all five kinds", () => {
     expect(d.failures).toEqual([]);
     expect(d.customNames()).toEqual(
       [
-        `${T.rg} vault-rg`,
-        `${T.random} vault-suffix`,
-        `${T.vault} vault`,
-        `${T.role} vault-deployer`,
+        ...VAULT_NAMES,
         ...["erp", "sap", "deploy-bot", "portal"].flatMap((n) => [
           `${T.app} ${n}`,
           `${T.sp} ${n}-sp`,
@@ -214,7 +181,14 @@ describe("a stack mixing all five kinds", () => {
     }
     // Allowed users: each app-only principal, then the user caller's people (not its enterprise app).
     const sp = (n: string) => d.one(T.sp, `${n}-sp`).state.objectId;
-    expect(d.resolved.allowedUsers).toEqual([sp("erp"), sp("sap"), sp("deploy-bot"), PRINCIPAL, LISA, OMAR]);
+    expect(d.resolved.allowedUsers).toEqual([
+      sp("erp"),
+      sp("sap"),
+      sp("deploy-bot"),
+      LOGIC_APP_PRINCIPAL,
+      LISA,
+      OMAR,
+    ]);
     expect(d.resolved.allowedUsers).not.toContain(sp("portal"));
     expect(d.resolved.flows.invoice.allowedUsers).toEqual([sp("erp"), LISA, OMAR]);
     expect(stackOutputsSchema.safeParse(d.resolved).error?.issues ?? []).toEqual([]);

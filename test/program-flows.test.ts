@@ -5,18 +5,25 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { parseStackConfig, type StackConfig } from "../config";
-import { resolveDeep } from "../engine/mock-engine";
+import { type StackConfig } from "../config";
 import { KINDS } from "../kinds/registry";
 import { stackOutputsSchema } from "../outputs";
-import { defineStack } from "../program";
-import { declarations, FakeAzure, SUBSCRIPTION_ID, T, type FakeAzureOptions } from "./helpers/fake-azure";
+import { FakeAzure, T, type FakeAzureOptions } from "./helpers/fake-azure";
+import {
+  CREATED_IDENTITY_CALLER,
+  EVERY_KIND_CALLERS,
+  LOGIC_APP_PRINCIPAL,
+  stackConfig,
+  up,
+} from "./helpers/stack";
 
 const NOW = Date.parse("2026-11-22T09:30:00Z");
-const PRINCIPAL = "3f2a1b0c-9d8e-4f7a-8b6c-5d4e3f2a1b0c";
 const FAKE: FakeAzureOptions = {
   principals: {
-    [PRINCIPAL]: { clientId: "5b1e0a2c-1111-4222-8333-444455556666", displayName: "logic-app-prod" },
+    [LOGIC_APP_PRINCIPAL]: {
+      clientId: "5b1e0a2c-1111-4222-8333-444455556666",
+      displayName: "logic-app-prod",
+    },
   },
 };
 const ENV = "7c1e2d5a-3b4f-4e6a-9d8c-1f2e3a4b5c6d";
@@ -28,17 +35,7 @@ const DEFAULT_TRIGGER = `https://defaulteb4abb67170c4ad7977a78b7180211.ed.enviro
 const LEGACY_TRIGGER =
   "https://prod-27.westeurope.logic.azure.com:443/workflows/5f0d1c2b3a4e4f60a1b2c3d4e5f60718/triggers/manual/paths/invoke?api-version=2016-06-01";
 
-const CALLERS = [
-  { name: "erp" },
-  { name: "sap", credential: "certificate" },
-  {
-    name: "deploy-bot",
-    credential: "federated",
-    federatedCredentials: [{ github: { repository: "contoso/erp-sync", environment: "prod" } }],
-  },
-  { name: "logic-app", credential: "managedIdentity", managedIdentity: { principalId: PRINCIPAL } },
-  { name: "func", credential: "managedIdentity", managedIdentity: { create: true } },
-];
+const CALLERS = [...EVERY_KIND_CALLERS, CREATED_IDENTITY_CALLER];
 
 const FLOWS = [
   {
@@ -64,22 +61,12 @@ const FLOWS = [
   },
 ];
 
-function config(flows: unknown[] = FLOWS, callers: unknown[] = CALLERS): StackConfig {
-  return parseStackConfig(
-    {
-      "azure-native:location": "westeurope",
-      "azure-native:subscriptionId": SUBSCRIPTION_ID,
-      "flow-trigger-auth:callers": JSON.stringify(callers),
-      "flow-trigger-auth:flows": JSON.stringify(flows),
-    },
-    "dev",
-  );
-}
+const config = (flows: unknown[] = FLOWS, callers: unknown[] = CALLERS) => stackConfig(callers, { flows });
 
 async function deploy(cfg: StackConfig) {
-  const run = await new FakeAzure(FAKE).run(() => defineStack(cfg, NOW, "dev"), "dev", NOW);
+  const run = await up(new FakeAzure(FAKE), cfg, NOW);
   expect(run.failures).toEqual([]);
-  return { ...run, resolved: (await resolveDeep(run.result)) as any, ...declarations(run.declared) };
+  return run;
 }
 
 afterEach(() => vi.restoreAllMocks());
@@ -91,7 +78,7 @@ describe("a stack's flows", () => {
       erp: d.one(T.sp, "erp-sp").state.objectId,
       sap: d.one(T.sp, "sap-sp").state.objectId,
       "deploy-bot": d.one(T.sp, "deploy-bot-sp").state.objectId,
-      "logic-app": PRINCIPAL,
+      "logic-app": LOGIC_APP_PRINCIPAL,
       func: d.one(T.identity, "func-identity").state.principalId,
     };
     expect(new Set(Object.values(id)).size).toBe(5);
@@ -146,16 +133,20 @@ describe("a stack's flows", () => {
       config(
         [{ ...FLOWS[0], callers: ["logic-app", "logic-app-2"] }],
         [
-          { name: "logic-app", credential: "managedIdentity", managedIdentity: { principalId: PRINCIPAL } },
+          {
+            name: "logic-app",
+            credential: "managedIdentity",
+            managedIdentity: { principalId: LOGIC_APP_PRINCIPAL },
+          },
           {
             name: "logic-app-2",
             credential: "managedIdentity",
-            managedIdentity: { principalId: PRINCIPAL },
+            managedIdentity: { principalId: LOGIC_APP_PRINCIPAL },
           },
         ],
       ),
     );
-    expect(d.resolved.flows["invoice-intake"].allowedUsers).toEqual([PRINCIPAL]);
+    expect(d.resolved.flows["invoice-intake"].allowedUsers).toEqual([LOGIC_APP_PRINCIPAL]);
     expect(stackOutputsSchema.safeParse(d.resolved).error?.issues ?? []).toEqual([]);
   });
 

@@ -2,13 +2,12 @@ import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { FLOW_SERVICE_APP_ID, VAULT_DNS_SUFFIX } from "../clouds";
 import { parseStackConfig, type StackConfig } from "../config";
-import { isSecretAt, resolveDeep } from "../engine/mock-engine";
+import { isSecretAt } from "../engine/mock-engine";
 import { stackOutputsSchema } from "../outputs";
-import { appNotes, defineStack } from "../program";
+import { appNotes } from "../program";
 import { DAY_MS, decodeState, isoTime, STATE_TAG } from "../rotation";
 import {
   ARM_ERRORS,
-  declarations,
   DEPLOYER_OBJECT_ID,
   FakeAzure,
   FLOW_SP_OBJECT_ID,
@@ -18,28 +17,15 @@ import {
   TENANT_ID,
   type FakeAzureOptions,
 } from "./helpers/fake-azure";
+import { stackConfig, up as upStack, VAULT_NAMES } from "./helpers/stack";
 
 const NOW = Date.parse("2026-11-22T09:30:00Z");
 const READER = "11111111-2222-4333-8444-555555555555";
 const OWNER = "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee";
 
-function config(extra: Record<string, unknown> = {}, callers: unknown[] = [{ name: "erp" }]): StackConfig {
-  const raw: Record<string, string> = {
-    "azure-native:location": "westeurope",
-    "azure-native:subscriptionId": "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
-    "flow-trigger-auth:callers": JSON.stringify(callers),
-  };
-  for (const [k, v] of Object.entries(extra))
-    raw[`flow-trigger-auth:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
-  return parseStackConfig(raw, "dev");
-}
-
-/** One `pulumi up` of `cfg` at `now` against `fake`, outputs resolved. */
-async function up(fake: FakeAzure, cfg: StackConfig, now = NOW) {
-  const run = await fake.run(() => defineStack(cfg, now, "dev"));
-  const resolved = run.failures.length ? undefined : ((await resolveDeep(run.result)) as any);
-  return { ...run, resolved, ...declarations(run.declared) };
-}
+const config = (extra: Record<string, unknown> = {}, callers: unknown[] = [{ name: "erp" }]) =>
+  stackConfig(callers, extra);
+const up = (fake: FakeAzure, cfg: StackConfig, now = NOW) => upStack(fake, cfg, now);
 
 const deploy = (cfg: StackConfig, options: FakeAzureOptions = {}, now = NOW) =>
   up(new FakeAzure(options), cfg, now);
@@ -52,10 +38,7 @@ describe("resources a stack declares", () => {
     expect(d.failures).toEqual([]);
     expect(d.customNames()).toEqual(
       [
-        `${T.rg} vault-rg`,
-        `${T.random} vault-suffix`,
-        `${T.vault} vault`,
-        `${T.role} vault-deployer`,
+        ...VAULT_NAMES,
         `${T.app} erp`,
         `${T.sp} erp-sp`,
         `${T.grant} erp-consent`,
@@ -83,10 +66,7 @@ describe("resources a stack declares", () => {
     const d = await deploy(config({}, [{ name: "erp" }, { name: "crm" }, { name: "hr-sync" }]));
     expect(d.customNames()).toEqual(
       [
-        `${T.rg} vault-rg`,
-        `${T.random} vault-suffix`,
-        `${T.vault} vault`,
-        `${T.role} vault-deployer`,
+        ...VAULT_NAMES,
         ...["erp", "crm", "hr-sync"].flatMap((n) => [
           `${T.app} ${n}`,
           `${T.sp} ${n}-sp`,
