@@ -299,6 +299,16 @@ function aadstsError(status: number, error: string, code: number, text: string):
   });
 }
 
+/** Entra's answer for a tenant that does not exist (AADSTS90002), from its metadata and token endpoints. */
+function unknownTenant(tenantId: string): Response {
+  return aadstsError(
+    400,
+    "invalid_tenant",
+    90002,
+    `Tenant '${tenantId}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`,
+  );
+}
+
 function flowError(status: number, code: string, message: string): Response {
   return json(status, { error: { code, message } });
 }
@@ -447,14 +457,7 @@ export async function createStandin(
   async function metadata(tenantId: string, request: Request): Promise<Response> {
     const injectedAnswer = await takeInjected("metadata", tenantId, request);
     if (injectedAnswer) return injectedAnswer;
-    if (!tenants.has(tenantId)) {
-      return aadstsError(
-        400,
-        "invalid_tenant",
-        90002,
-        `Tenant '${tenantId}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`,
-      );
-    }
+    if (!tenants.has(tenantId)) return unknownTenant(tenantId);
     const t = `${baseUrl}/${tenantId}`;
     const regional = tenants.get(tenantId)?.regionalTokenEndpoint === true;
     const tokenOrigin = tenants.get(tenantId)?.tokenEndpointOrigin ?? baseUrl;
@@ -485,25 +488,32 @@ export async function createStandin(
     });
   }
 
+  /**
+   * What the token and device-code endpoints both start with: the client ID and scope asked for (noted
+   * on the call) and the tenant, or Entra's AADSTS90002 when the tenant does not exist.
+   */
+  function tokenRequest(
+    tenantId: string,
+    form: URLSearchParams,
+    call: StandinCall,
+  ): { clientId: string; scope: string; tenant: StandinTenant } | Response {
+    const clientId = form.get("client_id") ?? "";
+    const scope = form.get("scope") ?? "";
+    call.clientId = clientId;
+    call.scope = scope;
+    const tenant = tenants.get(tenantId);
+    return tenant ? { clientId, scope, tenant } : unknownTenant(tenantId);
+  }
+
   async function token(
     tenantId: string,
     form: URLSearchParams,
     request: Request,
     call: StandinCall,
   ): Promise<Response> {
-    const clientId = form.get("client_id") ?? "";
-    const scope = form.get("scope") ?? "";
-    call.clientId = clientId;
-    call.scope = scope;
-    const tenant = tenants.get(tenantId);
-    if (!tenant) {
-      return aadstsError(
-        400,
-        "invalid_tenant",
-        90002,
-        `Tenant '${tenantId}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`,
-      );
-    }
+    const asked = tokenRequest(tenantId, form, call);
+    if (asked instanceof Response) return asked;
+    const { clientId, scope, tenant } = asked;
     const injectedAnswer = await takeInjected("token", tenantId, request);
     if (injectedAnswer) return injectedAnswer;
     if (form.get("grant_type") === "urn:ietf:params:oauth:grant-type:device_code") {
@@ -575,14 +585,9 @@ export async function createStandin(
 
   /** `POST /<tenant>/oauth2/v2.0/devicecode`: a device code and a user code for `client_id` and `scope`. */
   function deviceCodeStart(tenantId: string, form: URLSearchParams, call: StandinCall): Response {
-    const clientId = form.get("client_id") ?? "";
-    const scope = form.get("scope") ?? "";
-    call.clientId = clientId;
-    call.scope = scope;
-    const tenant = tenants.get(tenantId);
-    if (!tenant) {
-      return aadstsError(400, "invalid_tenant", 90002, `Tenant '${tenantId}' not found.`);
-    }
+    const asked = tokenRequest(tenantId, form, call);
+    if (asked instanceof Response) return asked;
+    const { clientId, scope, tenant } = asked;
     if (!tenant.apps.some((a) => a.clientId === clientId)) {
       return aadstsError(
         400,
