@@ -271,6 +271,11 @@ const KNOWN_RESOURCES = [
   "https://service.powerautomate.cn",
 ];
 
+/** Whether the stand-in knows tokens for `resource` (with or without its trailing slash). */
+function isKnownResource(resource: string): boolean {
+  return KNOWN_RESOURCES.includes(resource.replace(/\/$/, ""));
+}
+
 const TRIGGER_PATH =
   /^\/powerautomate\/automations\/direct\/workflows\/([^/]+)\/triggers\/manual\/paths\/invoke$/;
 
@@ -306,6 +311,20 @@ function unknownTenant(tenantId: string): Response {
     "invalid_tenant",
     90002,
     `Tenant '${tenantId}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`,
+  );
+}
+
+/**
+ * Entra's AADSTS500011 when a token is asked for a resource the stand-in does not know, or in a tenant
+ * without the Flow service principal; undefined when the resource is there.
+ */
+function resourceRefusal(tenant: StandinTenant, audience: string): Response | undefined {
+  if (isKnownResource(audience) && tenant.flowServicePrincipal !== false) return undefined;
+  return aadstsError(
+    400,
+    "invalid_resource",
+    500011,
+    `The resource principal named ${audience} was not found in the tenant named ${tenant.tenantId}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.`,
   );
 }
 
@@ -565,15 +584,8 @@ export async function createStandin(
     }
     // Entra's v2 endpoint derives a v1 resource's audience by cutting the scope at its LAST slash.
     const audience = audienceOfScope(scope);
-    const resourceKnown = KNOWN_RESOURCES.includes(audience.replace(/\/$/, ""));
-    if (!resourceKnown || tenant.flowServicePrincipal === false) {
-      return aadstsError(
-        400,
-        "invalid_resource",
-        500011,
-        `The resource principal named ${audience} was not found in the tenant named ${tenantId}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.`,
-      );
-    }
+    const refused = resourceRefusal(tenant, audience);
+    if (refused) return refused;
     const accessToken = await accessTokenFor(tenantId, clientId, app.servicePrincipalObjectId, audience);
     return json(200, {
       token_type: "Bearer",
@@ -684,17 +696,8 @@ export async function createStandin(
     deviceCodes.delete(deviceCode);
     const audience = audienceOfScope(code.scope);
     const permission = code.scope.slice(code.scope.lastIndexOf("/") + 1);
-    if (
-      !KNOWN_RESOURCES.includes(audience.replace(/\/$/, "")) ||
-      tenants.get(tenantId)!.flowServicePrincipal === false
-    ) {
-      return aadstsError(
-        400,
-        "invalid_resource",
-        500011,
-        `The resource principal named ${audience} was not found in the tenant named ${tenantId}.`,
-      );
-    }
+    const refused = resourceRefusal(tenants.get(tenantId)!, audience);
+    if (refused) return refused;
     if (permission !== "User" && permission !== ".default") {
       return aadstsError(
         400,
@@ -869,7 +872,7 @@ export async function createStandin(
       });
     }
     const resource = url.searchParams.get("resource") ?? "";
-    if (!KNOWN_RESOURCES.includes(resource.replace(/\/$/, ""))) {
+    if (!isKnownResource(resource)) {
       return json(400, { statusCode: 400, message: `unknown resource ${resource}` });
     }
     const token = await accessTokenFor(identity.tenantId, identity.clientId, identity.principalId, resource);
@@ -901,7 +904,7 @@ export async function createStandin(
     const identity = clientId ? managedIdentities.find((m) => m.clientId === clientId) : managedIdentities[0];
     if (!identity) return json(400, { error: "invalid_request", error_description: "Identity not found" });
     const resource = url.searchParams.get("resource") ?? "";
-    if (!KNOWN_RESOURCES.includes(resource.replace(/\/$/, ""))) {
+    if (!isKnownResource(resource)) {
       return json(400, {
         error: "invalid_resource",
         error_description: `AADSTS500011: The resource principal named ${resource} was not found in the tenant.`,
