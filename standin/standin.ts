@@ -861,8 +861,7 @@ export async function createStandin(
     }
     const injectedAnswer = await takeInjected("msi", "", request);
     if (injectedAnswer) return injectedAnswer;
-    const clientId = url.searchParams.get("client_id");
-    const identity = clientId ? managedIdentities.find((m) => m.clientId === clientId) : managedIdentities[0];
+    const identity = identityAsked(url);
     if (!identity) {
       return json(400, {
         statusCode: 400,
@@ -885,6 +884,12 @@ export async function createStandin(
     });
   }
 
+  /** The managed identity a request's `client_id` names; the first registered (system-assigned) without one. */
+  function identityAsked(url: URL): StandinManagedIdentity | undefined {
+    const clientId = url.searchParams.get("client_id");
+    return clientId ? managedIdentities.find((m) => m.clientId === clientId) : managedIdentities[0];
+  }
+
   /**
    * IMDS's managed-identity endpoint (`AZURE_POD_IDENTITY_AUTHORITY_HOST` points MSAL here):
    * `GET /metadata/identity/oauth2/token?api-version=2018-02-01&resource=[&client_id=]` with
@@ -900,8 +905,7 @@ export async function createStandin(
     }
     const injectedAnswer = await takeInjected("msi", "", request);
     if (injectedAnswer) return injectedAnswer;
-    const clientId = url.searchParams.get("client_id");
-    const identity = clientId ? managedIdentities.find((m) => m.clientId === clientId) : managedIdentities[0];
+    const identity = identityAsked(url);
     if (!identity) return json(400, { error: "invalid_request", error_description: "Identity not found" });
     const resource = url.searchParams.get("resource") ?? "";
     if (!isKnownResource(resource)) {
