@@ -4,6 +4,7 @@
  * (paged), 404 for what does not exist, and whatever failure a test injects.
  */
 import type { AccessToken, TokenCredential } from "@azure/identity";
+import { hang } from "./standin";
 
 /** One version of a secret in the fake vault. */
 export interface FakeVersion {
@@ -89,13 +90,7 @@ export function fakeVault(vaultUrl: string, tenantId = "eb4abb67-170c-4ad7-977a-
         );
       }
       const failure = failures.shift();
-      if (failure === "hang") {
-        return new Promise<Response>((_, reject) => {
-          const abort = () => reject(request.signal.reason ?? new DOMException("aborted", "AbortError"));
-          if (request.signal.aborted) abort();
-          else request.signal.addEventListener("abort", abort, { once: true });
-        });
-      }
+      if (failure === "hang") return hang(request.signal);
       if (failure && "redirect" in failure)
         return new Response(null, { status: 302, headers: { location: failure.redirect } });
       if (failure)

@@ -15,15 +15,8 @@
  * then `POST <token_endpoint>?client-request-id=...` with client_id, client_secret, scope and
  * grant_type=client_credentials. It does not fetch the JWKS (served anyway at `discovery/v2.0/keys`).
  *
- * The device-code flow (learn.microsoft.com/entra/identity-platform/v2-oauth2-device-code):
- * `POST /<tenant>/oauth2/v2.0/devicecode` (client_id, scope) answers a device and a user code; polls of
- * the token endpoint with grant_type `urn:ietf:params:oauth:grant-type:device_code` answer
- * `authorization_pending` until a test approves the code for a person ({@link Standin.approveDeviceCode},
- * or a script of {@link Standin.scriptDeviceCodes}), then a delegated v1 token: `oid` the person's,
- * `scp` the scope's permission, `aud` the scope cut at its last slash. An app without public client
- * flows gets AADSTS7000218 (Entra wants a client secret or assertion from a confidential client; "Allow
- * public client flows" enables device code, IWA and ROPC: AzureAD/microsoft-authentication-library-for-dotnet
- * #1407, Azure-Samples/active-directory-dotnetcore-devicecodeflow-v2 #9).
+ * The device-code flow is in ./device-code.ts; the Entra answers it shares with the token endpoint in
+ * ./entra.ts.
  */
 import { createHash, randomUUID, X509Certificate } from "node:crypto";
 import { createServer, type Server } from "node:https";
@@ -42,6 +35,11 @@ import {
   type JWTPayload,
 } from "jose";
 import { testCertificates, type TestCertificates } from "./certs";
+import { deviceCodeFlow, type DeviceCodeScript } from "./device-code";
+import { aadstsError, audienceOfScope, isKnownResource, json, resourceRefusal, unknownTenant } from "./entra";
+
+export type { DeviceCodeScript } from "./device-code";
+export { audienceOfScope } from "./entra";
 
 /** An app registration (with its enterprise app) in a stand-in tenant. */
 export interface StandinApp {
@@ -64,16 +62,6 @@ export interface StandinApp {
   secretNotReplicatedForRequests?: number;
   /** "Allow public client flows" (`isFallbackPublicClient`): the device-code flow is refused without it. */
   publicClientFlows?: boolean;
-}
-
-/**
- * How the stand-in answers the polls of a device code a test does not approve by hand: `pending`
- * polls of `authorization_pending` (after `slowDown` of them answering `slow_down`), then the end.
- */
-export interface DeviceCodeScript {
-  pending?: number;
-  slowDown?: number;
-  then: { approve: string } | "decline" | "expire" | "never";
 }
 
 /** A managed identity the stand-in's managed-identity endpoint hands tokens out for. */
@@ -261,43 +249,8 @@ class DropConnection extends Error {}
 /** The public cloud audience: what a trigger demands unless told otherwise. */
 export const PUBLIC_FLOW_AUDIENCE = "https://service.flow.microsoft.com/";
 
-/** Resources (v1 identifier URIs, compared without trailing slash) the stand-in knows tokens for. */
-const KNOWN_RESOURCES = [
-  "https://vault.azure.net",
-  "https://service.flow.microsoft.com",
-  "https://gov.service.flow.microsoft.us",
-  "https://high.service.flow.microsoft.us",
-  "https://service.flow.appsplatform.us",
-  "https://service.powerautomate.cn",
-];
-
 const TRIGGER_PATH =
   /^\/powerautomate\/automations\/direct\/workflows\/([^/]+)\/triggers\/manual\/paths\/invoke$/;
-
-function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body), {
-    status,
-    headers: { "content-type": "application/json; charset=utf-8", ...headers },
-  });
-}
-
-function aadstsError(status: number, error: string, code: number, text: string): Response {
-  const traceId = randomUUID();
-  const correlationId = randomUUID();
-  const timestamp = new Date()
-    .toISOString()
-    .replace("T", " ")
-    .replace(/\.\d+Z$/, "Z");
-  return json(status, {
-    error,
-    error_description: `AADSTS${code}: ${text} Trace ID: ${traceId} Correlation ID: ${correlationId} Timestamp: ${timestamp}`,
-    error_codes: [code],
-    timestamp,
-    trace_id: traceId,
-    correlation_id: correlationId,
-    error_uri: `https://login.microsoftonline.com/error?code=${code}`,
-  });
-}
 
 function flowError(status: number, code: string, message: string): Response {
   return json(status, { error: { code, message } });
@@ -352,24 +305,9 @@ export async function createStandin(
   const injected = new Map<string, InjectedFailure[]>();
   const calls: StandinCall[] = [];
   const managedIdentities: StandinManagedIdentity[] = [];
-  /** Device codes by device code: who asked, for what, and how it stands. */
-  const deviceCodes = new Map<
-    string,
-    {
-      tenantId: string;
-      clientId: string;
-      scope: string;
-      userCode: string;
-      polls: number;
-      script?: DeviceCodeScript;
-      approvedBy?: string;
-      declined?: boolean;
-    }
-  >();
-  const deviceCodeScripts = new Map<string, DeviceCodeScript[]>();
-  let deviceCodeIntervalS = 5;
   const federatedIssuer = `${baseUrl}/federated-issuer`;
   const federatedKeys = await generateKeyPair("RS256");
+  const deviceCodes = deviceCodeFlow(tenants, signV1);
 
   async function takeInjected(
     target: "token" | "trigger" | "metadata" | "msi",
@@ -447,14 +385,7 @@ export async function createStandin(
   async function metadata(tenantId: string, request: Request): Promise<Response> {
     const injectedAnswer = await takeInjected("metadata", tenantId, request);
     if (injectedAnswer) return injectedAnswer;
-    if (!tenants.has(tenantId)) {
-      return aadstsError(
-        400,
-        "invalid_tenant",
-        90002,
-        `Tenant '${tenantId}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`,
-      );
-    }
+    if (!tenants.has(tenantId)) return unknownTenant(tenantId);
     const t = `${baseUrl}/${tenantId}`;
     const regional = tenants.get(tenantId)?.regionalTokenEndpoint === true;
     const tokenOrigin = tenants.get(tenantId)?.tokenEndpointOrigin ?? baseUrl;
@@ -485,29 +416,36 @@ export async function createStandin(
     });
   }
 
+  /**
+   * What the token and device-code endpoints both start with: the client ID and scope asked for (noted
+   * on the call) and the tenant, or Entra's AADSTS90002 when the tenant does not exist.
+   */
+  function tokenRequest(
+    tenantId: string,
+    form: URLSearchParams,
+    call: StandinCall,
+  ): { clientId: string; scope: string; tenant: StandinTenant } | Response {
+    const clientId = form.get("client_id") ?? "";
+    const scope = form.get("scope") ?? "";
+    call.clientId = clientId;
+    call.scope = scope;
+    const tenant = tenants.get(tenantId);
+    return tenant ? { clientId, scope, tenant } : unknownTenant(tenantId);
+  }
+
   async function token(
     tenantId: string,
     form: URLSearchParams,
     request: Request,
     call: StandinCall,
   ): Promise<Response> {
-    const clientId = form.get("client_id") ?? "";
-    const scope = form.get("scope") ?? "";
-    call.clientId = clientId;
-    call.scope = scope;
-    const tenant = tenants.get(tenantId);
-    if (!tenant) {
-      return aadstsError(
-        400,
-        "invalid_tenant",
-        90002,
-        `Tenant '${tenantId}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`,
-      );
-    }
+    const asked = tokenRequest(tenantId, form, call);
+    if (asked instanceof Response) return asked;
+    const { clientId, scope, tenant } = asked;
     const injectedAnswer = await takeInjected("token", tenantId, request);
     if (injectedAnswer) return injectedAnswer;
     if (form.get("grant_type") === "urn:ietf:params:oauth:grant-type:device_code") {
-      return deviceCodePoll(tenantId, clientId, form.get("device_code") ?? "", call);
+      return deviceCodes.poll(tenantId, clientId, form.get("device_code") ?? "", call);
     }
     if (form.get("grant_type") !== "client_credentials") {
       return aadstsError(
@@ -555,155 +493,14 @@ export async function createStandin(
     }
     // Entra's v2 endpoint derives a v1 resource's audience by cutting the scope at its LAST slash.
     const audience = audienceOfScope(scope);
-    const resourceKnown = KNOWN_RESOURCES.includes(audience.replace(/\/$/, ""));
-    if (!resourceKnown || tenant.flowServicePrincipal === false) {
-      return aadstsError(
-        400,
-        "invalid_resource",
-        500011,
-        `The resource principal named ${audience} was not found in the tenant named ${tenantId}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.`,
-      );
-    }
+    const refused = resourceRefusal(tenant, audience);
+    if (refused) return refused;
     const accessToken = await accessTokenFor(tenantId, clientId, app.servicePrincipalObjectId, audience);
     return json(200, {
       token_type: "Bearer",
       expires_in: 3599,
       ext_expires_in: 3599,
       access_token: accessToken,
-    });
-  }
-
-  /** `POST /<tenant>/oauth2/v2.0/devicecode`: a device code and a user code for `client_id` and `scope`. */
-  function deviceCodeStart(tenantId: string, form: URLSearchParams, call: StandinCall): Response {
-    const clientId = form.get("client_id") ?? "";
-    const scope = form.get("scope") ?? "";
-    call.clientId = clientId;
-    call.scope = scope;
-    const tenant = tenants.get(tenantId);
-    if (!tenant) {
-      return aadstsError(400, "invalid_tenant", 90002, `Tenant '${tenantId}' not found.`);
-    }
-    if (!tenant.apps.some((a) => a.clientId === clientId)) {
-      return aadstsError(
-        400,
-        "unauthorized_client",
-        700016,
-        `Application with identifier '${clientId}' was not found in the directory '${tenantId}'.`,
-      );
-    }
-    const deviceCode = randomUUID() + randomUUID();
-    const userCode = Array.from(
-      { length: 9 },
-      () => "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"[Math.floor(Math.random() * 32)],
-    ).join("");
-    const script = deviceCodeScripts.get(tenantId)?.shift();
-    deviceCodes.set(deviceCode, { tenantId, clientId, scope, userCode, polls: 0, script });
-    return json(200, {
-      user_code: userCode,
-      device_code: deviceCode,
-      verification_uri: "https://microsoft.com/devicelogin",
-      expires_in: 900,
-      interval: deviceCodeIntervalS,
-      message: `To sign in, use a web browser to open the page https://microsoft.com/devicelogin and enter the code ${userCode} to authenticate.`,
-    });
-  }
-
-  /** One poll of the token endpoint for a device code (Learn v2-oauth2-device-code, "Expected errors"). */
-  async function deviceCodePoll(
-    tenantId: string,
-    clientId: string,
-    deviceCode: string,
-    call: StandinCall,
-  ): Promise<Response> {
-    const code = deviceCodes.get(deviceCode);
-    if (!code || code.tenantId !== tenantId || code.clientId !== clientId) {
-      return aadstsError(
-        400,
-        "invalid_grant",
-        70000,
-        "The provided value for the input parameter 'device_code' is not valid.",
-      );
-    }
-    call.scope = code.scope;
-    code.polls += 1;
-    const script = code.script;
-    if (script && !code.approvedBy && !code.declined) {
-      const waited = (script.slowDown ?? 0) + (script.pending ?? 0);
-      if (code.polls <= (script.slowDown ?? 0)) {
-        return aadstsError(
-          400,
-          "slow_down",
-          70016,
-          "OAuth 2.0 device flow error. Polling too fast: slow down.",
-        );
-      }
-      if (code.polls > waited) {
-        if (script.then === "decline") code.declined = true;
-        else if (script.then === "expire") {
-          deviceCodes.delete(deviceCode);
-          return aadstsError(
-            400,
-            "expired_token",
-            70020,
-            "The provided value for the input parameter 'device_code' is expired.",
-          );
-        } else if (script.then !== "never") code.approvedBy = script.then.approve;
-      }
-    }
-    if (code.declined) {
-      deviceCodes.delete(deviceCode);
-      return aadstsError(
-        400,
-        "authorization_declined",
-        70000,
-        "The end user denied the authorization request.",
-      );
-    }
-    if (!code.approvedBy) {
-      return aadstsError(
-        400,
-        "authorization_pending",
-        70016,
-        "OAuth 2.0 device flow error. Authorization is pending. Continue polling.",
-      );
-    }
-    const app = tenants.get(tenantId)!.apps.find((a) => a.clientId === clientId)!;
-    if (!app.publicClientFlows) {
-      return aadstsError(
-        401,
-        "invalid_client",
-        7000218,
-        "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
-      );
-    }
-    deviceCodes.delete(deviceCode);
-    const audience = audienceOfScope(code.scope);
-    const permission = code.scope.slice(code.scope.lastIndexOf("/") + 1);
-    if (
-      !KNOWN_RESOURCES.includes(audience.replace(/\/$/, "")) ||
-      tenants.get(tenantId)!.flowServicePrincipal === false
-    ) {
-      return aadstsError(
-        400,
-        "invalid_resource",
-        500011,
-        `The resource principal named ${audience} was not found in the tenant named ${tenantId}.`,
-      );
-    }
-    if (permission !== "User" && permission !== ".default") {
-      return aadstsError(
-        400,
-        "invalid_scope",
-        65005,
-        `The application asked for scope '${permission}' that doesn't exist on the resource.`,
-      );
-    }
-    return json(200, {
-      token_type: "Bearer",
-      scope: code.scope,
-      expires_in: 3599,
-      ext_expires_in: 3599,
-      access_token: await delegatedTokenFor(tenantId, clientId, code.approvedBy, audience),
     });
   }
 
@@ -717,29 +514,6 @@ export async function createStandin(
       .setNotBefore("0s")
       .setExpirationTime("1h")
       .sign(privateKey as CryptoKey);
-  }
-
-  /** A delegated v1 access token for the person `oid`, as Entra issues it to a public client. */
-  function delegatedTokenFor(
-    tenantId: string,
-    clientId: string,
-    oid: string,
-    audience: string,
-  ): Promise<string> {
-    return signV1(tenantId, audience, {
-      acr: "1",
-      amr: ["pwd"],
-      appid: clientId,
-      appidacr: "0",
-      idtyp: "user",
-      oid,
-      scp: "User",
-      sub: oid,
-      tid: tenantId,
-      upn: "person@contoso.example",
-      uti: randomUUID().replace(/-/g, "").slice(0, 22),
-      ver: "1.0",
-    });
   }
 
   /** An app-only v1 access token, as Entra issues it for a v1 resource. */
@@ -853,8 +627,7 @@ export async function createStandin(
     }
     const injectedAnswer = await takeInjected("msi", "", request);
     if (injectedAnswer) return injectedAnswer;
-    const clientId = url.searchParams.get("client_id");
-    const identity = clientId ? managedIdentities.find((m) => m.clientId === clientId) : managedIdentities[0];
+    const identity = identityAsked(url);
     if (!identity) {
       return json(400, {
         statusCode: 400,
@@ -864,7 +637,7 @@ export async function createStandin(
       });
     }
     const resource = url.searchParams.get("resource") ?? "";
-    if (!KNOWN_RESOURCES.includes(resource.replace(/\/$/, ""))) {
+    if (!isKnownResource(resource)) {
       return json(400, { statusCode: 400, message: `unknown resource ${resource}` });
     }
     const token = await accessTokenFor(identity.tenantId, identity.clientId, identity.principalId, resource);
@@ -875,6 +648,12 @@ export async function createStandin(
       token_type: "Bearer",
       client_id: identity.clientId,
     });
+  }
+
+  /** The managed identity a request's `client_id` names; the first registered (system-assigned) without one. */
+  function identityAsked(url: URL): StandinManagedIdentity | undefined {
+    const clientId = url.searchParams.get("client_id");
+    return clientId ? managedIdentities.find((m) => m.clientId === clientId) : managedIdentities[0];
   }
 
   /**
@@ -892,11 +671,10 @@ export async function createStandin(
     }
     const injectedAnswer = await takeInjected("msi", "", request);
     if (injectedAnswer) return injectedAnswer;
-    const clientId = url.searchParams.get("client_id");
-    const identity = clientId ? managedIdentities.find((m) => m.clientId === clientId) : managedIdentities[0];
+    const identity = identityAsked(url);
     if (!identity) return json(400, { error: "invalid_request", error_description: "Identity not found" });
     const resource = url.searchParams.get("resource") ?? "";
-    if (!KNOWN_RESOURCES.includes(resource.replace(/\/$/, ""))) {
+    if (!isKnownResource(resource)) {
       return json(400, {
         error: "invalid_resource",
         error_description: `AADSTS500011: The resource principal named ${resource} was not found in the tenant.`,
@@ -1014,7 +792,9 @@ export async function createStandin(
       request.method === "POST"
     ) {
       call.kind = "token";
-      answer = deviceCodeStart(m[1], new URLSearchParams(body), call);
+      const asked = tokenRequest(m[1], new URLSearchParams(body), call);
+      answer =
+        asked instanceof Response ? asked : deviceCodes.start(asked.tenant, asked.clientId, asked.scope);
     } else if (url.pathname === "/msi/token" && request.method === "GET") {
       call.kind = "token";
       answer = await managedIdentity(url, request);
@@ -1078,18 +858,11 @@ export async function createStandin(
       for (let i = 0; i < count; i++) queue.push(failure);
       injected.set(key, queue);
     },
-    approveDeviceCode(userCode: string, oid: string) {
-      const waiting = [...deviceCodes.values()].find((c) => c.userCode === userCode);
-      if (!waiting) return false;
-      waiting.approvedBy = oid;
-      return true;
-    },
+    approveDeviceCode: deviceCodes.approve,
     scriptDeviceCodes(tenantId: string, ...scripts: DeviceCodeScript[]) {
-      deviceCodeScripts.set(tenantId, [...(deviceCodeScripts.get(tenantId) ?? []), ...scripts]);
+      deviceCodes.script(tenantId, scripts);
     },
-    setDeviceCodeInterval(seconds: number) {
-      deviceCodeIntervalS = seconds;
-    },
+    setDeviceCodeInterval: deviceCodes.setInterval,
     callsFor(scope: { tenantId?: string; flowId?: string }) {
       return calls.filter(
         (c) =>
@@ -1190,13 +963,4 @@ export async function startStandin(
       });
     },
   };
-}
-
-/**
- * The `aud` Entra's v2 endpoint puts in a token for a v1 resource: the scope cut at its LAST slash.
- * `https://service.flow.microsoft.com//.default` gives `https://service.flow.microsoft.com/`; the
- * single-slash mistake `https://service.flow.microsoft.com/.default` gives no trailing slash.
- */
-export function audienceOfScope(scope: string): string {
-  return scope.slice(0, scope.lastIndexOf("/"));
 }
