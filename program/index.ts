@@ -120,20 +120,19 @@ export function defineStack(
     : undefined;
 
   // The vault exists for secrets and certificates; its resource group is also home to created identities.
-  const vault =
-    vaulted || createsIdentity
-      ? new SecretVault("vault", {
-          namePrefix: config.namePrefix,
-          environment: config.environment,
-          tenantId: entra.tenantId,
-          location: config.location,
-          existingVaultId: config.keyVault.existingVaultId,
-          // A tenant without the Flow service principal, or a wrong subscription, gets its error and no vault.
-          createAfter: pulumi.all([flowService.userScopeId, signedIn]),
-          storesCredentials: vaulted,
-          deployer: { objectId: arm!.objectId, type: deployerPrincipalType(arm!.objectId) },
-        })
-      : undefined;
+  const vault = usesAzure
+    ? new SecretVault("vault", {
+        namePrefix: config.namePrefix,
+        environment: config.environment,
+        tenantId: entra.tenantId,
+        location: config.location,
+        existingVaultId: config.keyVault.existingVaultId,
+        // A tenant without the Flow service principal, or a wrong subscription, gets its error and no vault.
+        createAfter: pulumi.all([flowService.userScopeId, signedIn]),
+        storesCredentials: vaulted,
+        deployer: { objectId: arm!.objectId, type: deployerPrincipalType(arm!.objectId) },
+      })
+    : undefined;
   const vaultRef: VaultRef | undefined =
     vault?.vaultName && vaulted
       ? {
