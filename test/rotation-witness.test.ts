@@ -6,10 +6,11 @@
  * mocked engine; a disagreement no rule settles stops the run before anything is replaced.
  */
 import { describe, expect, it } from "vitest";
-import { parseStackConfig, type StackConfig } from "../config";
+import type { StackConfig } from "../config";
 import { defineStack } from "../program";
 import { DAY_MS, decodeState, encodeState, STATE_TAG } from "../rotation";
-import { FakeAzure, SUBSCRIPTION_ID, T, type RunChanges } from "./helpers/fake-azure";
+import { FakeAzure, T, type RunChanges } from "./helpers/fake-azure";
+import { stackConfig } from "./helpers/stack";
 
 const R = 30;
 const G = (R / 2) * DAY_MS;
@@ -21,14 +22,7 @@ const AFTER = 46 * DAY_MS;
 const SECRET = "erp-client-secret";
 
 function config(extra: Record<string, unknown> = {}): StackConfig {
-  const raw: Record<string, string> = {
-    "azure-native:location": "westeurope",
-    "azure-native:subscriptionId": SUBSCRIPTION_ID,
-    "flow-trigger-auth:callers": JSON.stringify([{ name: "erp" }]),
-    "flow-trigger-auth:rotation": JSON.stringify({ rotationDays: R, offsetDays: 0 }),
-  };
-  for (const [k, v] of Object.entries(extra)) raw[`flow-trigger-auth:${k}`] = JSON.stringify(v);
-  return parseStackConfig(raw, "dev");
+  return stackConfig([{ name: "erp" }], { rotation: { rotationDays: R, offsetDays: 0 }, ...extra });
 }
 
 const passwordsReplaced = (c: RunChanges) => c.replaced.filter((k) => k.startsWith(`${T.password} `));
